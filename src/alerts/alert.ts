@@ -1,0 +1,42 @@
+/**
+ * One normalized alert, whatever shape Google delivered it in (DESIGN §2).
+ *
+ * The alert is a hint, not the truth: the diagnosis always re-reads the live cluster.
+ */
+export type AlertKind = 'monitoring-incident' | 'log-entry' | 'test' | 'ignored';
+
+export interface Alert {
+  readonly kind: AlertKind;
+  /** Monitoring incidents: `closed` resolves. Log entries are always `open`. */
+  readonly state?: 'open' | 'closed';
+  readonly project?: string;
+  /** Cluster location (region or zone). */
+  readonly location?: string;
+  readonly cluster?: string;
+  readonly namespace?: string;
+  readonly pod?: string;
+  /** Container name, from `involvedObject.fieldPath` (`spec.containers{X}` / `spec.initContainers{X}`) or resource labels. */
+  readonly container?: string;
+  /** True when the container is an init container (`spec.initContainers{X}`). */
+  readonly initContainer?: boolean;
+  /** The kubelet message, when the payload carries it. */
+  readonly message?: string;
+  /** The image named in the message. */
+  readonly image?: string;
+  /**
+   * `log-entry`: the Event reason (`Failed`, `BackOff`, …).
+   * `ignored`: why the payload was ignored (human text, for logs and counters).
+   */
+  readonly reason?: string;
+  /**
+   * Key for dropping redeliveries: `log:<insertId>` for log entries,
+   * `incident:<incident_id>:<state>` for Monitoring incidents. Absent when the payload has none.
+   */
+  readonly dedupeKey?: string;
+  /** Monitoring incident id, when there is one. */
+  readonly incidentId?: string;
+  /** Console URL of the incident, when there is one. */
+  readonly url?: string;
+  /** When the failure was observed (RFC 3339), from the payload. */
+  readonly observedAt?: string;
+}
