@@ -1,0 +1,43 @@
+import { ClusterManagerClient } from '@google-cloud/container';
+import type { ClusterRef } from '../../diagnosis/facts.ts';
+import type { ClusterInfo, GkeReader } from '../../ports/gcp.port.ts';
+import type { ClientOptions } from './client-options.ts';
+import { toReadError, withRetry } from './google-errors.ts';
+
+/** GKE through `@google-cloud/container`: the cluster, its node pools (service account, scopes) and its endpoint. */
+export class GkeAdapter implements GkeReader {
+  readonly #client: ClusterManagerClient;
+  readonly #timeout: number;
+
+  constructor(options: ClientOptions) {
+    this.#client = new ClusterManagerClient(options.grpc);
+    this.#timeout = options.timeoutMs;
+  }
+
+  async getCluster(ref: ClusterRef): Promise<ClusterInfo> {
+    const name = `projects/${ref.project}/locations/${ref.location}/clusters/${ref.name}`;
+    try {
+      const [c] = await withRetry(() => this.#client.getCluster({ name }, { timeout: this.#timeout }));
+      const nap = c.autoscaling?.autoprovisioningNodePoolDefaults?.serviceAccount;
+      return {
+        ref,
+        endpoint: c.endpoint ?? '',
+        caCertificate: c.masterAuth?.clusterCaCertificate ?? '',
+        nodePools: (c.nodePools ?? []).map((p) => ({
+          name: p.name ?? '',
+          configuredServiceAccount: p.config?.serviceAccount ?? 'default',
+          oauthScopes: [...(p.config?.oauthScopes ?? [])],
+        })),
+        ...(c.workloadIdentityConfig?.workloadPool ? { workloadPool: c.workloadIdentityConfig.workloadPool } : {}),
+        autopilot: c.autopilot?.enabled === true,
+        ...(nap ? { autoprovisioningServiceAccount: nap } : {}),
+      };
+    } catch (e) {
+      throw toReadError(e, `GKE clusters.get ${name}`, 'container.clusters.get');
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}

@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { Firestore, Timestamp } from '@google-cloud/firestore';
+import type { AuditRecord, IncidentRecord, IncidentStatus, StateStore } from '../../ports/store.port.ts';
+import type { Logger } from '../../shared/logger.ts';
+
+export interface FirestoreStoreOptions {
+  readonly projectId: string;
+  readonly logger: Logger;
+  /** Collection name prefix, so several bots (or tests) can share a database. */
+  readonly prefix?: string;
+  /** `host:port` of the Firestore emulator (else FIRESTORE_EMULATOR_HOST, read by the library, or the real service). */
+  readonly emulatorHost?: string;
+}
+
+/**
+ * State in Firestore, for several replicas sharing one subscription (DESIGN §5): deliveries and incidents are
+ * created with `create()` (exactly one writer wins), incidents change in transactions (read-modify-write on a
+ * version), locks are leases with an expiry. Records are stored as JSON text plus the few fields queries need.
+ */
+export class FirestoreStore implements StateStore {
+  readonly #db: Firestore;
+  readonly #p: string;
+  readonly #logger: Logger;
+
+  constructor(o: FirestoreStoreOptions) {
+    this.#db = new Firestore({
+      projectId: o.projectId,
+      ignoreUndefinedProperties: true,
+      ...(o.emulatorHost ? { host: o.emulatorHost, ssl: false, customHeaders: { Authorization: 'Bearer owner' } } : {}),
+    });
+    this.#p = o.prefix ?? 'imagepull';
+    this.#logger = o.logger;
+  }
+
+  #col(name: string) {
+    return this.#db.collection(`${this.#p}_${name}`);
+  }
+
+  async claimDelivery(key: string, ttlMs: number): Promise<boolean> {
+    const ref = this.#col('deliveries').doc(hash(key));
+    try {
+      await ref.create({ key: key.slice(0, 500), expireAt: Timestamp.fromMillis(Date.now() + ttlMs) });
+      return true;
+    } catch (e) {
+      if (!alreadyExists(e)) throw e;
+      // An expired claim (TTL policies delete lazily) counts as absent.
+      return this.#db.runTransaction(async (tx) => {
+        const snap = await tx.get(ref);
+        const expireAt = snap.get('expireAt') as Timestamp | undefined;
+        if (snap.exists && expireAt && expireAt.toMillis() > Date.now()) return false;
+        tx.set(ref, { key: key.slice(0, 500), expireAt: Timestamp.fromMillis(Date.now() + ttlMs) });
+        return true;
+      });
+    }
+  }
+
+  async releaseDelivery(key: string): Promise<void> {
+    await this.#col('deliveries').doc(hash(key)).delete();
+  }
+
+  async getIncident(id: string): Promise<IncidentRecord | undefined> {
+    const snap = await this.#col('incidents').doc(id).get();
+    return snap.exists ? decode(snap.get('data')) : undefined;
+  }
+
+  async createIncident(record: IncidentRecord): Promise<boolean> {
+    try {
+      await this.#col('incidents').doc(record.id).create(encode(record));
+      return true;
+    } catch (e) {
+      if (alreadyExists(e)) return false;
+      throw e;
+    }
+  }
+
+  async updateIncident(
+    id: string,
+    mutate: (current: IncidentRecord) => IncidentRecord | undefined,
+  ): Promise<IncidentRecord | undefined> {
+    const ref = this.#col('incidents').doc(id);
+    return this.#db.runTransaction(
+      async (tx) => {
+        const snap = await tx.get(ref);
+        if (!snap.exists) return undefined;
+        const current = decode(snap.get('data'));
+        const next = mutate(current);
+        if (!next) return current;
+        const stored = { ...next, version: current.version + 1 };
+        tx.set(ref, encode(stored));
+        return stored;
+      },
+      { maxAttempts: 10 },
+    );
+  }
+
+  async listIncidents(statuses?: readonly IncidentStatus[]): Promise<IncidentRecord[]> {
+    const col = this.#col('incidents');
+    const q = statuses && statuses.length > 0 ? col.where('status', 'in', [...statuses]) : col;
+    const snap = await q.limit(500).get();
+    return snap.docs.map((d) => decode(d.get('data')));
+  }
+
+  async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const ref = this.#col('locks').doc(hash(name));
+    return this.#db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const until = snap.get('until') as number | undefined;
+      const holder = snap.get('owner') as string | undefined;
+      if (snap.exists && until !== undefined && until > Date.now() && holder !== owner) return false;
+      tx.set(ref, { name, owner, until: Date.now() + ttlMs });
+      return true;
+    });
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    const ref = this.#col('locks').doc(hash(name));
+    await this.#db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.exists && snap.get('owner') === owner) tx.delete(ref);
+    });
+  }
+
+  async appendAudit(record: AuditRecord): Promise<void> {
+    await this.#col('audit').add({ ...record, detail: record.detail ?? {} });
+  }
+
+  async listAudit(limit: number): Promise<AuditRecord[]> {
+    const snap = await this.#col('audit').orderBy('at', 'desc').limit(limit).get();
+    return snap.docs.map((d) => d.data() as AuditRecord);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.terminate().catch((e: unknown) => this.#logger.warn({ err: e }, 'closing Firestore failed'));
+  }
+}
+
+export function createFirestoreStore(o: FirestoreStoreOptions): FirestoreStore {
+  return new FirestoreStore(o);
+}
+
+function encode(r: IncidentRecord) {
+  return {
+    data: JSON.stringify(r),
+    status: r.status,
+    key: r.key.slice(0, 1000),
+    version: r.version,
+    updatedAt: r.updatedAt,
+  };
+}
+
+function decode(data: unknown): IncidentRecord {
+  return JSON.parse(String(data)) as IncidentRecord;
+}
+
+function hash(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 40);
+}
+
+function alreadyExists(e: unknown): boolean {
+  return (e as { code?: number }).code === 6;
+}

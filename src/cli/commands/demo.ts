@@ -1,0 +1,127 @@
+import { loadConfig } from '../../config.ts';
+import { startBot } from '../../main.ts';
+import { SANDBOX_PEOPLE, startSandbox } from '../../sandbox/index.ts';
+import type { PostedMessage } from '../../sandbox/slack/index.ts';
+import { silentLogger } from '../../shared/logger.ts';
+import { ACTIONS } from '../../slack/ids.ts';
+import { EXIT, type Io, parse } from '../io.ts';
+import { slackMessageText } from '../render-slack.ts';
+
+export const DEMO_USAGE =
+  'imagepull demo [--scenario S]   the whole flow on the embedded sandbox: alert → diagnosis → approval → fix → verified';
+
+/**
+ * `npm run demo`: the seed story end to end on real parts — the Pub/Sub emulator, the real Bolt app in Socket Mode,
+ * the real Google client libraries against the wire fakes, HTTPS to the Kubernetes fake — narrated in the terminal.
+ */
+export async function demo(io: Io): Promise<number> {
+  const { values } = parse(io.args, { scenario: { type: 'string' } }, false);
+  const scenario = values.scenario ?? 'seed';
+  const say = (s: string) => io.out(`\x1b[36m▸ ${s}\x1b[0m`);
+  const show = (m: PostedMessage | { text?: string; blocks?: readonly unknown[] }) =>
+    io.out(`\n${indent(slackMessageText(m.blocks, m.text ?? ''))}\n`);
+
+  say(
+    `Starting the sandbox for scenario "${scenario}": simulated GCP + GKE (gRPC/HTTPS fakes), fake Slack, real Pub/Sub emulator…`,
+  );
+  const sb = await startSandbox({ scenario, propagationDelayMs: 1500, podStartMs: 300 });
+  const t = sb.google.scenario.target;
+  let bot: Awaited<ReturnType<typeof startBot>> | undefined;
+  try {
+    io.out(`  ${sb.google.scenario.description}`);
+    bot = await startBot(loadConfig(sb.env), { logger: silentLogger(), sweepIntervalMs: 0 });
+    say(
+      `Bot started (Socket Mode, FIX_MODE=approve, approvers: <@${SANDBOX_PEOPLE.approver}> and group ${SANDBOX_PEOPLE.approverGroup}).`,
+    );
+
+    const entry = sb.google.logEntries({ pods: [t.pod], perPod: 1 })[0];
+    say(`Cloud Logging exports the kubelet's "Failed to pull image" event for ${t.namespace}/${t.pod} to Pub/Sub…`);
+    const started = Date.now();
+    await sb.publish(entry ?? sb.google.monitoringIncident());
+    const channel = sb.env.INCIDENT_CHANNEL as string;
+    const posted = await sb.slack.waitFor(() => sb.slack.messages(channel)[0], 20_000);
+    say(`The bot posted one incident message to #incidents after ${Date.now() - started} ms:`);
+    show(posted);
+
+    say(`Carol (not an approver) presses "Grant & restart"…`);
+    await sb.slack.clickButton({
+      user: SANDBOX_PEOPLE.stranger,
+      channel,
+      ts: posted.ts,
+      actionId: ACTIONS.grantRestart,
+    });
+    const refusal = await sb.slack.waitFor(
+      () => sb.slack.responses().find((r) => /Not applied/.test(String(r.body.text))),
+      10_000,
+    );
+    io.out(`  (only Carol sees) ${String(refusal.body.text)}`);
+
+    say(`Alice (an approver) presses "Grant & restart" and confirms…`);
+    const [incident] = await bot.store.listIncidents();
+    await sb.slack.clickButton({
+      user: SANDBOX_PEOPLE.approver,
+      channel,
+      ts: posted.ts,
+      actionId: ACTIONS.grantRestart,
+    });
+    const printed = new Map<string, string>();
+    await until(async () => {
+      const rec = incident ? await bot?.store.getIncident(incident.id) : undefined;
+      for (const step of rec?.fix?.steps ?? []) {
+        const line = `${STEP_MARK[step.state]} ${step.name}${step.detail ? ` — ${step.detail}` : ''}`;
+        if (step.state !== 'pending' && printed.get(step.name) !== line) {
+          printed.set(step.name, line);
+          io.out(`  ${line}`);
+        }
+      }
+      return rec?.status === 'fixed' || rec?.status === 'failed' ? rec : undefined;
+    }, 90_000);
+    await bot.incidents.flush(incident?.id ?? '');
+    const final = sb.slack.message(channel, posted.ts) ?? posted;
+    say(`The incident message, updated in place (${final.updates.length} updates):`);
+    show(final);
+    const replies = final.replies.map((r) => `  ↳ ${r.text ?? ''}`).join('\n');
+    if (replies) {
+      say('Audit trail in the thread:');
+      io.out(replies);
+    }
+    const repoName = incident?.diagnosis.image?.ar?.resourceName;
+    const repo = repoName ? sb.google.world.repository(repoName) : undefined;
+    if (repo) {
+      say('The repository policy now (every other binding untouched):');
+      for (const b of repo.iam.bindings)
+        io.out(
+          `  ${b.role}: ${b.members.join(', ')}${b.condition ? ` [if ${b.condition.title ?? b.condition.expression}]` : ''}`,
+        );
+    }
+    const ok = /\*Fixed\*/.test(JSON.stringify(final.blocks ?? []));
+    say(
+      ok
+        ? `Done in ${((Date.now() - started) / 1000).toFixed(1)} s: the pods run again.`
+        : 'The fix did not verify (see above).',
+    );
+    return ok ? EXIT.ok : EXIT.failure;
+  } finally {
+    await bot?.stop();
+    await sb.stop();
+  }
+}
+
+function indent(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => `    │ ${l}`)
+    .join('\n');
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const STEP_MARK = { pending: ' ', running: '…', done: '✓', failed: '✗', skipped: '⤼' } as const;

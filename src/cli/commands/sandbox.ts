@@ -1,0 +1,45 @@
+import { SCENARIOS, startSandbox } from '../../sandbox/index.ts';
+import { EXIT, type Io, parse, UsageError } from '../io.ts';
+
+export const SANDBOX_USAGE =
+  'imagepull sandbox [--scenario S] [--http] [--firestore]   start the simulator and print the environment for the bot';
+
+/** `imagepull sandbox`: runs the simulator until Ctrl-C and prints the env a bot (`npm start`) needs to use it. */
+export async function sandboxCommand(io: Io): Promise<number> {
+  const { values } = parse(
+    io.args,
+    {
+      scenario: { type: 'string' },
+      http: { type: 'boolean' },
+      firestore: { type: 'boolean' },
+      list: { type: 'boolean' },
+    },
+    false,
+  );
+  if (values.list) {
+    for (const s of SCENARIOS) io.out(`${s.name.padEnd(24)} ${s.description}`);
+    return EXIT.ok;
+  }
+  const scenario = values.scenario ?? 'seed';
+  if (!SCENARIOS.some((s) => s.name === scenario))
+    throw new UsageError(`unknown scenario "${scenario}" (imagepull sandbox --list)`);
+  const sb = await startSandbox({
+    scenario,
+    slackMode: values.http ? 'http' : 'socket',
+    firestore: values.firestore === true,
+  });
+  const t = sb.google.scenario.target;
+  io.err(`Sandbox "${scenario}" running: ${sb.google.scenario.description}`);
+  io.err(`Failing pod: ${t.namespace}/${t.pod} (${t.image}). Paste the lines below into a shell, then run: npm start`);
+  for (const [k, v] of Object.entries(sb.env)) io.out(`export ${k}=${v}`);
+  if (sb.topic)
+    io.err(
+      `Publish alerts to ${sb.topic} (PUBSUB_EMULATOR_HOST=${sb.env.PUBSUB_EMULATOR_HOST}). Ctrl-C stops everything.`,
+    );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await sb.stop();
+  return EXIT.ok;
+}

@@ -1,0 +1,31 @@
+import { ConfigError, loadConfig } from '../../config.ts';
+import { startBot } from '../../main.ts';
+import { EXIT, type Io } from '../io.ts';
+
+export const SERVE_USAGE = 'imagepull serve   run the bot (configuration from the environment; see .env.example)';
+
+/** `imagepull serve` / `npm start`: the bot, until SIGTERM/SIGINT, then a graceful stop. */
+export async function serve(io: Io): Promise<number> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(io.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.err(e.message);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  const bot = await startBot(config);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      bot.logger.info({ signal }, 'shutting down');
+      const force = setTimeout(() => process.exit(EXIT.failure), 25_000);
+      force.unref();
+      void bot.stop().finally(resolve);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return EXIT.ok;
+}

@@ -1,0 +1,253 @@
+/**
+ * Configuration from the environment (DESIGN §6): parsed once, every error reported at once, frozen, passed down.
+ * This is the only module that reads environment variables; callers hand it `process.env`.
+ */
+
+export type FixMode = 'off' | 'dry-run' | 'approve';
+export type SlackMode = 'socket' | 'http';
+export type StateStoreKind = 'memory' | 'firestore';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly slack: {
+    readonly mode: SlackMode;
+    readonly botToken: string;
+    readonly appToken?: string;
+    readonly signingSecret?: string;
+    readonly apiUrl: string;
+    /** Known bot ids skip `auth.test` at start-up (engineering.md §0.4). */
+    readonly botUserId?: string;
+    readonly botId?: string;
+  };
+  /** HTTP port: Slack requests in HTTP mode; health and metrics in both modes. */
+  readonly port: number;
+  readonly incidentChannel: string;
+  /** Slack user ids (`U…`/`W…`) and user-group ids (`S…`) allowed to approve fixes. */
+  readonly approvers: readonly string[];
+  /** The person who asked for a diagnosis may not approve its fix. */
+  readonly fourEyes: boolean;
+  /** Cluster for `/imagepull diagnose` when `--cluster` is not given. */
+  readonly defaultCluster?: { readonly project: string; readonly location: string; readonly name: string };
+  /** `projects/P/subscriptions/S`; alert intake is off without it. */
+  readonly pubsubSubscription?: string;
+  readonly fixMode: FixMode;
+  /** Empty = any project / namespace. */
+  readonly allowedProjects: readonly string[];
+  readonly allowedNamespaces: readonly string[];
+  readonly stateStore: StateStoreKind;
+  /** Project holding Firestore state (defaults to the subscription's project). */
+  readonly firestoreProject?: string;
+  readonly logLevel: LogLevel;
+  /** Test/staging seam: every Google API client but Pub/Sub and Firestore goes to this `host:port`, insecure. */
+  readonly googleEndpoint?: string;
+  readonly pubsubEmulatorHost?: string;
+  readonly firestoreEmulatorHost?: string;
+  readonly timing: {
+    /** How long to wait for an IAM grant to reach the registry before giving up (DESIGN §4: 2–7 minutes typical). */
+    readonly propagationTimeoutMs: number;
+    /** How long to wait for restarted pods to run. */
+    readonly rolloutTimeoutMs: number;
+    /** How often to poll while waiting. */
+    readonly pollIntervalMs: number;
+    /** Fix plans expire after this. */
+    readonly planTtlMs: number;
+    /** Minimum spacing of `chat.update` calls per incident message. */
+    readonly updateIntervalMs: number;
+    /** Deadline for each fact read (GCP or Kubernetes). */
+    readonly factTimeoutMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  readonly code = 'ipb_config_invalid';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Every variable the bot reads, for `.env.example` and the README (names only, never values). */
+export const CONFIG_VARIABLES = [
+  'SLACK_BOT_TOKEN',
+  'SLACK_APP_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_API_URL',
+  'SLACK_BOT_USER_ID',
+  'SLACK_BOT_ID',
+  'PORT',
+  'INCIDENT_CHANNEL',
+  'APPROVERS',
+  'FOUR_EYES',
+  'DEFAULT_CLUSTER',
+  'PUBSUB_SUBSCRIPTION',
+  'FIX_MODE',
+  'ALLOWED_PROJECTS',
+  'ALLOWED_NAMESPACES',
+  'STATE_STORE',
+  'FIRESTORE_PROJECT',
+  'LOG_LEVEL',
+  'IMAGEPULL_GOOGLE_ENDPOINT',
+  'PUBSUB_EMULATOR_HOST',
+  'FIRESTORE_EMULATOR_HOST',
+  'PROPAGATION_TIMEOUT_SECONDS',
+  'ROLLOUT_TIMEOUT_SECONDS',
+  'POLL_INTERVAL_SECONDS',
+  'PLAN_TTL_MINUTES',
+  'UPDATE_INTERVAL_SECONDS',
+  'FACT_TIMEOUT_SECONDS',
+] as const;
+
+/** Parses the environment into a frozen Config, or throws one ConfigError listing every problem. */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const list = (name: string): string[] =>
+    (str(name) ?? '')
+      .split(/[\s,]+/)
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  const oneOf = <T extends string>(name: string, values: readonly T[], fallback: T): T => {
+    const v = str(name);
+    if (v === undefined) return fallback;
+    if ((values as readonly string[]).includes(v)) return v as T;
+    problems.push(`${name} must be one of ${values.join(', ')} (got "${v}")`);
+    return fallback;
+  };
+  const number = (name: string, fallback: number, min: number, max: number): number => {
+    const v = str(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      problems.push(`${name} must be a number between ${min} and ${max} (got "${v}")`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const botToken = str('SLACK_BOT_TOKEN');
+  const appToken = str('SLACK_APP_TOKEN');
+  const signingSecret = str('SLACK_SIGNING_SECRET');
+  if (!botToken) problems.push('SLACK_BOT_TOKEN is required (xoxb-…)');
+  else if (!botToken.startsWith('xoxb-')) problems.push('SLACK_BOT_TOKEN must be a bot token (xoxb-…)');
+  if (appToken && !appToken.startsWith('xapp-')) problems.push('SLACK_APP_TOKEN must be an app-level token (xapp-…)');
+  if (!appToken && !signingSecret) {
+    problems.push('set SLACK_APP_TOKEN (Socket Mode, the default) or SLACK_SIGNING_SECRET and PORT (HTTP mode)');
+  }
+  const mode: SlackMode = appToken ? 'socket' : 'http';
+  const port = number('PORT', mode === 'http' ? 3000 : 8080, 0, 65535);
+
+  const apiUrl = str('SLACK_API_URL') ?? 'https://slack.com/api/';
+  if (!/^https?:\/\//.test(apiUrl)) problems.push(`SLACK_API_URL must be an http(s) URL (got "${apiUrl}")`);
+
+  const incidentChannel = str('INCIDENT_CHANNEL');
+  if (!incidentChannel) problems.push('INCIDENT_CHANNEL is required (a channel id like C0123456789)');
+
+  const approvers = list('APPROVERS');
+  for (const a of approvers) {
+    if (!/^[UWS][A-Z0-9]{2,}$/.test(a))
+      problems.push(`APPROVERS: "${a}" is not a Slack user (U…/W…) or user-group (S…) id`);
+  }
+  const fixMode = oneOf<FixMode>('FIX_MODE', ['off', 'dry-run', 'approve'], 'dry-run');
+  if (fixMode === 'approve' && approvers.length === 0) {
+    problems.push('FIX_MODE=approve needs APPROVERS (Slack user or user-group ids)');
+  }
+  const fourEyes = oneOf('FOUR_EYES', ['true', 'false'], 'false') === 'true';
+
+  const defaultClusterText = str('DEFAULT_CLUSTER');
+  const dc = defaultClusterText?.split('/');
+  if (dc && (dc.length !== 3 || dc.some((p) => p === ''))) {
+    problems.push(`DEFAULT_CLUSTER must be PROJECT/LOCATION/CLUSTER (got "${defaultClusterText}")`);
+  }
+  const defaultCluster =
+    dc?.length === 3 ? { project: dc[0] as string, location: dc[1] as string, name: dc[2] as string } : undefined;
+  const pubsubSubscription = str('PUBSUB_SUBSCRIPTION');
+  if (pubsubSubscription && !/^projects\/[^/]+\/subscriptions\/[^/]+$/.test(pubsubSubscription)) {
+    problems.push(
+      `PUBSUB_SUBSCRIPTION must be a full name projects/PROJECT/subscriptions/NAME (got "${pubsubSubscription}")`,
+    );
+  }
+  const allowedProjects = list('ALLOWED_PROJECTS');
+  const allowedNamespaces = list('ALLOWED_NAMESPACES');
+  const stateStore = oneOf<StateStoreKind>('STATE_STORE', ['memory', 'firestore'], 'memory');
+  const firestoreProject = str('FIRESTORE_PROJECT') ?? pubsubSubscription?.split('/')[1];
+  if (stateStore === 'firestore' && !firestoreProject) {
+    problems.push('STATE_STORE=firestore needs FIRESTORE_PROJECT (or a PUBSUB_SUBSCRIPTION to take the project from)');
+  }
+  const logLevel = oneOf<LogLevel>('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info');
+  const googleEndpoint = str('IMAGEPULL_GOOGLE_ENDPOINT');
+  if (googleEndpoint && !/^[\w.-]+:\d+$/.test(googleEndpoint)) {
+    problems.push(`IMAGEPULL_GOOGLE_ENDPOINT must be host:port (got "${googleEndpoint}")`);
+  }
+
+  const timing = {
+    propagationTimeoutMs: number('PROPAGATION_TIMEOUT_SECONDS', 900, 0, 86_400) * 1000,
+    rolloutTimeoutMs: number('ROLLOUT_TIMEOUT_SECONDS', 600, 0, 86_400) * 1000,
+    pollIntervalMs: number('POLL_INTERVAL_SECONDS', 10, 0.01, 3600) * 1000,
+    planTtlMs: number('PLAN_TTL_MINUTES', 24 * 60, 1, 7 * 24 * 60) * 60_000,
+    updateIntervalMs: number('UPDATE_INTERVAL_SECONDS', 3, 0, 3600) * 1000,
+    factTimeoutMs: number('FACT_TIMEOUT_SECONDS', 10, 0.05, 600) * 1000,
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  const botUserId = str('SLACK_BOT_USER_ID');
+  const botId = str('SLACK_BOT_ID');
+  const pubsubEmulatorHost = str('PUBSUB_EMULATOR_HOST');
+  const firestoreEmulatorHost = str('FIRESTORE_EMULATOR_HOST');
+  return deepFreeze({
+    slack: {
+      mode,
+      botToken: botToken as string,
+      ...(appToken ? { appToken } : {}),
+      ...(signingSecret ? { signingSecret } : {}),
+      apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
+      ...(botUserId ? { botUserId } : {}),
+      ...(botId ? { botId } : {}),
+    },
+    port,
+    incidentChannel: incidentChannel as string,
+    approvers,
+    fourEyes,
+    ...(defaultCluster ? { defaultCluster } : {}),
+    ...(pubsubSubscription ? { pubsubSubscription } : {}),
+    fixMode,
+    allowedProjects,
+    allowedNamespaces,
+    stateStore,
+    ...(firestoreProject ? { firestoreProject } : {}),
+    logLevel,
+    ...(googleEndpoint ? { googleEndpoint } : {}),
+    ...(pubsubEmulatorHost ? { pubsubEmulatorHost } : {}),
+    ...(firestoreEmulatorHost ? { firestoreEmulatorHost } : {}),
+    timing,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Google-side settings the CLI needs without Slack (diagnose against real GCP or the sandbox). */
+export interface GoogleConfig {
+  readonly googleEndpoint?: string;
+  readonly factTimeoutMs: number;
+}
+
+export function loadGoogleConfig(env: Env): GoogleConfig {
+  const endpoint = env.IMAGEPULL_GOOGLE_ENDPOINT?.trim();
+  const timeout = Number(env.FACT_TIMEOUT_SECONDS ?? '10');
+  return Object.freeze({
+    ...(endpoint ? { googleEndpoint: endpoint } : {}),
+    factTimeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 10) * 1000,
+  });
+}

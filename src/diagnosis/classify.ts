@@ -1,0 +1,362 @@
+/**
+ * Message classification (DESIGN §3.1): reads one kubelet / container-runtime message and names its cause.
+ *
+ * Pure and instant: no I/O. The rules are data (`RULES`), tried in order; the first that matches decides.
+ * Each rule cites the fixture id (`dev.jsonl` s01…, `extra.jsonl` x001…) or the source text that proves it.
+ * Order encodes the traps of the runtime's error shapes: a `NotFound` gRPC code can wrap a platform mismatch,
+ * a 403 body can say "or it may not exist", a VPC-SC denial is also a 403, `no such host` on an Artifact
+ * Registry host is a network fault, and `API error (500)` is Docker's wrapper, not a registry 5xx.
+ */
+import type { Cause, Classification, NetworkSubKind } from './cause.ts';
+import type { RegistryKind } from './image-ref.ts';
+import { parseImageRef } from './image-ref.ts';
+
+/** One classification rule: if `pattern` matches the normalized message, the cause is `cause`. */
+interface Rule {
+  readonly cause: Cause;
+  readonly pattern: RegExp;
+  readonly subKind?: NetworkSubKind;
+}
+
+/**
+ * The ordered rule table. Comments name the fixture ids or the source format strings each rule comes from.
+ * All patterns run on the normalized text (escapes undone, markdown links flattened, Docker's `API error (5xx)`
+ * and `(HTTP code N)` wrappers removed).
+ */
+const RULES: readonly Rule[] = [
+  // --- Decided by the kubelet before any registry is contacted ---------------------------------------------
+  // kubelet image_manager.go "Container image %q is not present with pull policy of Never" (d03, x111-x114).
+  { cause: 'never-pull', pattern: /is not present with pull policy of Never|\bErrImageNeverPull\b/i },
+  // kubelet applyDefaultImageTag / distribution "invalid reference format" (s55, s57, x106-x109);
+  // CRI-O short-name resolution (containers/image shortnames.go) and distribution NAME_INVALID.
+  {
+    cause: 'invalid-reference',
+    pattern:
+      /invalid reference format|\bInvalidImageName\b|couldn't parse image (?:reference|name)|Failed to apply default image tag|repository name must be lowercase|\bNAME_INVALID\b|short-name "[^"]*" did not resolve|short-name resolution enforced|no registries configured while trying to pull an unqualified image|invalid image name/i,
+  },
+
+  // --- Decided by what the registry returned, most specific first --------------------------------------------
+  // containerd "no match for platform in manifest" under code = NotFound (s52); Docker "no matching manifest
+  // for linux/arm64/v8 in the manifest list entries" (x102-x105); CRI-O "no image found in manifest list for
+  // architecture"; Windows hcs "The container operating system does not match the host operating system".
+  {
+    cause: 'platform-mismatch',
+    pattern:
+      /no match for platform in manifest|no matching manifest for|no image found in (?:manifest list|image index) for architecture|does not match the specified platform|container operating system does not match the host operating system|image operating system "[^"]*" cannot be used on this platform/i,
+  },
+  // VPC Service Controls (s44, s46): checked before any 403 rule because the same denial is a 403.
+  {
+    cause: 'vpc-sc-denied',
+    pattern:
+      /vpcServiceControlsUniqueIdentifier|prohibited by organization'?s policy|\bSecurityPolicyViolated\b|VPC Service Controls|VPC_SERVICE_CONTROLS/i,
+  },
+  // Docker Hub "429 Too Many Requests - Server message: toomanyrequests" (s47, x063-x067), GCR "Status 429" (x062),
+  // AR quota "RESOURCE_EXHAUSTED", the kubelet's own registryPullQPS throttle "pull QPS exceeded" (images/puller.go).
+  // Before the auth rules: Hub says "unauthenticated pull rate limit" (x066).
+  {
+    cause: 'rate-limited',
+    pattern:
+      /toomanyrequests|\b429 Too Many Requests|Too Many Requests|(?:status(?: code)?|Status|HTTP)[ :=]*429\b|Error 429\b|pull rate limit|pull QPS exceeded|\bRESOURCE_EXHAUSTED\b|Quota exceeded|rate exceeded/i,
+  },
+  // Go crypto/x509 and crypto/tls errors (s50, x089-x092, x142); an HTTP registry reached over HTTPS (x093).
+  // "TLS handshake timeout" is a network timeout, not a certificate problem (x075, x076): not matched here.
+  {
+    cause: 'tls',
+    pattern:
+      /\bx509:|tls: failed to verify certificate|certificate signed by unknown authority|certificate has expired or is not yet valid|server gave HTTP response to HTTPS client|tls: handshake failure|remote error: tls:|first record does not look like a TLS handshake/i,
+  },
+
+  // The node's own container runtime is down (grpc "transport: Error while dialing dial unix
+  // /run/containerd/containerd.sock: connect: connection refused"): not a registry or network cause.
+  {
+    cause: 'unknown',
+    pattern: /dial unix [^\s:]*\.sock|(?:containerd|crio|dockershim|docker|cri-dockerd)\.sock: connect:/i,
+  },
+
+  // --- Network: the connection to the registry failed (Go net / net/http error shapes) ------------------------
+  // gcpdiag image_pull.py "dial tcp.*199.36.153.\d:443: i/o timeout" (restricted/private.googleapis.com VIP).
+  {
+    cause: 'network',
+    subKind: 'restricted-vip',
+    pattern:
+      /\b199\.36\.153\.\d{1,3}\b[^"\n]{0,80}?(?:i\/o timeout|timed out|connection refused|connection reset|no route to host|network is unreachable|deadline exceeded)/i,
+  },
+  // Go net "lookup HOST[ on SERVER]: ERR" (x068-x073): a failed lookup is DNS whatever the underlying error,
+  // even "read udp …: i/o timeout" (x070) or "connection refused" (x072). Also "no such host" on an AR host.
+  {
+    cause: 'network',
+    subKind: 'dns',
+    pattern:
+      /\blookup [\w-]+(?:\.[\w-]+)+\.?(?: on \S+?)?: |\blookup [\w.-]+ on \S+?: |no such host|server misbehaving|Temporary failure in name resolution|Name or service not known|could not resolve host|\bNXDOMAIN\b/i,
+  },
+  // "dial tcp [::1]:7439: connect: connection refused" (s42, x084); Windows "actively refused it".
+  { cause: 'network', subKind: 'refused', pattern: /connection refused|actively refused/i },
+  // "dial tcp 173.194.205.82:443: i/o timeout" (s36, s38, s40), "Client.Timeout exceeded while awaiting
+  // headers" (x074), "context deadline exceeded" (x077), "net/http: TLS handshake timeout" (x075).
+  {
+    cause: 'network',
+    subKind: 'timeout',
+    pattern:
+      /i\/o timeout|Client\.Timeout exceeded|deadline exceeded|TLS handshake timeout|timeout awaiting response headers|request canceled while waiting for connection|connection timed out|operation timed out|did not properly respond after a period of time/i,
+  },
+  // Resets, unreachable routes, proxies and truncated streams; kubelet "context canceled"; old Docker's
+  // "Could not reach any registry endpoint" when every mirror failed (x081-x088, x130).
+  {
+    cause: 'network',
+    pattern:
+      /connection reset by peer|no route to host|network is unreachable|proxyconnect tcp|unexpected EOF|:\s*EOF\b|broken pipe|forcibly closed by the remote host|context canceled|http2: server sent GOAWAY|Could not reach any registry endpoint|\bdial tcp\b/i,
+  },
+
+  // --- Registry-side failure -------------------------------------------------------------------------------
+  // kubelet "image pull failed for %s because the registry is unavailable." (d04); 5xx from the registry
+  // (x094-x099). Docker's own "API error (500)" wrapper is removed during normalization (s40, x023).
+  {
+    cause: 'registry-unavailable',
+    pattern:
+      /because the registry is unavailable|\b50[0-4] (?:Internal Server Error|Bad Gateway|Service (?:Temporarily )?Unavailable|Gateway Time-?out)|(?:status(?: code)?|HTTP status|Status)[ :=]*5\d\d\b|error parsing HTTP 5\d\d response body|:\s*(?:Internal Server Error|Service Unavailable|Bad Gateway|Gateway Timeout)\b/i,
+  },
+
+  // --- Authentication and authorization ----------------------------------------------------------------------
+  // Google's explicit anonymous denials (s10, x018-x020): the caller sent no credentials at all.
+  {
+    cause: 'unauthenticated',
+    pattern: /Unauthenticated request|Unauthenticated requests do not have permission|Anonymous caller/i,
+  },
+  // Explicit IAM denials: AR "Permission "artifactregistry.repositories.downloadArtifacts" denied" (s01, s03,
+  // s05, s11), GCR "Token exchange failed … storage.buckets.get" (s15), "Caller does not have permission" (s17),
+  // GCR "denied: Permission denied for" (s13), AWS "is not authorized to perform: ecr:BatchGetImage" (x006, x017).
+  {
+    cause: 'permission-denied',
+    pattern:
+      /Permission ["'][\w.]+["'] denied|(?:Caller|caller) does not have permission|(?:does not|doesn't) have (?:the )?(?:required |needed )?permission|Token exchange failed|storage\.(?:buckets|objects)\.(?:get|list)\b|is not authorized to perform|denied:\s*Permission denied\b|\bPERMISSION_DENIED\b|\bAccessDenied\b|does not have permission to get URL/,
+  },
+  // Docker/containerd's deliberately ambiguous answer (d01, s26, x042-x048): the repository is missing or the
+  // caller may not see it; registries answer both the same way. `insufficient_scope` is the token-level form.
+  {
+    cause: 'not-found-or-unauthorized',
+    pattern:
+      /pull access denied|repository does not exist or may require|requested access to the resource is denied|\binsufficient_scope\b|does not exist or no pull access|may require 'docker login'/i,
+  },
+  // Any other 403 (s06, s07, x001-x005): "status code [manifests TAG]: 403 Forbidden", "Head …: Forbidden".
+  {
+    cause: 'permission-denied',
+    pattern:
+      /\b403 Forbidden\b|(?:status(?: code)?|response status code|Status|HTTP|Error)[ :=]*403\b|error parsing HTTP 403 response body|\(403\)|\bForbidden\b|access forbidden/i,
+  },
+  // 401 and missing credentials (s18, s20, s22, s24, s27, x021-x041): ECR "no basic auth credentials",
+  // ACR/quay "unauthorized: authentication required", containerd "failed to fetch oauth token: … 401".
+  {
+    cause: 'unauthenticated',
+    pattern:
+      /\b401 Unauthorized\b|(?:status(?: code)?|response status code|Status|HTTP)[ :=]*401\b|\bunauthorized\b|\bunauthenticated\b|authentication required|no basic auth credentials|there are no credentials on this request|no scope specified for token auth challenge|failed to fetch (?:anonymous|oauth) token|failed to authorize|authorization failed|incorrect username or password|invalid username\/password|invalid credentials|(?:authorization|access|auth) token (?:has )?expired|Unable to parse json key/i,
+  },
+
+  // kubelet FailedToRetrieveImagePullSecret warning (s58, x115) and its older log form (x117) "Unable to retrieve pull secret
+  // NS/NAME … due to secret "NAME" not found.  The image pull may not succeed." (kubelet_pods.go): before
+  // not-found, whose "not found" it contains. The pull may still fail with another cause, which wins above.
+  {
+    cause: 'pull-secret-missing',
+    pattern:
+      /Unable to retrieve (?:some image )?pull secrets?\b|FailedToRetrieveImagePullSecret|The image pull may not succeed/i,
+  },
+
+  // --- The image or tag does not exist -------------------------------------------------------------------------
+  // containerd "X: not found" under code = NotFound (s28), Docker "manifest unknown" (s30, s32), distribution
+  // error codes, AR "Requested entity was not found", Harbor "repository … not found" (x053-x061), a registry
+  // proxy missing a layer "unknown blob" (x150).
+  {
+    cause: 'not-found',
+    pattern:
+      /\bnot found\b|manifest unknown|\b(?:NAME|MANIFEST|BLOB)_UNKNOWN\b|\b404 Not Found\b|(?:status(?: code)?|Status|HTTP)[ :=]*404\b|code = NotFound|Requested entity was not found|No such image|unknown blob|blob unknown/i,
+  },
+  // A bare "denied" (GHCR "Error response from daemon: denied", x049, x050): as ambiguous as Docker's wording above.
+  // Filesystem "permission denied" is not a registry answer and is left to `unknown`.
+  { cause: 'not-found-or-unauthorized', pattern: /(?<![Pp]ermission )\bdenied\b/ },
+
+  // --- No cause in the text ----------------------------------------------------------------------------------
+  // kubelet "Back-off pulling image %q" and the bare "Error: ImagePullBackOff" / "Error: ErrImagePull" events
+  // (d02, d05, x118-x121, x137-x139): the cause is in an earlier Failed event.
+  {
+    cause: 'no-detail',
+    pattern:
+      /Back-off pulling image|(?:^|\s)Error:\s*(?:ErrImagePull|ImagePullBackOff)\s*$|^\s*(?:ErrImagePull|ImagePullBackOff)\s*$|trying and failing to pull image|can't be pulled/im,
+  },
+];
+
+/** Undoes the encodings a message picks up on its way to us (JSON/Go quoting, markdown, HTML, Docker wrappers). */
+function normalize(message: string): string {
+  return (
+    message
+      // Go %q / JSON escaping, possibly nested: \" \\\" \\\\\" → " (x046, x149 kubelet journal form).
+      .replace(/\\+"/g, '"')
+      .replace(/\\+n(?=[\s)"\]]|$)/g, ' ')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, '&')
+      // Markdown autolinks from issue trackers: "[gcr.io](http://gcr.io/)" → "gcr.io" (s10, s44).
+      .replace(/\[([^[\]\n]*)\]\((?:https?|ftp):\/\/[^)\s]*\)/g, '$1')
+  );
+}
+
+/** Removes Docker's transport wrappers, whose status is the daemon's, not the registry's (s40, x023, x054). */
+function stripDaemonWrappers(text: string): string {
+  return text
+    .replace(/API error \(\d{3}\):/g, '')
+    .replace(/\(HTTP code \d{3}\)(?: server error| unexpected)?\s*-?/g, '');
+}
+
+/**
+ * Image extraction patterns, in order of preference. Each names where the format string comes from.
+ * The captured reference is returned verbatim (minus quoting).
+ */
+const IMAGE_PATTERNS: readonly RegExp[] = [
+  // kubelet image_manager.go "Failed to pull image %q: %v" (and containerd's lower-case sandbox form).
+  /\bfailed to pull image "([^"]+)"/i,
+  // kubelet "Back-off pulling image %q".
+  /Back-off pulling image "([^"]+)"/i,
+  // kubelet "Container image %q is not present with pull policy of Never".
+  /Container image "([^"]+)" is not present/i,
+  // kubelet "Failed to apply default image tag %q" / "couldn't parse image reference %q".
+  /Failed to apply default image tag "([^"]+)"/i,
+  /couldn't parse image (?:reference|name) "([^"]+)"/i,
+  // kubelet "Failed to inspect image %q".
+  /Failed to inspect image "([^"]+)"/i,
+  // kubelet "image pull failed for %s because the registry is unavailable." and the old docker-era
+  // "image pull failed for %s, this may be because there are no credentials on this request." (s20, s40).
+  /image pull failed for (?!unknown error)([^\s,"]+?)(?:,| because|\s|$)/i,
+  // containerd "failed to pull and unpack image %q" / "failed to resolve reference %q".
+  /failed to pull and unpack image "([^"]+)"/i,
+  /failed to resolve reference "([^"]+)"/i,
+  // Docker "pull access denied for %s, repository does not exist" (s13) and "manifest for %s not found" (s30).
+  /pull access denied for ([^\s,"]+)/i,
+  /manifest for ([^\s,"]+) not found/i,
+  // kubelet structured logs: PullImage "x" / image="x"; "Pulling image %q".
+  /PullImage "([^"]+)"/,
+  /\bimage="([^"]+)"/,
+  /Pulling image "([^"]+)"/i,
+  // kubectl/skaffold container status "container X is waiting to start: IMAGE can't be pulled".
+  /is waiting to start: (\S+) can't be pulled/i,
+];
+
+// containers/image "reading manifest TAG in REPO" (CRI-O, podman; x057, x065): the reference is REPO:TAG.
+const CRIO_MANIFEST = /reading manifest (\S+) in ([^\s:]+(?::\d+)?\/[^\s:]+)/i;
+// Registry API URLs "https://HOST/v2/NAME/manifests/REF" (s01, s36, s42): the reference is HOST/NAME:REF.
+// Bounded by the distribution limits (255-character names, 128-character tags) to stay linear on hostile input.
+const MANIFEST_URL =
+  /https?:\/\/([^/\s"]{1,255})\/v2\/([^\s"?]{1,255}?)\/manifests\/((?:sha256|sha384|sha512):[a-f0-9]{32,128}|[^\s"?:/]{1,128})/i;
+// AR resource names named by IAM denials (s01, s03, s10, x018): "projects/P/locations/L/repositories/R".
+const REPOSITORY_NAME =
+  /projects\/([^/\s"'()<>]+|<[^>\s]+>)\/locations\/([a-z0-9-]+)\/repositories\/([A-Za-z0-9._-]*[A-Za-z0-9])/;
+
+function extractImage(text: string): string | undefined {
+  for (const pattern of IMAGE_PATTERNS) {
+    const m = pattern.exec(text);
+    const image = m?.[1]?.trim();
+    if (image) return image;
+  }
+  const crio = CRIO_MANIFEST.exec(text);
+  if (crio?.[1] && crio[2]) {
+    const ref = crio[1].replace(/:$/, '');
+    return ref.includes(':') ? `${crio[2]}@${ref}` : `${crio[2]}:${ref}`;
+  }
+  const url = MANIFEST_URL.exec(text);
+  if (url?.[1] && url[2] && url[3]) {
+    const host = url[1] === 'registry-1.docker.io' ? 'docker.io' : url[1];
+    // A host without "." or ":" would be read back as a Docker Hub namespace (s50's redacted "xxx"): skip it.
+    if (!/[.:]/.test(host) && host !== 'localhost') return undefined;
+    return url[3].includes(':') ? `${host}/${url[2]}@${url[3]}` : `${host}/${url[2]}:${url[3]}`;
+  }
+  return undefined;
+}
+
+const MATCHED_MAX = 300;
+
+/**
+ * Classifies one kubelet/runtime message into a DESIGN §3.1 cause.
+ *
+ * Guarantees: pure, never throws, always returns one of the stable cause ids (`unknown` when nothing matched);
+ * `subKind` only for `network`; `image` is the reference the message names (verbatim, or rebuilt from a
+ * `/v2/NAME/manifests/REF` URL when no reference is quoted); `repositoryHint` is an Artifact Registry
+ * `projects/P/locations/L/repositories/R` the message names; `matched` is the snippet that decided.
+ */
+export function classifyMessage(message: string): Classification {
+  const text = normalize(typeof message === 'string' ? message : String(message ?? ''));
+  const ruleText = stripDaemonWrappers(text);
+
+  let result: { cause: Cause; subKind?: NetworkSubKind; matched?: string } = { cause: 'unknown' };
+  for (const rule of RULES) {
+    const m = rule.pattern.exec(ruleText);
+    if (m) {
+      const matched = m[0].trim().slice(0, MATCHED_MAX);
+      result = {
+        cause: rule.cause,
+        ...(rule.subKind ? { subKind: rule.subKind } : {}),
+        ...(matched ? { matched } : {}),
+      };
+      break;
+    }
+  }
+
+  const image = extractImage(text);
+  const hint = REPOSITORY_NAME.exec(text);
+  const repositoryHint = hint ? `projects/${hint[1]}/locations/${hint[2]}/repositories/${hint[3]}` : undefined;
+  return {
+    ...result,
+    ...(image ? { image } : {}),
+    ...(repositoryHint ? { repositoryHint } : {}),
+  };
+}
+
+/** The `imagepull explain --json` object (DESIGN §8). Absent keys are omitted, never `null`. */
+export interface ExplainJson {
+  readonly cause: Cause;
+  readonly subKind?: NetworkSubKind;
+  readonly image?: {
+    readonly raw: string;
+    readonly registry: string;
+    readonly path: string;
+    readonly tag?: string;
+    readonly digest?: string;
+    readonly normalized: string;
+  };
+  readonly registry?: RegistryKind;
+  readonly repository?: string;
+}
+
+/**
+ * Classifies `message` and shapes the result as the CLI's `explain --json` output.
+ *
+ * Guarantees: `image` only when the named reference parses; `registry`/`repository` come from that image,
+ * or — when no valid image is named — from the repository the message names (`gcr` for the gcr.io
+ * repositories, `artifact-registry` otherwise).
+ */
+export function explainJson(message: string): ExplainJson {
+  const c = classifyMessage(message);
+  const parsed = c.image !== undefined ? parseImageRef(c.image) : undefined;
+  let image: ExplainJson['image'];
+  let registry: RegistryKind | undefined;
+  let repository: string | undefined;
+  if (parsed?.ok) {
+    const ref = parsed.ref;
+    image = {
+      raw: ref.raw,
+      registry: ref.registry,
+      path: ref.path,
+      ...(ref.tag !== undefined ? { tag: ref.tag } : {}),
+      ...(ref.digest !== undefined ? { digest: ref.digest } : {}),
+      normalized: ref.normalized,
+    };
+    registry = ref.kind;
+    repository = ref.ar?.resourceName;
+  } else if (c.repositoryHint !== undefined) {
+    repository = c.repositoryHint;
+    registry = /\/repositories\/(?:[a-z]+\.)?gcr\.io$/.test(c.repositoryHint) ? 'gcr' : 'artifact-registry';
+  }
+  return {
+    cause: c.cause,
+    ...(c.subKind !== undefined ? { subKind: c.subKind } : {}),
+    ...(image !== undefined ? { image } : {}),
+    ...(registry !== undefined ? { registry } : {}),
+    ...(repository !== undefined ? { repository } : {}),
+  };
+}

@@ -1,0 +1,101 @@
+import type { FixMode } from '../config.ts';
+import { parseRepositoryName } from '../diagnosis/commands.ts';
+import type { Diagnosis } from '../diagnosis/diagnosis.ts';
+import type { IncidentRecord, PlanRecord } from '../ports/store.port.ts';
+
+/**
+ * Pure decisions before any change (DESIGN §4): who may approve, whether fixes are enabled, whether the plan is
+ * in scope, still current and still what the world needs. Each refusal carries the reason shown to the person.
+ */
+export type Decision = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+const OK: Decision = { ok: true };
+
+export interface ApproverPolicy {
+  /** Slack user ids allowed directly. */
+  readonly users: ReadonlySet<string>;
+  /** Members of the configured approver user groups, resolved by the caller. */
+  readonly groupMembers: ReadonlySet<string>;
+  readonly fourEyes: boolean;
+}
+
+export function authorize(user: string, policy: ApproverPolicy, incident: IncidentRecord): Decision {
+  if (!policy.users.has(user) && !policy.groupMembers.has(user)) {
+    return { ok: false, reason: 'you are not an approver for image-pull fixes (APPROVERS): nothing was changed' };
+  }
+  if (policy.fourEyes && incident.requestedBy === user) {
+    return { ok: false, reason: 'four-eyes is on: the person who asked for this diagnosis cannot approve its fix' };
+  }
+  return OK;
+}
+
+export function fixModeAllows(mode: FixMode): Decision {
+  return mode === 'off' ? { ok: false, reason: 'fixes are turned off here (FIX_MODE=off): nothing was changed' } : OK;
+}
+
+export function inScope(
+  plan: PlanRecord,
+  allowedProjects: readonly string[],
+  allowedNamespaces: readonly string[],
+  withGrant: boolean,
+): Decision {
+  if (withGrant && plan.grant && allowedProjects.length > 0) {
+    const project = parseRepositoryName(plan.grant.repository)?.project;
+    if (!project || !allowedProjects.includes(project)) {
+      return { ok: false, reason: `project \`${project}\` is not in ALLOWED_PROJECTS: the bot may not change its IAM` };
+    }
+  }
+  if (allowedNamespaces.length > 0) {
+    const outside = plan.restarts.filter((r) => !allowedNamespaces.includes(r.workload.namespace));
+    if (outside.length > 0) {
+      return {
+        ok: false,
+        reason: `namespace \`${outside[0]?.workload.namespace}\` is not in ALLOWED_NAMESPACES: the bot may not restart workloads there`,
+      };
+    }
+  }
+  return OK;
+}
+
+export function planCurrent(incident: IncidentRecord, planId: string | undefined, now: Date): Decision {
+  const plan = incident.plan;
+  if (!plan) return { ok: false, reason: 'there is no fix to apply for this incident any more' };
+  if (planId !== plan.id)
+    return {
+      ok: false,
+      reason: 'this button belongs to an older version of the plan; the message now shows the current one',
+    };
+  if (new Date(plan.expiresAt) <= now)
+    return { ok: false, reason: 'the plan has expired: press Re-check to compute a fresh one' };
+  if (incident.status === 'fixing') return { ok: false, reason: 'a fix for this incident is already running' };
+  if (incident.status !== 'open' && incident.status !== 'failed')
+    return { ok: false, reason: `the incident is ${incident.status}` };
+  return OK;
+}
+
+/**
+ * After re-reading the world: does the approved grant still match what is needed? It must be the same repository
+ * and member, and the node must still lack access. A different etag alone is fine (the write re-reads and keeps
+ * other bindings); a grant that someone already made is not (offer a restart instead).
+ */
+export function grantStillNeeded(plan: PlanRecord, fresh: Diagnosis): Decision {
+  if (!plan.grant) return OK;
+  const grant = fresh.fixes.find((f) => f.kind === 'grant-repo-reader');
+  if (fresh.findings.some((f) => f.id === 'access-already-granted')) {
+    return {
+      ok: false,
+      reason: 'the node service account can already pull (someone granted access since): use Restart only',
+    };
+  }
+  if (!grant) {
+    const now = fresh.findings[0]?.title ?? fresh.headline;
+    return { ok: false, reason: `the diagnosis changed (${now}): the grant no longer applies` };
+  }
+  if (grant.repository !== plan.grant.repository || grant.member !== plan.grant.member) {
+    return {
+      ok: false,
+      reason: `the diagnosis now points at ${grant.member} on ${grant.repository}: review the new plan`,
+    };
+  }
+  return OK;
+}

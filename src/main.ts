@@ -1,0 +1,162 @@
+import type { App } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import { createGoogleCloud } from './adapters/gcp/google-cloud.ts';
+import { KubernetesConnector } from './adapters/kube/cluster.adapter.ts';
+import { SlackChatAdapter } from './adapters/slack/chat.adapter.ts';
+import { createFirestoreStore } from './adapters/store/firestore-store.ts';
+import { MemoryStore } from './adapters/store/memory-store.ts';
+import { PubSubConsumer } from './alerts/pubsub-consumer.ts';
+import type { Config } from './config.ts';
+import type { GoogleCloud } from './ports/gcp.port.ts';
+import type { StateStore } from './ports/store.port.ts';
+import { createLogger, type Logger } from './shared/logger.ts';
+import { Metrics } from './shared/metrics.ts';
+import { createSlackApp } from './slack/app.ts';
+import { AlertIntake } from './usecases/alert-intake.ts';
+import { ClusterAccess } from './usecases/cluster-access.ts';
+import { FactReader } from './usecases/fact-reader.ts';
+import { FixService } from './usecases/fixes.ts';
+import { IncidentService } from './usecases/incidents.ts';
+import { Investigator } from './usecases/investigate.ts';
+import { OnDemandDiagnosis } from './usecases/on-demand.ts';
+import { PermissionHealth } from './usecases/permission-health.ts';
+
+/** The running bot, for `serve`, the demo, tests and the benchmark. */
+export interface Bot {
+  readonly app: App;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly store: StateStore;
+  readonly google: GoogleCloud;
+  readonly reader: FactReader;
+  readonly intake: AlertIntake;
+  readonly incidents: IncidentService;
+  readonly fixes: FixService;
+  readonly consumer?: PubSubConsumer;
+  /** Stops pulling, finishes or nacks in-flight work, flushes pending message updates, closes clients. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  readonly store?: StateStore;
+  /** Period of the "are the affected pods running again?" sweep (default 60 s; 0 = off). */
+  readonly sweepIntervalMs?: number;
+  /** How long cached facts are reused during alert storms (default 30 s). */
+  readonly factTtlMs?: number;
+}
+
+/** Composition root: builds every adapter and use case from the config and starts Slack and alert intake. */
+export async function startBot(config: Config, options: StartOptions = {}): Promise<Bot> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+  const google = createGoogleCloud({
+    ...(config.googleEndpoint ? { endpoint: config.googleEndpoint } : {}),
+    timeoutMs: config.timing.factTimeoutMs,
+  });
+  const reader = new FactReader({ ttlMs: options.factTtlMs ?? 30_000, timeoutMs: config.timing.factTimeoutMs });
+  metrics.gauge('imagepull_fact_reads_total', 'Google and Kubernetes reads sent (cache misses)', () => reader.reads);
+  const connector = new KubernetesConnector(() => google.accessToken());
+  const investigator = new Investigator({ google, clusters: connector, reader });
+  const access = new ClusterAccess(google.gke, connector, reader);
+  const store =
+    options.store ??
+    (config.stateStore === 'firestore'
+      ? createFirestoreStore({ projectId: config.firestoreProject as string, logger })
+      : new MemoryStore());
+  const web = new WebClient(config.slack.botToken, {
+    slackApiUrl: config.slack.apiUrl,
+    retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
+  });
+  const chat = new SlackChatAdapter(web);
+  const incidents = new IncidentService({
+    store,
+    chat,
+    access,
+    logger,
+    metrics,
+    channel: config.incidentChannel,
+    fixMode: config.fixMode,
+    updateIntervalMs: config.timing.updateIntervalMs,
+    planTtlMs: config.timing.planTtlMs,
+  });
+  const fixes = new FixService({ config, incidents, investigator, google, access, store, chat, logger, metrics });
+  const onDemand = new OnDemandDiagnosis(investigator, incidents, config.defaultCluster);
+  const health = new PermissionHealth(google, access, store, config.defaultCluster);
+  const intake = new AlertIntake({ investigator, incidents, store, logger, metrics });
+  const status = async () => {
+    const all = await store.listIncidents();
+    const permalinks = new Map<string, string>();
+    for (const r of all.filter((i) => i.channel && i.ts).slice(0, 30)) {
+      const link = await chat.permalink({ channel: r.channel as string, ts: r.ts as string });
+      if (link) permalinks.set(r.id, link);
+    }
+    return { incidents: all, health: await health.checks(), fixMode: config.fixMode, permalinks };
+  };
+
+  let consumer: PubSubConsumer | undefined;
+  let started = false;
+  const app = createSlackApp({
+    config,
+    listeners: { fixes, onDemand, status, logger },
+    logger,
+    metrics,
+    ready: () => started,
+  });
+  await app.init();
+  await app.start();
+  if (config.pubsubSubscription) {
+    consumer = new PubSubConsumer({
+      subscription: config.pubsubSubscription,
+      handle: (alert, attempt) => intake.handle(alert, attempt),
+      logger,
+      metrics,
+      ...(config.pubsubEmulatorHost ? { emulatorHost: config.pubsubEmulatorHost } : {}),
+    });
+    consumer.start();
+  } else {
+    logger.warn('PUBSUB_SUBSCRIPTION is not set: alert intake is off, only /imagepull works');
+  }
+  const sweepMs = options.sweepIntervalMs ?? 60_000;
+  const sweep =
+    sweepMs > 0
+      ? setInterval(() => void incidents.sweep().catch((e) => logger.warn({ err: e }, 'sweep failed')), sweepMs)
+      : undefined;
+  sweep?.unref();
+  started = true;
+  logger.info(
+    {
+      mode: config.slack.mode,
+      fixMode: config.fixMode,
+      store: config.stateStore,
+      alerts: Boolean(config.pubsubSubscription),
+      port: config.port,
+    },
+    'imagepull-bot started',
+  );
+
+  return {
+    app,
+    config,
+    logger,
+    metrics,
+    store,
+    google,
+    reader,
+    intake,
+    incidents,
+    fixes,
+    ...(consumer ? { consumer } : {}),
+    async stop() {
+      started = false;
+      if (sweep) clearInterval(sweep);
+      await consumer?.close();
+      await incidents.close();
+      await app.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping Slack failed'));
+      await google.close();
+      await store.close();
+      logger.info('imagepull-bot stopped');
+    },
+  };
+}

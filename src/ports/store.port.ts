@@ -1,0 +1,130 @@
+import type { Diagnosis, GrantRepoReaderPlan, RestartWorkloadPlan } from '../diagnosis/diagnosis.ts';
+import type { ClusterRef, WorkloadRef } from '../diagnosis/facts.ts';
+
+/**
+ * Durable state: incidents (one per root cause), their fix plans and runs, Pub/Sub delivery dedupe, locks and the
+ * audit trail. In memory for one replica; Firestore when several replicas share a subscription (DESIGN §5).
+ */
+
+export type IncidentStatus = 'open' | 'fixing' | 'fixed' | 'resolved' | 'dismissed' | 'failed';
+
+/** A workload hit by the incident, with its counters. */
+export interface AffectedWorkload {
+  readonly cluster: ClusterRef;
+  readonly namespace: string;
+  /** Absent when the pod has no known controller. */
+  readonly workload?: WorkloadRef;
+  /** A few pod names (bounded), for the message. */
+  readonly pods: readonly string[];
+  readonly podCount: number;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+}
+
+/** The fix a person approves: pure data, with an id the buttons carry and an expiry. */
+export interface PlanRecord {
+  readonly id: string;
+  readonly grant?: GrantRepoReaderPlan;
+  readonly restarts: readonly RestartWorkloadPlan[];
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+export type FixStepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+export interface FixStep {
+  readonly name: string;
+  readonly state: FixStepState;
+  readonly detail?: string;
+}
+
+/** One execution of a plan (or of Undo), as shown in the message and the audit trail. */
+export interface FixRun {
+  readonly planId: string;
+  readonly action: 'grant-restart' | 'restart' | 'dry-run';
+  readonly approvedBy: string;
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly outcome?: 'succeeded' | 'failed' | 'refused' | 'dry-run';
+  readonly summary?: string;
+  readonly steps: readonly FixStep[];
+  /** What the grant changed, for Undo and the audit. */
+  readonly grant?: {
+    readonly repository: string;
+    readonly member: string;
+    readonly role: string;
+    /** False when the member was already there: Undo then removes nothing. */
+    readonly added: boolean;
+    readonly etagBefore: string;
+    readonly etagAfter?: string;
+  };
+  readonly undo?: {
+    readonly by: string;
+    readonly at: string;
+    readonly outcome: 'succeeded' | 'failed';
+    readonly detail?: string;
+  };
+}
+
+export interface IncidentRecord {
+  /** Short stable id derived from `key`: buttons and the store use it. */
+  readonly id: string;
+  /** Root-cause key of the diagnosis (e.g. repository × node SA × finding). */
+  readonly key: string;
+  readonly status: IncidentStatus;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** The message, once posted. */
+  readonly channel?: string;
+  readonly ts?: string;
+  /** The latest diagnosis of a representative pod. */
+  readonly diagnosis: Diagnosis;
+  readonly affected: readonly AffectedWorkload[];
+  readonly alertCount: number;
+  /** Monitoring incident ids that fed it (to resolve on `closed`). */
+  readonly alertIncidentIds: readonly string[];
+  readonly origin: 'alert' | 'command';
+  /** Who asked, for `/imagepull diagnose --share` (four-eyes). */
+  readonly requestedBy?: string;
+  readonly plan?: PlanRecord;
+  readonly fix?: FixRun;
+  readonly resolvedAt?: string;
+  readonly dismissedBy?: string;
+  /** Bumped on every write; the store rejects stale writes. */
+  readonly version: number;
+}
+
+export interface AuditRecord {
+  readonly at: string;
+  readonly incidentId: string;
+  readonly action: 'approve' | 'refuse' | 'apply' | 'verify' | 'undo' | 'dismiss' | 'dry-run' | 'recheck';
+  readonly user: string;
+  readonly planId?: string;
+  readonly result: string;
+  readonly detail?: Record<string, string | number | boolean>;
+}
+
+export interface StateStore {
+  /** True the first time a delivery key is seen within `ttlMs` (Pub/Sub redeliveries, `insertId`, `incident_id`). */
+  claimDelivery(key: string, ttlMs: number): Promise<boolean>;
+  /** Forgets a claim whose work failed, so the redelivery is processed. */
+  releaseDelivery(key: string): Promise<void>;
+  getIncident(id: string): Promise<IncidentRecord | undefined>;
+  /** Creates the incident unless it exists; false when another writer (replica) got there first. */
+  createIncident(record: IncidentRecord): Promise<boolean>;
+  /**
+   * Atomic read-modify-write. `mutate` may run more than once (on contention) and returns the new record, or
+   * undefined to leave it unchanged. Resolves to the record as stored afterwards.
+   */
+  updateIncident(
+    id: string,
+    mutate: (current: IncidentRecord) => IncidentRecord | undefined,
+  ): Promise<IncidentRecord | undefined>;
+  listIncidents(statuses?: readonly IncidentStatus[]): Promise<IncidentRecord[]>;
+  /** A lease: true when `owner` holds `name` now. Used so one replica applies each fix and posts each incident. */
+  acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  releaseLock(name: string, owner: string): Promise<void>;
+  appendAudit(record: AuditRecord): Promise<void>;
+  listAudit(limit: number): Promise<AuditRecord[]>;
+  close(): Promise<void>;
+}

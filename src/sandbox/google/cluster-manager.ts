@@ -1,0 +1,148 @@
+/**
+ * The GKE ClusterManager v1 fake (`google.container.v1.ClusterManager`): clusters and node pools of the world. The
+ * cluster's `endpoint` is the sandbox's Kubernetes HTTPS fake and `masterAuth.clusterCaCertificate` its CA (base64
+ * PEM), so a client connects exactly as it would to GKE.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { WireRuntime } from '../world/call-log.ts';
+import { sha256Hex } from '../world/ids.ts';
+import type { Cluster, NodePoolState } from '../world/types.ts';
+import type { World } from '../world/world.ts';
+import { GrpcError, unary } from './grpc.ts';
+
+/** GKE's NOT_FOUND message for a cluster or node pool. */
+function gkeNotFound(name: string): GrpcError {
+  return new GrpcError(grpc.status.NOT_FOUND, `Not found: ${name}.`);
+}
+
+/** GKE's PERMISSION_DENIED message. */
+function gkeDenied(permission: string, name: string): GrpcError {
+  return new GrpcError(grpc.status.PERMISSION_DENIED, `Required "${permission}" permission(s) for "${name}".`);
+}
+
+function wireNodePool(cluster: Cluster, pool: NodePoolState): object {
+  const selfLink = `https://container.googleapis.com/v1/projects/${cluster.projectId}/locations/${cluster.location}/clusters/${cluster.name}/nodePools/${pool.name}`;
+  return {
+    name: pool.name,
+    config: {
+      machineType: pool.machineType,
+      diskSizeGb: 100,
+      diskType: 'pd-balanced',
+      oauthScopes: [...pool.oauthScopes],
+      serviceAccount: pool.serviceAccount,
+      metadata: { 'disable-legacy-endpoints': 'true' },
+      imageType: 'COS_CONTAINERD',
+      labels: {},
+      ...(pool.gkeMetadata ? { workloadMetadataConfig: { mode: 'GKE_METADATA' } } : {}),
+      shieldedInstanceConfig: { enableSecureBoot: false, enableIntegrityMonitoring: true },
+    },
+    initialNodeCount: Math.max(1, Math.round(pool.nodes.length / Math.max(1, pool.locations.length))),
+    locations: [...pool.locations],
+    selfLink,
+    version: pool.version,
+    instanceGroupUrls: pool.locations.map(
+      (zone) =>
+        `https://www.googleapis.com/compute/v1/projects/${cluster.projectId}/zones/${zone}/instanceGroupManagers/gke-${cluster.name}-${pool.name}-grp`,
+    ),
+    status: 'RUNNING',
+    autoscaling: { enabled: false },
+    management: { autoUpgrade: true, autoRepair: true },
+    maxPodsConstraint: { maxPodsPerNode: '110' },
+    podIpv4CidrSize: 24,
+    upgradeSettings: { maxSurge: 1, maxUnavailable: 0, strategy: 'SURGE' },
+    etag: `"${sha256Hex(`${cluster.resourceName}/${pool.name}/${pool.serviceAccount}`).slice(0, 8)}"`,
+  };
+}
+
+function wireCluster(cluster: Cluster, caPem: string): object {
+  const pools = cluster.nodePools.map((p) => wireNodePool(cluster, p));
+  const first = pools[0] as { config?: object } | undefined;
+  const nodeCount = cluster.nodePools.reduce((n, p) => n + p.nodes.length, 0);
+  return {
+    name: cluster.name,
+    description: '',
+    initialNodeCount: 0,
+    ...(first?.config ? { nodeConfig: first.config } : {}),
+    masterAuth: { clusterCaCertificate: Buffer.from(caPem).toString('base64'), clientCertificateConfig: null },
+    loggingService: 'logging.googleapis.com/kubernetes',
+    monitoringService: 'monitoring.googleapis.com/kubernetes',
+    network: cluster.network.split('/').pop() ?? 'default',
+    subnetwork: cluster.subnetwork.split('/').pop() ?? 'default',
+    clusterIpv4Cidr: '10.8.0.0/14',
+    nodePools: pools,
+    locations: [...cluster.zones],
+    resourceLabels: { env: 'prod' },
+    ...(cluster.workloadPool ? { workloadIdentityConfig: { workloadPool: cluster.workloadPool } } : {}),
+    releaseChannel: { channel: 'REGULAR' },
+    selfLink: `https://container.googleapis.com/v1/projects/${cluster.projectId}/locations/${cluster.location}/clusters/${cluster.name}`,
+    zone: cluster.location,
+    endpoint: cluster.endpoint,
+    initialClusterVersion: '1.27.3-gke.100',
+    currentMasterVersion: cluster.masterVersion,
+    currentNodeVersion: cluster.masterVersion,
+    createTime: new Date(cluster.createTime).toISOString(),
+    status: 'RUNNING',
+    servicesIpv4Cidr: '10.12.0.0/20',
+    currentNodeCount: nodeCount,
+    location: cluster.location,
+    id: sha256Hex(cluster.resourceName).slice(0, 32),
+    networkConfig: { network: cluster.network, subnetwork: cluster.subnetwork },
+  };
+}
+
+interface ClusterRequest {
+  name: string;
+  projectId: string;
+  zone: string;
+  clusterId: string;
+  parent: string;
+  nodePoolId?: string;
+}
+
+/** Builds the ClusterManager implementation over the world; `caPem` is the Kubernetes fake's CA. */
+export function clusterManagerService(world: World, rt: WireRuntime, caPem: string): grpc.UntypedServiceImplementation {
+  const clusterName = (req: ClusterRequest): string =>
+    req.name || req.parent || `projects/${req.projectId}/locations/${req.zone}/clusters/${req.clusterId}`;
+  const findCluster = (name: string): Cluster => {
+    const base = /^projects\/[^/]+\/locations\/[^/]+\/clusters\/[^/]+/.exec(name)?.[0] ?? name;
+    if (world.botDenied('container.clusters.get', base)) throw gkeDenied('container.clusters.get', base);
+    const byId = world.cluster(base);
+    if (byId) return byId;
+    // The API also accepts the project number.
+    const m = /^projects\/([^/]+)\/locations\/([^/]+)\/clusters\/([^/]+)$/.exec(base);
+    const project = m?.[1] ? world.project(m[1]) : undefined;
+    const alt =
+      project && m ? world.cluster(`projects/${project.projectId}/locations/${m[2]}/clusters/${m[3]}`) : undefined;
+    if (!alt) throw gkeNotFound(base);
+    return alt;
+  };
+  return {
+    getCluster: unary<ClusterRequest>(rt, 'container.GetCluster', (req) =>
+      wireCluster(findCluster(clusterName(req)), caPem),
+    ),
+    listClusters: unary<ClusterRequest>(rt, 'container.ListClusters', (req) => {
+      const parent = req.parent || `projects/${req.projectId}/locations/${req.zone || '-'}`;
+      const m = /^projects\/([^/]+)\/locations\/([^/]+)$/.exec(parent);
+      const project = m?.[1] ? world.project(m[1]) : undefined;
+      if (!project || world.botDenied('container.clusters.list', `projects/${project.projectId}`)) {
+        throw gkeDenied('container.clusters.list', parent);
+      }
+      const clusters = [...world.clusters.values()].filter(
+        (c) => c.projectId === project.projectId && (m?.[2] === '-' || c.location === m?.[2]),
+      );
+      return { clusters: clusters.map((c) => wireCluster(c, caPem)), missingZones: [] };
+    }),
+    listNodePools: unary<ClusterRequest>(rt, 'container.ListNodePools', (req) => {
+      const cluster = findCluster(clusterName(req));
+      return { nodePools: cluster.nodePools.map((p) => wireNodePool(cluster, p)) };
+    }),
+    getNodePool: unary<ClusterRequest>(rt, 'container.GetNodePool', (req) => {
+      const name = req.name || `${clusterName(req)}/nodePools/${req.nodePoolId ?? ''}`;
+      const cluster = findCluster(name);
+      const poolName = /\/nodePools\/([^/]+)$/.exec(name)?.[1];
+      const pool = cluster.nodePools.find((p) => p.name === poolName);
+      if (!pool) throw gkeNotFound(name);
+      return wireNodePool(cluster, pool);
+    }),
+  };
+}

@@ -1,0 +1,297 @@
+/**
+ * The controllers and kubelets of one simulated cluster, driven by timers: a changed pod template rolls out a new
+ * ReplicaSet (Deployment), replaces pods in reverse ordinal order (StatefulSet) or per node (DaemonSet); new pods
+ * pull through the kubelet simulator after `podStartMs`, then run or back off. Simplifications: a Deployment
+ * surges all new pods at once and drops the old ReplicaSet's pods only once every new pod is ready (a failed
+ * rollout keeps the old pods, like a stuck rollout); existing failing pods are not retried by the kubelet on
+ * their own (as if their back-off were at its 5-minute cap for the whole test).
+ */
+import type {
+  DaemonSet,
+  Deployment,
+  KubeObject,
+  Node,
+  Pod,
+  ReplicaSet,
+  StatefulSet,
+  Workload,
+} from '../world/kube-types.ts';
+import type { Cluster } from '../world/types.ts';
+import {
+  controllerOf,
+  controllerRef,
+  createPod,
+  currentReplicaSet,
+  enterBackOff,
+  iso,
+  podReady,
+  podsOwnedBy,
+  refreshDaemonSetStatus,
+  refreshDeploymentStatus,
+  refreshStatefulSetStatus,
+  replicaSetsOf,
+  revisionHash,
+  runKubelet,
+} from '../world/workloads.ts';
+import type { World } from '../world/world.ts';
+
+export interface ControllerOptions {
+  /** Delay before a new pod pulls its image; the back-off transition follows after the same delay. */
+  readonly podStartMs: number;
+}
+
+export class ClusterController {
+  private readonly world: World;
+  private readonly cluster: Cluster;
+  private readonly podStartMs: number;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private spread = 0;
+  private stopped = false;
+
+  constructor(world: World, cluster: Cluster, opts: ControllerOptions) {
+    this.world = world;
+    this.cluster = cluster;
+    this.podStartMs = opts.podStartMs;
+  }
+
+  /** Reconciles a workload after its spec changed (a PATCH was accepted). */
+  workloadChanged(obj: Workload): void {
+    if (this.stopped) return;
+    if (obj.kind === 'Deployment') this.reconcileDeployment(obj);
+    else if (obj.kind === 'StatefulSet') this.reconcileStatefulSet(obj);
+    else this.reconcileDaemonSet(obj);
+  }
+
+  /** Cancels every pending timer; nothing changes afterwards. */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private schedule(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  /** Node pools of the pods being replaced (in name order), so replacements land where their predecessors ran. */
+  private placement(previous: readonly Pod[], count: number, nodeSelector?: Record<string, string>): string[] {
+    const pools = previous
+      .map((p) => this.world.nodePoolOfNode(this.cluster, p.spec.nodeName ?? ''))
+      .filter((p) => p !== undefined);
+    const candidates = pools.length > 0 ? pools : this.cluster.nodePools;
+    return Array.from({ length: count }, (_, i) => {
+      const pool = candidates[i % candidates.length];
+      const nodes = (pool?.nodes ?? []).filter((n) => this.nodeMatches(n, nodeSelector));
+      const node = nodes[this.spread % Math.max(1, nodes.length)] ?? '';
+      this.spread += 1;
+      return node;
+    });
+  }
+
+  private nodeMatches(name: string, selector?: Record<string, string>): boolean {
+    if (!selector) return true;
+    const labels = this.cluster.kube.get<Node>('Node', undefined, name)?.metadata.labels ?? {};
+    return Object.entries(selector).every(([k, v]) => labels[k] === v);
+  }
+
+  /** Starts a new pod: the kubelet pulls after `podStartMs`; a failure backs off after as long again. */
+  private startPod(pod: Pod, owner: KubeObject): void {
+    const uid = pod.metadata.uid;
+    const ns = pod.metadata.namespace;
+    this.schedule(this.podStartMs, () => {
+      const live = this.cluster.kube.get<Pod>('Pod', ns, pod.metadata.name);
+      if (live?.metadata.uid !== uid) return;
+      const outcome = runKubelet(this.world, this.cluster, live, this.world.now());
+      this.ownerChanged(owner);
+      if (outcome === 'failed') {
+        this.schedule(this.podStartMs, () => {
+          const still = this.cluster.kube.get<Pod>('Pod', ns, pod.metadata.name);
+          if (still?.metadata.uid !== uid) return;
+          enterBackOff(this.world, this.cluster, still, this.world.now());
+          this.ownerChanged(owner);
+        });
+      }
+    });
+  }
+
+  /** Re-reconciles whatever owns a pod whose state changed. */
+  private ownerChanged(owner: KubeObject): void {
+    const ns = owner.metadata.namespace;
+    if (owner.kind === 'ReplicaSet') {
+      const rs = this.cluster.kube.get<ReplicaSet>('ReplicaSet', ns, owner.metadata.name);
+      const ref = rs ? controllerOf(rs) : undefined;
+      const d = ref ? this.cluster.kube.get<Deployment>('Deployment', ns, ref.name) : undefined;
+      if (d) this.reconcileDeployment(d);
+    } else if (owner.kind === 'StatefulSet') {
+      const s = this.cluster.kube.get<StatefulSet>('StatefulSet', ns, owner.metadata.name);
+      if (s) this.reconcileStatefulSet(s);
+    } else if (owner.kind === 'DaemonSet') {
+      const ds = this.cluster.kube.get<DaemonSet>('DaemonSet', ns, owner.metadata.name);
+      if (ds) this.reconcileDaemonSet(ds);
+    }
+  }
+
+  private deletePod(pod: Pod): void {
+    this.cluster.kube.delete('Pod', pod.metadata.namespace, pod.metadata.name);
+  }
+
+  private reconcileDeployment(d: Deployment): void {
+    const now = this.world.now();
+    if (d.spec.paused) {
+      refreshDeploymentStatus(this.cluster, d, now);
+      return;
+    }
+    const ns = d.metadata.namespace ?? 'default';
+    const sets = replicaSetsOf(this.cluster, d);
+    let current = currentReplicaSet(this.cluster, d);
+    const old = sets.filter((rs) => rs !== current);
+    if (!current) {
+      const hash = revisionHash(d.spec.template);
+      const revision =
+        Math.max(0, ...sets.map((rs) => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0))) +
+        1;
+      const template = structuredClone(d.spec.template);
+      template.metadata.labels = { ...(template.metadata.labels ?? {}), 'pod-template-hash': hash };
+      current = this.cluster.kube.put<ReplicaSet>({
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        metadata: {
+          name: `${d.metadata.name}-${hash}`,
+          namespace: ns,
+          uid: this.world.rng.uuid(),
+          generation: 1,
+          creationTimestamp: iso(now),
+          labels: { ...template.metadata.labels },
+          annotations: {
+            'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas),
+            'deployment.kubernetes.io/max-replicas': String(d.spec.replicas + Math.ceil(d.spec.replicas * 0.25)),
+            'deployment.kubernetes.io/revision': String(revision),
+          },
+          ownerReferences: [controllerRef(d)],
+        },
+        spec: {
+          replicas: d.spec.replicas,
+          selector: { matchLabels: { ...(d.spec.selector.matchLabels ?? {}), 'pod-template-hash': hash } },
+          template,
+        },
+        status: { replicas: 0 },
+      });
+    }
+    const rs = current;
+    rs.spec.replicas = d.spec.replicas;
+    const pods = podsOwnedBy(this.cluster, rs);
+    if (pods.length < d.spec.replicas) {
+      const previous = old.flatMap((o) => podsOwnedBy(this.cluster, o));
+      const nodes = this.placement(
+        previous.length ? previous : pods,
+        d.spec.replicas - pods.length,
+        rs.spec.template.spec.nodeSelector,
+      );
+      for (const node of nodes) {
+        const pod = createPod(this.world, this.cluster, {
+          namespace: ns,
+          name: `${rs.metadata.name}-${this.world.rng.suffix()}`,
+          template: rs.spec.template,
+          owner: rs,
+          nodeName: node,
+          at: now,
+        });
+        this.startPod(pod, rs);
+      }
+    } else if (pods.length > d.spec.replicas) {
+      for (const pod of pods.slice(d.spec.replicas)) this.deletePod(pod);
+    }
+    const readyNew = podsOwnedBy(this.cluster, rs).filter(podReady).length;
+    if (readyNew >= d.spec.replicas) {
+      for (const o of old) {
+        o.spec.replicas = 0;
+        for (const pod of podsOwnedBy(this.cluster, o)) this.deletePod(pod);
+        this.cluster.kube.put(o);
+      }
+    }
+    this.cluster.kube.put(rs);
+    refreshDeploymentStatus(this.cluster, d, now);
+  }
+
+  private statefulPod(s: StatefulSet, ordinal: number, revision: string, node: string): Pod {
+    const name = `${s.metadata.name}-${ordinal}`;
+    return createPod(this.world, this.cluster, {
+      namespace: s.metadata.namespace ?? 'default',
+      name,
+      template: s.spec.template,
+      owner: s,
+      nodeName: node,
+      at: this.world.now(),
+      labels: {
+        'controller-revision-hash': revision,
+        'statefulset.kubernetes.io/pod-name': name,
+        'apps.kubernetes.io/pod-index': String(ordinal),
+      },
+    });
+  }
+
+  /** RollingUpdate: replace the highest-ordinal pod not at the update revision, then wait for it to be healthy. */
+  private reconcileStatefulSet(s: StatefulSet): void {
+    const ns = s.metadata.namespace;
+    const revision = `${s.metadata.name}-${revisionHash(s.spec.template)}`;
+    s.status.updateRevision = revision;
+    const get = (i: number) => this.cluster.kube.get<Pod>('Pod', ns, `${s.metadata.name}-${i}`);
+    for (const pod of podsOwnedBy(this.cluster, s)) {
+      const ordinal = Number(pod.metadata.labels?.['apps.kubernetes.io/pod-index'] ?? -1);
+      if (ordinal >= s.spec.replicas) this.deletePod(pod);
+    }
+    for (let i = 0; i < s.spec.replicas; i++) {
+      if (!get(i)) {
+        const [node] = this.placement(podsOwnedBy(this.cluster, s), 1, s.spec.template.spec.nodeSelector);
+        this.startPod(this.statefulPod(s, i, revision, node ?? ''), s);
+      }
+    }
+    for (let i = s.spec.replicas - 1; i >= 0; i--) {
+      const pod = get(i);
+      if (!pod) break;
+      if (pod.metadata.labels?.['controller-revision-hash'] !== revision) {
+        const node = pod.spec.nodeName ?? '';
+        this.deletePod(pod);
+        this.startPod(this.statefulPod(s, i, revision, node), s);
+        break;
+      }
+      if (!podReady(pod)) break;
+    }
+    refreshStatefulSetStatus(this.cluster, s);
+  }
+
+  /** One pod per eligible node; pods of an older template are replaced. */
+  private reconcileDaemonSet(ds: DaemonSet): void {
+    const ns = ds.metadata.namespace ?? 'default';
+    const revision = revisionHash(ds.spec.template);
+    const nodes = this.cluster.nodePools
+      .flatMap((p) => p.nodes)
+      .filter((n) => this.nodeMatches(n, ds.spec.template.spec.nodeSelector));
+    const pods = podsOwnedBy(this.cluster, ds);
+    for (const node of nodes) {
+      const mine = pods.filter((p) => p.spec.nodeName === node);
+      const current = mine.find((p) => p.metadata.labels?.['controller-revision-hash'] === revision);
+      for (const p of mine) if (p !== current) this.deletePod(p);
+      if (!current) {
+        const pod = createPod(this.world, this.cluster, {
+          namespace: ns,
+          name: `${ds.metadata.name}-${this.world.rng.suffix()}`,
+          template: ds.spec.template,
+          owner: ds,
+          nodeName: node,
+          at: this.world.now(),
+          labels: {
+            'controller-revision-hash': revision,
+            'pod-template-generation': String(ds.metadata.generation ?? 1),
+          },
+        });
+        this.startPod(pod, ds);
+      }
+    }
+    refreshDaemonSetStatus(this.cluster, ds, nodes.length);
+  }
+}

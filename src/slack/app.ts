@@ -1,0 +1,79 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { App, type Logger as BoltLogger, LogLevel } from '@slack/bolt';
+import type { Config } from '../config.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Metrics } from '../shared/metrics.ts';
+import { type ListenerDeps, registerListeners } from './listeners/index.ts';
+
+export interface SlackAppOptions {
+  readonly config: Config;
+  readonly listeners: ListenerDeps;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** `/readyz` answers 200 only when this says so (alert intake running, store reachable). */
+  readonly ready: () => boolean;
+}
+
+/**
+ * The Bolt app: Socket Mode (default) or HTTP with signed requests, the listeners, and `/healthz`, `/readyz`,
+ * `/metrics` on the same HTTP port. Transport only: everything else is in the listeners' use cases.
+ */
+export function createSlackApp(o: SlackAppOptions): App {
+  const { config } = o;
+  const s = config.slack;
+  const route = (path: string, handler: (res: ServerResponse) => void) => ({
+    path,
+    method: ['GET'],
+    handler: (_req: IncomingMessage, res: ServerResponse) => handler(res),
+  });
+  const app = new App({
+    token: s.botToken,
+    ...(s.mode === 'socket'
+      ? { socketMode: true, appToken: s.appToken }
+      : { signingSecret: s.signingSecret as string }),
+    port: config.port,
+    ...(s.botUserId ? { botUserId: s.botUserId } : {}),
+    ...(s.botId ? { botId: s.botId } : {}),
+    // Without known bot ids, auth.test runs in init(), where a failure is an error we can report (engineering.md §0.4).
+    deferInitialization: true,
+    clientOptions: { slackApiUrl: s.apiUrl },
+    logger: boltLogger(o.logger),
+    customRoutes: [
+      route('/healthz', (res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok');
+      }),
+      route('/readyz', (res) => {
+        const ready = o.ready();
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
+        res.end(ready ? 'ready' : 'not ready');
+      }),
+      route('/metrics', (res) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(o.metrics.render());
+      }),
+    ],
+  });
+  app.error(async (e) => {
+    o.logger.error({ err: e, code: (e as { code?: string }).code }, 'Slack listener error');
+  });
+  registerListeners(app, o.listeners);
+  return app;
+}
+
+function boltLogger(logger: Logger): BoltLogger {
+  const child = logger.child({ component: 'bolt' });
+  let level = LogLevel.INFO;
+  const fmt = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+  return {
+    debug: (...m) => child.debug(fmt(m)),
+    info: (...m) => child.info(fmt(m)),
+    warn: (...m) => child.warn(fmt(m)),
+    error: (...m) => child.error(fmt(m)),
+    setLevel: (l) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}

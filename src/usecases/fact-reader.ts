@@ -1,0 +1,84 @@
+import { type Fact, type FactError, factFailed, factOk } from '../diagnosis/facts.ts';
+import { ReadError } from '../shared/errors.ts';
+
+/**
+ * Reads facts for the diagnosis: every read becomes a `Fact` (never a throw), has a deadline, and identical reads
+ * in flight or done within the TTL are shared. Under an alert storm this keeps Google API calls bounded by the
+ * number of distinct facts, not by the number of messages (DESIGN §10).
+ */
+export class FactReader {
+  readonly #ttlMs: number;
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  readonly #entries = new Map<string, { at: number; value: Promise<Fact<unknown>> }>();
+  #reads = 0;
+
+  constructor(options: { ttlMs: number; timeoutMs: number; now?: () => number }) {
+    this.#ttlMs = options.ttlMs;
+    this.#timeoutMs = options.timeoutMs;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Reads actually sent (cache misses), for metrics and the benchmark. */
+  get reads(): number {
+    return this.#reads;
+  }
+
+  /**
+   * Reads once per `key` within the TTL. `source` names the call in evidence. Failed reads are cached for a shorter
+   * time (a fifth of the TTL) so a transient failure does not stick.
+   */
+  read<T>(key: string, source: string, fn: () => Promise<T>, options?: { fresh?: boolean }): Promise<Fact<T>> {
+    const now = this.#now();
+    const hit = this.#entries.get(key);
+    if (!options?.fresh && hit && now - hit.at < this.#ttlMs) return hit.value as Promise<Fact<T>>;
+    const value = this.#attempt(source, fn);
+    this.#entries.set(key, { at: now, value });
+    void value.then((f) => {
+      if (!f.ok) {
+        const entry = this.#entries.get(key);
+        if (entry?.value === value) entry.at = now - this.#ttlMs + this.#ttlMs / 5;
+      }
+    });
+    if (this.#entries.size > 20_000) this.#evict(now);
+    return value;
+  }
+
+  /** Drops cached reads whose key starts with `prefix` (after a change the bot made itself). */
+  invalidate(prefix: string): void {
+    for (const key of this.#entries.keys()) if (key.startsWith(prefix)) this.#entries.delete(key);
+  }
+
+  async #attempt<T>(source: string, fn: () => Promise<T>): Promise<Fact<T>> {
+    this.#reads++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new ReadError('timeout', `${source}: no answer within ${this.#timeoutMs} ms`)),
+          this.#timeoutMs,
+        );
+      });
+      return factOk(await Promise.race([fn(), timeout]), source);
+    } catch (e) {
+      return factFailed(toFactError(e), source);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #evict(now: number): void {
+    for (const [key, entry] of this.#entries) if (now - entry.at >= this.#ttlMs) this.#entries.delete(key);
+  }
+}
+
+export function toFactError(e: unknown): FactError {
+  if (e instanceof ReadError) {
+    return {
+      code: e.code === 'conflict' ? 'failed' : e.code,
+      message: e.message,
+      ...(e.permission ? { permission: e.permission } : {}),
+    };
+  }
+  return { code: 'failed', message: e instanceof Error ? e.message : String(e) };
+}

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+const base = {
+  SLACK_BOT_TOKEN: 'xoxb-1',
+  SLACK_APP_TOKEN: 'xapp-1',
+  INCIDENT_CHANNEL: 'C0INCIDENTS',
+};
+
+describe('loadConfig', () => {
+  it('defaults: Socket Mode, dry-run fixes, memory store, Slack API', () => {
+    const c = loadConfig(base);
+    assert.equal(c.slack.mode, 'socket');
+    assert.equal(c.fixMode, 'dry-run');
+    assert.equal(c.stateStore, 'memory');
+    assert.equal(c.slack.apiUrl, 'https://slack.com/api/');
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.slack), 'config is frozen');
+  });
+
+  it('HTTP mode with a signing secret; lists and timings parsed', () => {
+    const c = loadConfig({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 's3cret',
+      PORT: '3100',
+      INCIDENT_CHANNEL: 'C1',
+      APPROVERS: 'U01, S0ONCALL',
+      FIX_MODE: 'approve',
+      ALLOWED_NAMESPACES: 'prod,staging',
+      DEFAULT_CLUSTER: 'acme-prod-417/us-central1/prod',
+      POLL_INTERVAL_SECONDS: '0.5',
+    });
+    assert.equal(c.slack.mode, 'http');
+    assert.equal(c.port, 3100);
+    assert.deepEqual(c.approvers, ['U01', 'S0ONCALL']);
+    assert.deepEqual(c.allowedNamespaces, ['prod', 'staging']);
+    assert.deepEqual(c.defaultCluster, { project: 'acme-prod-417', location: 'us-central1', name: 'prod' });
+    assert.equal(c.timing.pollIntervalMs, 500);
+  });
+
+  it('reports every problem at once', () => {
+    try {
+      loadConfig({
+        SLACK_BOT_TOKEN: 'xapp-wrong',
+        FIX_MODE: 'yolo',
+        APPROVERS: 'bob',
+        PUBSUB_SUBSCRIPTION: 'subs/x',
+        STATE_STORE: 'redis',
+      });
+      assert.fail('should throw');
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      const text = e.problems.join('\n');
+      for (const want of [
+        'SLACK_BOT_TOKEN',
+        'SLACK_APP_TOKEN',
+        'INCIDENT_CHANNEL',
+        'FIX_MODE',
+        'APPROVERS',
+        'PUBSUB_SUBSCRIPTION',
+        'STATE_STORE',
+      ]) {
+        assert.match(text, new RegExp(want), `mentions ${want}`);
+      }
+    }
+  });
+
+  it('approve mode needs approvers', () => {
+    assert.throws(() => loadConfig({ ...base, FIX_MODE: 'approve' }), /APPROVERS/);
+  });
+});
