@@ -21,6 +21,8 @@ export interface Config {
   };
   /** HTTP port: Slack requests in HTTP mode; health and metrics in both modes. */
   readonly port: number;
+  /** Address to listen on (default all interfaces; the sandbox uses 127.0.0.1). */
+  readonly host: string;
   readonly incidentChannel: string;
   /** Slack user ids (`U…`/`W…`) and user-group ids (`S…`) allowed to approve fixes. */
   readonly approvers: readonly string[];
@@ -79,6 +81,7 @@ export const CONFIG_VARIABLES = [
   'SLACK_BOT_USER_ID',
   'SLACK_BOT_ID',
   'PORT',
+  'HOST',
   'INCIDENT_CHANNEL',
   'APPROVERS',
   'FOUR_EYES',
@@ -211,6 +214,7 @@ export function loadConfig(env: Env): Config {
       ...(botId ? { botId } : {}),
     },
     port,
+    host: str('HOST') ?? '0.0.0.0',
     incidentChannel: incidentChannel as string,
     approvers,
     fourEyes,

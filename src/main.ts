@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { createGoogleCloud } from './adapters/gcp/google-cloud.ts';
@@ -11,7 +12,7 @@ import type { GoogleCloud } from './ports/gcp.port.ts';
 import type { StateStore } from './ports/store.port.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { Metrics } from './shared/metrics.ts';
-import { createSlackApp } from './slack/app.ts';
+import { createSlackApp, serveHealth } from './slack/app.ts';
 import { AlertIntake } from './usecases/alert-intake.ts';
 import { ClusterAccess } from './usecases/cluster-access.ts';
 import { FactReader } from './usecases/fact-reader.ts';
@@ -83,7 +84,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   });
   const fixes = new FixService({ config, incidents, investigator, google, access, store, chat, logger, metrics });
   const onDemand = new OnDemandDiagnosis(investigator, incidents, config.defaultCluster);
-  const health = new PermissionHealth(google, access, store, config.defaultCluster);
+  const permissions = new PermissionHealth(google, access, store, config.defaultCluster);
   const intake = new AlertIntake({ investigator, incidents, store, logger, metrics });
   const status = async () => {
     const all = await store.listIncidents();
@@ -92,7 +93,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       const link = await chat.permalink({ channel: r.channel as string, ts: r.ts as string });
       if (link) permalinks.set(r.id, link);
     }
-    return { incidents: all, health: await health.checks(), fixMode: config.fixMode, permalinks };
+    return { incidents: all, health: await permissions.checks(), fixMode: config.fixMode, permalinks };
   };
 
   let consumer: PubSubConsumer | undefined;
@@ -105,7 +106,13 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     ready: () => started,
   });
   await app.init();
-  await app.start();
+  let healthServer: Server | undefined;
+  if (config.slack.mode === 'http') {
+    await app.start({ port: config.port, host: config.host });
+  } else {
+    await app.start();
+    healthServer = await serveHealth({ metrics, ready: () => started }, config.port, config.host);
+  }
   if (config.pubsubSubscription) {
     consumer = new PubSubConsumer({
       subscription: config.pubsubSubscription,
@@ -154,6 +161,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       await consumer?.close();
       await incidents.close();
       await app.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping Slack failed'));
+      if (healthServer) await new Promise((r) => healthServer?.close(r));
       await google.close();
       await store.close();
       logger.info('imagepull-bot stopped');

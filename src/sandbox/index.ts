@@ -81,6 +81,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       SLACK_BOT_USER_ID: SLACK_FAKE_DEFAULTS.botUserId,
       SLACK_BOT_ID: SLACK_FAKE_DEFAULTS.botId,
       PORT: String(port),
+      HOST: '127.0.0.1',
       INCIDENT_CHANNEL: SLACK_FAKE_DEFAULTS.channels[0].id,
       APPROVERS: `${SANDBOX_PEOPLE.approver},${SANDBOX_PEOPLE.approverGroup}`,
       FIX_MODE: 'approve',

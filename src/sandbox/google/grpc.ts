@@ -79,6 +79,7 @@ export function notFound(): GrpcError {
   return new GrpcError(grpc.status.NOT_FOUND, 'Requested entity was not found.');
 }
 
+/** An INVALID_ARGUMENT with `message`. */
 export function invalidArgument(message: string): GrpcError {
   return new GrpcError(grpc.status.INVALID_ARGUMENT, message);
 }

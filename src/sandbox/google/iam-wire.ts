@@ -32,6 +32,7 @@ export interface SetIamPolicyRequest {
   } | null;
 }
 
+/** `google.iam.v1.TestIamPermissionsRequest` as proto-loader decodes it. */
 export interface TestIamPermissionsRequest {
   resource: string;
   permissions: string[];

@@ -31,6 +31,7 @@ export { CallLog } from '../world/call-log.ts';
 export { World } from '../world/world.ts';
 export { SCENARIOS };
 
+/** How to start the Google + Kubernetes side of the sandbox. */
 export interface GoogleSandboxOptions {
   /** A name from {@link SCENARIOS}. */
   scenario: string;
@@ -42,6 +43,7 @@ export interface GoogleSandboxOptions {
   podStartMs?: number;
 }
 
+/** A running sandbox: endpoints, the live world, the call log, and out-of-band controls. Always `stop()` it. */
 export interface GoogleSandbox {
   /**
    * `127.0.0.1:PORT`: one endpoint serving gRPC (Artifact Registry, GKE ClusterManager, Resource Manager Projects,

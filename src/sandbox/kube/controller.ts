@@ -35,11 +35,13 @@ import {
 } from '../world/workloads.ts';
 import type { World } from '../world/world.ts';
 
+/** Timing of the simulated kubelets. */
 export interface ControllerOptions {
   /** Delay before a new pod pulls its image; the back-off transition follows after the same delay. */
   readonly podStartMs: number;
 }
 
+/** Drives one cluster's rollouts and pod start-ups with timers; `stop()` cancels them all. */
 export class ClusterController {
   private readonly world: World;
   private readonly cluster: Cluster;

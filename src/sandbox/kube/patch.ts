@@ -4,6 +4,7 @@
  */
 import { kubeError } from './status.ts';
 
+/** A JSON value, as patches and stored objects are manipulated. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 

@@ -120,6 +120,7 @@ export interface KubeServer {
   close(): Promise<void>;
 }
 
+/** What a Kubernetes API fake serves: one cluster of the world, with its controller and TLS material. */
 export interface KubeServerOptions {
   readonly world: World;
   readonly cluster: Cluster;

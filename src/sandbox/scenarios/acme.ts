@@ -12,6 +12,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
+/** The seed guide's project, its number, region, cluster and namespace. */
 export const PROJECT = 'acme-prod-417';
 export const PROJECT_NUMBER = '123456789012';
 export const LOCATION = 'us-central1';
@@ -21,12 +22,15 @@ export const NAMESPACE = 'prod';
 export const DEFAULT_SA = `${PROJECT_NUMBER}-compute@developer.gserviceaccount.com`;
 /** A custom node service account some scenarios use. */
 export const NODES_SA = `gke-nodes@${PROJECT}.iam.gserviceaccount.com`;
+/** The repository the seed image lives in, and the storefront repository the default SA can read. */
 export const SERVICES_REPO = `projects/${PROJECT}/locations/${LOCATION}/repositories/services`;
 export const WEB_REPO = `projects/${PROJECT}/locations/${LOCATION}/repositories/web`;
+/** The seed image, its failing pod, the ReplicaSet hash and all three pod names. */
 export const CHECKOUT_IMAGE = `${LOCATION}-docker.pkg.dev/${PROJECT}/services/checkout:1.8.2`;
 export const CHECKOUT_POD = 'checkout-7d9c8b6f4-q2xnv';
 export const CHECKOUT_HASH = '7d9c8b6f4';
 export const CHECKOUT_PODS = [CHECKOUT_POD, 'checkout-7d9c8b6f4-x8wkt', 'checkout-7d9c8b6f4-m5nbd'];
+/** The role a fix grants. */
 export const READER = 'roles/artifactregistry.reader';
 
 /** Nodes of the seed's `default-pool`, one per zone; the first is where the seed's pod runs. */
@@ -36,6 +40,7 @@ export const DEFAULT_POOL_NODES = [
   { name: 'gke-prod-default-pool-0b9a8c7d-p4rs', zone: 'us-central1-c' },
 ];
 
+/** The zones of the regional cluster `prod`. */
 export const ZONES = ['us-central1-a', 'us-central1-b', 'us-central1-c'];
 
 /** The seed's node pool: Compute Engine default SA, default scopes. */
@@ -75,6 +80,7 @@ export const SERVICES_PACKAGES = {
   ],
 };
 
+/** What a scenario may vary in the base estate. */
 export interface AcmeOptions {
   /** Node pools of `prod`; default: the seed's `default-pool`. */
   readonly pools?: readonly PoolSpec[];

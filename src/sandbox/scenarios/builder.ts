@@ -56,6 +56,7 @@ export const DEFAULT_SCOPES = [
   'https://www.googleapis.com/auth/trace.append',
 ];
 
+/** A project to create. */
 export interface ProjectSpec {
   readonly projectId: string;
   readonly number: string;
@@ -63,6 +64,7 @@ export interface ProjectSpec {
   readonly bindings?: IamBinding[];
 }
 
+/** An image pushed to a package, with its tags and age. */
 export interface ImageSpec {
   readonly tags: readonly string[];
   /** How long ago the image was uploaded. */
@@ -70,6 +72,7 @@ export interface ImageSpec {
   readonly sizeBytes?: number;
 }
 
+/** A repository to create, with its bindings and images. */
 export interface RepositorySpec {
   readonly projectId: string;
   readonly location: string;
@@ -81,11 +84,13 @@ export interface RepositorySpec {
   readonly packages?: Readonly<Record<string, readonly ImageSpec[]>>;
 }
 
+/** A node of a pool and its zone. */
 export interface NodeSpec {
   readonly name: string;
   readonly zone: string;
 }
 
+/** A node pool to create. */
 export interface PoolSpec {
   readonly name: string;
   readonly serviceAccount: string;
@@ -95,6 +100,7 @@ export interface PoolSpec {
   readonly gkeMetadata?: boolean;
 }
 
+/** A cluster to create. */
 export interface ClusterSpec {
   readonly projectId: string;
   readonly location: string;
@@ -104,6 +110,7 @@ export interface ClusterSpec {
   readonly workloadPool?: string;
 }
 
+/** A workload to create, whose pods are materialized through the kubelet simulator. */
 export interface WorkloadSpec {
   readonly namespace: string;
   readonly name: string;

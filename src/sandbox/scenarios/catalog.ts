@@ -51,6 +51,7 @@ export interface ScenarioInfo {
   readonly expected: { readonly cause: string; readonly findings: readonly string[] };
 }
 
+/** A scenario with the function that builds its world. */
 export interface ScenarioDefinition extends ScenarioInfo {
   /** Builds a fresh world for this scenario, its present being "now". */
   readonly build: () => World;

@@ -9,6 +9,7 @@ import type { Cluster } from './types.ts';
 import { failingContainers, iso } from './workloads.ts';
 import type { World } from './world.ts';
 
+/** Which log entries to export, and how many per failing container. */
 export interface LogEntryOptions {
   /** Entries per failing container (successive updates of the same Event, `count` rising). Default 1. */
   readonly perPod?: number;

@@ -212,7 +212,9 @@ export function evaluateBinding(
   return { binding, rolePermission, memberships, matched, verdict };
 }
 
+/** The verdict of allow policies for one access (conditional = would grant if its condition held). */
 export type AllowState = 'GRANTED' | 'NOT_GRANTED' | 'CONDITIONAL';
+/** The verdict of deny policies for one access. */
 export type DenyState = 'DENIED' | 'NOT_DENIED' | 'CONDITIONAL';
 
 /** Folds binding verdicts: any grant wins, then any conditional grant. */

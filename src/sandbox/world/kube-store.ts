@@ -16,6 +16,7 @@ export interface PatchRecord {
   readonly at: string;
 }
 
+/** The objects of one cluster by kind and `namespace/name`, with a single resourceVersion counter. */
 export class KubeStore {
   private version = 48_213_000;
   private readonly byKind = new Map<string, Map<string, KubeObject>>();

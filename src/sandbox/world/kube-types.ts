@@ -3,6 +3,7 @@
  * reads or writes are typed; index signatures keep whatever else a patch adds, as the real API server would.
  */
 
+/** `OwnerReference` in its JSON wire shape (fields the simulator uses). */
 export interface OwnerReference {
   apiVersion: string;
   kind: string;
@@ -12,6 +13,7 @@ export interface OwnerReference {
   blockOwnerDeletion?: boolean;
 }
 
+/** `ManagedFieldsEntry` in its JSON wire shape (fields the simulator uses). */
 export interface ManagedFieldsEntry {
   manager: string;
   operation: 'Update' | 'Apply';
@@ -22,6 +24,7 @@ export interface ManagedFieldsEntry {
   subresource?: string;
 }
 
+/** `ObjectMeta` in its JSON wire shape (fields the simulator uses). */
 export interface ObjectMeta {
   name: string;
   namespace?: string;
@@ -38,12 +41,14 @@ export interface ObjectMeta {
   [key: string]: unknown;
 }
 
+/** `KubeObject` in its JSON wire shape (fields the simulator uses). */
 export interface KubeObject {
   apiVersion: string;
   kind: string;
   metadata: ObjectMeta;
 }
 
+/** `Container` in its JSON wire shape (fields the simulator uses). */
 export interface Container {
   name: string;
   image: string;
@@ -51,6 +56,7 @@ export interface Container {
   [key: string]: unknown;
 }
 
+/** `PodSpec` in its JSON wire shape (fields the simulator uses). */
 export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
@@ -60,22 +66,26 @@ export interface PodSpec {
   [key: string]: unknown;
 }
 
+/** `PodTemplateSpec` in its JSON wire shape (fields the simulator uses). */
 export interface PodTemplateSpec {
   metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown };
   spec: PodSpec;
 }
 
+/** `ContainerStateWaiting` in its JSON wire shape (fields the simulator uses). */
 export interface ContainerStateWaiting {
   reason: string;
   message?: string;
 }
 
+/** `ContainerState` in its JSON wire shape (fields the simulator uses). */
 export interface ContainerState {
   waiting?: ContainerStateWaiting;
   running?: { startedAt: string };
   terminated?: { exitCode: number; reason: string; startedAt: string; finishedAt: string; containerID?: string };
 }
 
+/** `ContainerStatus` in its JSON wire shape (fields the simulator uses). */
 export interface ContainerStatus {
   name: string;
   image: string;
@@ -88,6 +98,7 @@ export interface ContainerStatus {
   lastState: ContainerState;
 }
 
+/** `PodCondition` in its JSON wire shape (fields the simulator uses). */
 export interface PodCondition {
   type: string;
   status: 'True' | 'False';
@@ -97,6 +108,7 @@ export interface PodCondition {
   message?: string;
 }
 
+/** `PodStatus` in its JSON wire shape (fields the simulator uses). */
 export interface PodStatus {
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   conditions: PodCondition[];
@@ -110,16 +122,19 @@ export interface PodStatus {
   initContainerStatuses?: ContainerStatus[];
 }
 
+/** `Pod` in its JSON wire shape (fields the simulator uses). */
 export interface Pod extends KubeObject {
   kind: 'Pod';
   spec: PodSpec;
   status: PodStatus;
 }
 
+/** `LabelSelector` in its JSON wire shape (fields the simulator uses). */
 export interface LabelSelector {
   matchLabels?: Record<string, string>;
 }
 
+/** `WorkloadCondition` in its JSON wire shape (fields the simulator uses). */
 export interface WorkloadCondition {
   type: string;
   status: 'True' | 'False' | 'Unknown';
@@ -129,6 +144,7 @@ export interface WorkloadCondition {
   message: string;
 }
 
+/** `DeploymentSpec` in its JSON wire shape (fields the simulator uses). */
 export interface DeploymentSpec {
   replicas: number;
   selector: LabelSelector;
@@ -137,6 +153,7 @@ export interface DeploymentSpec {
   [key: string]: unknown;
 }
 
+/** `DeploymentStatus` in its JSON wire shape (fields the simulator uses). */
 export interface DeploymentStatus {
   observedGeneration?: number;
   replicas?: number;
@@ -148,12 +165,14 @@ export interface DeploymentStatus {
   [key: string]: unknown;
 }
 
+/** `Deployment` in its JSON wire shape (fields the simulator uses). */
 export interface Deployment extends KubeObject {
   kind: 'Deployment';
   spec: DeploymentSpec;
   status: DeploymentStatus;
 }
 
+/** `ReplicaSet` in its JSON wire shape (fields the simulator uses). */
 export interface ReplicaSet extends KubeObject {
   kind: 'ReplicaSet';
   spec: { replicas: number; selector: LabelSelector; template: PodTemplateSpec; [key: string]: unknown };
@@ -166,6 +185,7 @@ export interface ReplicaSet extends KubeObject {
   };
 }
 
+/** `StatefulSet` in its JSON wire shape (fields the simulator uses). */
 export interface StatefulSet extends KubeObject {
   kind: 'StatefulSet';
   spec: {
@@ -189,6 +209,7 @@ export interface StatefulSet extends KubeObject {
   };
 }
 
+/** `DaemonSet` in its JSON wire shape (fields the simulator uses). */
 export interface DaemonSet extends KubeObject {
   kind: 'DaemonSet';
   spec: { selector: LabelSelector; template: PodTemplateSpec; [key: string]: unknown };
@@ -208,11 +229,13 @@ export interface DaemonSet extends KubeObject {
 /** Any workload whose pods the simulator manages directly. */
 export type Workload = Deployment | StatefulSet | DaemonSet;
 
+/** `NodeImage` in its JSON wire shape (fields the simulator uses). */
 export interface NodeImage {
   names: string[];
   sizeBytes: number;
 }
 
+/** `Node` in its JSON wire shape (fields the simulator uses). */
 export interface Node extends KubeObject {
   kind: 'Node';
   spec: { providerID: string; podCIDR: string; podCIDRs: string[]; [key: string]: unknown };
@@ -233,16 +256,19 @@ export interface Node extends KubeObject {
   };
 }
 
+/** `ServiceAccount` in its JSON wire shape (fields the simulator uses). */
 export interface ServiceAccount extends KubeObject {
   kind: 'ServiceAccount';
 }
 
+/** `Namespace` in its JSON wire shape (fields the simulator uses). */
 export interface Namespace extends KubeObject {
   kind: 'Namespace';
   spec: { finalizers: string[] };
   status: { phase: 'Active' };
 }
 
+/** `ObjectReference` in its JSON wire shape (fields the simulator uses). */
 export interface ObjectReference {
   kind: string;
   namespace?: string;
@@ -253,6 +279,7 @@ export interface ObjectReference {
   fieldPath?: string;
 }
 
+/** `KubeEvent` in its JSON wire shape (fields the simulator uses). */
 export interface KubeEvent extends KubeObject {
   kind: 'Event';
   involvedObject: ObjectReference;

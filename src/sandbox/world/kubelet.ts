@@ -24,6 +24,7 @@ export type PullFailureKind =
   | 'invalid-reference'
   | 'never-pull';
 
+/** The outcome of one simulated pull: the pulled image, or the failure with the kubelet's exact texts. */
 export type PullResult =
   | {
       readonly ok: true;
@@ -49,6 +50,7 @@ export type PullResult =
       readonly eventReason: 'Failed' | 'InspectFailed' | 'ErrImageNeverPull';
     };
 
+/** One pull: which cluster and node pool pulls what, with which policy and which images already cached. */
 export interface PullRequest {
   readonly cluster: Cluster;
   readonly pool: NodePoolState;

@@ -13,6 +13,7 @@ export interface IamCondition {
   location?: string;
 }
 
+/** A role binding, conditional when `condition` is set. */
 export interface IamBinding {
   role: string;
   members: string[];
@@ -55,6 +56,7 @@ export interface DenyPolicy {
   etag: string;
 }
 
+/** A project: id, number, allow policy and deny policies. */
 export interface Project {
   projectId: string;
   /** Project number as a decimal string. */
@@ -68,6 +70,7 @@ export interface Project {
   denyPolicies: DenyPolicy[];
 }
 
+/** One image manifest in a package. */
 export interface DockerImageState {
   digest: string;
   sizeBytes: number;
@@ -76,6 +79,7 @@ export interface DockerImageState {
   mediaType: string;
 }
 
+/** A package (image name) in a repository: its manifests and tags. */
 export interface PackageState {
   /** Package id, unescaped (`checkout`, `team/app`). */
   name: string;
@@ -86,8 +90,10 @@ export interface PackageState {
   tags: Map<string, string>;
 }
 
+/** `Repository.Mode` of Artifact Registry. */
 export type RepositoryMode = 'STANDARD_REPOSITORY' | 'REMOTE_REPOSITORY' | 'VIRTUAL_REPOSITORY';
 
+/** An Artifact Registry Docker repository with its allow policy and packages. */
 export interface Repository {
   /** `projects/P/locations/L/repositories/R`. */
   name: string;
@@ -104,6 +110,7 @@ export interface Repository {
   packages: Map<string, PackageState>;
 }
 
+/** A GKE node pool: the identity its nodes run as and their OAuth scopes. */
 export interface NodePoolState {
   name: string;
   /** `"default"` (the Compute Engine default SA of the cluster's project) or an email. */
@@ -119,6 +126,7 @@ export interface NodePoolState {
   gkeMetadata: boolean;
 }
 
+/** A GKE cluster and the Kubernetes objects it holds. */
 export interface Cluster {
   projectId: string;
   /** A region (regional cluster) or a zone. */

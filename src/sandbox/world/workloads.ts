@@ -84,6 +84,7 @@ function containerFieldPath(pod: Pod, name: string): string {
     : `spec.containers{${name}}`;
 }
 
+/** One event occurrence to record on a pod. */
 export interface EventInput {
   readonly reason: string;
   readonly type: 'Normal' | 'Warning';
@@ -211,6 +212,7 @@ function podSpecFromTemplate(template: PodTemplateSpec, nodeName: string): Pod['
   };
 }
 
+/** A pod a controller creates: its name, template, owner and the node it is bound to. */
 export interface NewPodInput {
   readonly namespace: string;
   readonly name: string;

@@ -13,6 +13,7 @@ import type {
   VpcScPerimeter,
 } from './types.ts';
 
+/** How to create an empty world. */
 export interface WorldOptions {
   /** Seeds every generated id, so the same scenario always builds the same names. */
   readonly seed: string;
@@ -26,6 +27,7 @@ export interface WorldOptions {
 /** The default identity the bot runs as in the sandbox. */
 export const DEFAULT_BOT_EMAIL = 'imagepull-bot@acme-prod-417.iam.gserviceaccount.com';
 
+/** The simulated Google Cloud and its clusters; every fake reads and writes this one object. */
 export class World {
   readonly rng: Rng;
   readonly clock: () => number;

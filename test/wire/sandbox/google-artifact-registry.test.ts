@@ -38,7 +38,10 @@ describe('Artifact Registry fake, through @google-cloud/artifact-registry', () =
     const ids: string[] = [];
     for await (const l of ar.listLocationsAsync({ name: 'projects/acme-prod-417' })) ids.push(l.locationId ?? '');
     assert.ok(ids.includes('us-central1') && ids.includes('us') && ids.includes('europe'));
-    const [one] = await ar.getLocation({ name: 'projects/acme-prod-417/locations/us-central1' });
+    // The typings say ILocation, but like every gax call it resolves to [response, request, raw].
+    const [one] = (await ar.getLocation({ name: 'projects/acme-prod-417/locations/us-central1' })) as unknown as [
+      { displayName?: string },
+    ];
     assert.equal(one.displayName, 'Iowa');
   });
 
@@ -50,7 +53,10 @@ describe('Artifact Registry fake, through @google-cloud/artifact-registry', () =
       tags.map((t) => t.name?.split('/').pop()),
       ['1.7.9', '1.8.0', '1.8.1', '1.8.2'],
     );
-    const [images] = await ar.listDockerImages({ parent: SERVICES, orderBy: 'update_time desc' }, { autoPaginate: true });
+    const [images] = await ar.listDockerImages(
+      { parent: SERVICES, orderBy: 'update_time desc' },
+      { autoPaginate: true },
+    );
     const checkout = images.filter((i) => i.uri?.includes('/checkout@'));
     assert.deepEqual(
       checkout.map((i) => i.tags?.join(',')),
@@ -61,7 +67,9 @@ describe('Artifact Registry fake, through @google-cloud/artifact-registry', () =
   });
 
   it('answers NOT_FOUND for a missing repository or tag', async () => {
-    const repo = await grpcError(() => ar.getRepository({ name: 'projects/acme-prod-417/locations/us-east1/repositories/services' }));
+    const repo = await grpcError(() =>
+      ar.getRepository({ name: 'projects/acme-prod-417/locations/us-east1/repositories/services' }),
+    );
     assert.equal(repo.code, grpc.status.NOT_FOUND);
     assert.equal(repo.details, 'Requested entity was not found.');
     const tag = await grpcError(() => ar.getTag({ name: `${SERVICES}/packages/checkout/tags/1.8.3` }));
@@ -99,7 +107,9 @@ describe('Artifact Registry fake, through @google-cloud/artifact-registry', () =
     );
     assert.ok(again.bindings?.some((b) => b.role === READER && !b.condition && b.members?.includes(NODE_SA)));
 
-    const stale = await grpcError(() => ar.setIamPolicy({ resource: SERVICES, policy: { ...read, bindings: read.bindings, version: 3 } }));
+    const stale = await grpcError(() =>
+      ar.setIamPolicy({ resource: SERVICES, policy: { ...read, bindings: read.bindings, version: 3 } }),
+    );
     assert.equal(stale.code, grpc.status.ABORTED);
     assert.equal(
       stale.details,
@@ -110,7 +120,11 @@ describe('Artifact Registry fake, through @google-cloud/artifact-registry', () =
 
   it('ABORTs a write based on a read from before an out-of-band change', async () => {
     const [read] = await ar.getIamPolicy({ resource: SERVICES, options: { requestedPolicyVersion: 3 } });
-    sandbox.addBinding(SERVICES, 'roles/artifactregistry.writer', 'serviceAccount:other-ci@acme-prod-417.iam.gserviceaccount.com');
+    sandbox.addBinding(
+      SERVICES,
+      'roles/artifactregistry.writer',
+      'serviceAccount:other-ci@acme-prod-417.iam.gserviceaccount.com',
+    );
     const e = await grpcError(() => ar.setIamPolicy({ resource: SERVICES, policy: { ...read, version: 3 } }));
     assert.equal(e.code, grpc.status.ABORTED);
   });

@@ -5,10 +5,23 @@
 import * as grpc from '@grpc/grpc-js';
 import { OAuth2Client } from 'google-auth-library';
 
-/** Generated-client options for `127.0.0.1:PORT`. */
-export function clientOptions(endpoint: string): { apiEndpoint: string; port: number; sslCreds: grpc.ChannelCredentials } {
+/**
+ * Generated-client options for `127.0.0.1:PORT`. `universeDomain` spares the client its ADC lookup, which would
+ * otherwise probe the metadata server when METADATA_SERVER_DETECTION is not set (engineering.md §0.3).
+ */
+export function clientOptions(endpoint: string): {
+  apiEndpoint: string;
+  port: number;
+  sslCreds: grpc.ChannelCredentials;
+  universeDomain: string;
+} {
   const i = endpoint.lastIndexOf(':');
-  return { apiEndpoint: endpoint.slice(0, i), port: Number(endpoint.slice(i + 1)), sslCreds: grpc.credentials.createInsecure() };
+  return {
+    apiEndpoint: endpoint.slice(0, i),
+    port: Number(endpoint.slice(i + 1)),
+    sslCreds: grpc.credentials.createInsecure(),
+    universeDomain: 'googleapis.com',
+  };
 }
 
 /** A google-auth-library client holding a static access token (what the bot's auth client would attach). */

@@ -21,22 +21,42 @@ const deployment = (): Json => ({
 describe('strategic merge patch', () => {
   it("applies kubectl rollout restart's body without touching anything else", () => {
     const out = strategicMerge(deployment(), {
-      spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' } } } },
-    }) as { spec: { replicas: number; template: { metadata: { labels: object; annotations: object }; spec: { containers: unknown[] } } } };
-    assert.deepEqual(out.spec.template.metadata.annotations, { 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' });
+      spec: {
+        template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' } } },
+      },
+    }) as {
+      spec: {
+        replicas: number;
+        template: { metadata: { labels: object; annotations: object }; spec: { containers: unknown[] } };
+      };
+    };
+    assert.deepEqual(out.spec.template.metadata.annotations, {
+      'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z',
+    });
     assert.deepEqual(out.spec.template.metadata.labels, { app: 'checkout' });
     assert.equal(out.spec.replicas, 3);
     assert.equal(out.spec.template.spec.containers.length, 2);
   });
 
   it('deletes map keys set to null', () => {
-    const out = strategicMerge(deployment(), { metadata: { annotations: { drop: null, added: 'x' } } }) as { metadata: { annotations: object } };
+    const out = strategicMerge(deployment(), { metadata: { annotations: { drop: null, added: 'x' } } }) as {
+      metadata: { annotations: object };
+    };
     assert.deepEqual(out.metadata.annotations, { keep: 'me', added: 'x' });
   });
 
   it('merges containers by name and deletes with $patch: delete', () => {
     const out = strategicMerge(deployment(), {
-      spec: { template: { spec: { containers: [{ name: 'checkout', image: 'img:2' }, { name: 'sidecar', $patch: 'delete' }] } } },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: 'checkout', image: 'img:2' },
+              { name: 'sidecar', $patch: 'delete' },
+            ],
+          },
+        },
+      },
     }) as { spec: { template: { spec: { containers: { name: string; image: string; env?: unknown[] }[] } } } };
     assert.deepEqual(
       out.spec.template.spec.containers.map((c) => [c.name, c.image, c.env?.length]),
@@ -54,7 +74,9 @@ describe('strategic merge patch', () => {
 
 describe('JSON merge patch and JSON patch', () => {
   it('merge patch replaces lists wholesale', () => {
-    const out = mergePatch(deployment(), { spec: { template: { spec: { containers: [{ name: 'only', image: 'x' }] } } } }) as {
+    const out = mergePatch(deployment(), {
+      spec: { template: { spec: { containers: [{ name: 'only', image: 'x' }] } } },
+    }) as {
       spec: { template: { spec: { containers: unknown[] } } };
     };
     assert.equal(out.spec.template.spec.containers.length, 1);
@@ -65,7 +87,10 @@ describe('JSON merge patch and JSON patch', () => {
       { op: 'replace', path: '/spec/replicas', value: 5 },
       { op: 'add', path: '/metadata/annotations/a~1b', value: 'slash' },
       { op: 'remove', path: '/spec/template/spec/containers/1' },
-    ]) as { spec: { replicas: number; template: { spec: { containers: unknown[] } } }; metadata: { annotations: Record<string, string> } };
+    ]) as {
+      spec: { replicas: number; template: { spec: { containers: unknown[] } } };
+      metadata: { annotations: Record<string, string> };
+    };
     assert.equal(out.spec.replicas, 5);
     assert.equal(out.metadata.annotations['a/b'], 'slash');
     assert.equal(out.spec.template.spec.containers.length, 1);

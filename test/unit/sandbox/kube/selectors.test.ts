@@ -18,7 +18,10 @@ describe('label selectors', () => {
     it(`${selector} → ${expected}`, () => assert.equal(labelSelector(selector)(labels), expected));
   }
   it('rejects malformed selectors with a 400', () => {
-    assert.throws(() => labelSelector('app=(x'), (e: { code?: number }) => e.code === 400);
+    assert.throws(
+      () => labelSelector('app=(x'),
+      (e: { code?: number }) => e.code === 400,
+    );
   });
 });
 

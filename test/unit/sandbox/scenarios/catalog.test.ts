@@ -40,7 +40,9 @@ describe('scenario catalog', () => {
   for (const info of SCENARIOS) {
     it(`${info.name}: the target pod fails to pull the target image for the reason the world implies`, () => {
       const { world } = buildScenario(info.name);
-      const cluster = world.cluster(`projects/${info.target.project}/locations/${info.target.location}/clusters/${info.target.cluster}`);
+      const cluster = world.cluster(
+        `projects/${info.target.project}/locations/${info.target.location}/clusters/${info.target.cluster}`,
+      );
       assert.ok(cluster, 'target cluster exists');
       const pod = cluster.kube.get<Pod>('Pod', info.target.namespace, info.target.pod);
       assert.ok(pod, `pod ${info.target.pod} exists`);
@@ -52,13 +54,19 @@ describe('scenario catalog', () => {
       const fieldPath = pod.spec.initContainers?.some((c) => c.name === info.target.container)
         ? `spec.initContainers{${info.target.container}}`
         : `spec.containers{${info.target.container}}`;
-      const events = cluster.kube.eventsFor(pod.metadata.uid).filter((e: KubeEvent) => e.involvedObject.fieldPath === fieldPath);
-      const cause = events.find((e) => e.reason === 'Failed' && e.message.startsWith(`Failed to pull image "${info.target.image}": `));
+      const events = cluster.kube
+        .eventsFor(pod.metadata.uid)
+        .filter((e: KubeEvent) => e.involvedObject.fieldPath === fieldPath);
+      const cause = events.find(
+        (e) => e.reason === 'Failed' && e.message.startsWith(`Failed to pull image "${info.target.image}": `),
+      );
       assert.ok(cause, 'a Warning Failed event carries the pull error');
       assert.equal(cause.type, 'Warning');
       assert.equal(cause.source.host, pod.spec.nodeName);
       assert.ok(cause.count > 1, 'the kubelet retried for a while');
-      assert.ok(events.some((e) => e.reason === 'BackOff' && e.message === `Back-off pulling image "${info.target.image}"`));
+      assert.ok(
+        events.some((e) => e.reason === 'BackOff' && e.message === `Back-off pulling image "${info.target.image}"`),
+      );
       // Owner chain: Pod → ReplicaSet → Deployment, or Pod → StatefulSet.
       const owner = pod.metadata.ownerReferences?.find((r) => r.controller);
       if (info.target.workload.kind === 'Deployment') {
@@ -82,15 +90,25 @@ describe('scenario catalog', () => {
     assert.equal(pool.serviceAccount, 'default');
     assert.equal(world.nodeServiceAccount(cluster, pool), '123456789012-compute@developer.gserviceaccount.com');
     assert.ok(pool.oauthScopes.includes('https://www.googleapis.com/auth/devstorage.read_only'));
-    const policy = readPolicy(world.repository('projects/acme-prod-417/locations/us-central1/repositories/services')!.iam, 3);
+    const policy = readPolicy(
+      world.repository('projects/acme-prod-417/locations/us-central1/repositories/services')!.iam,
+      3,
+    );
     assert.equal(policy.version, 3);
     assert.ok(policy.bindings.some((b) => b.role === 'roles/artifactregistry.writer'));
     assert.ok(policy.bindings.some((b) => b.condition !== null));
-    assert.ok(!policy.bindings.some((b) => b.members.includes('serviceAccount:123456789012-compute@developer.gserviceaccount.com')));
+    assert.ok(
+      !policy.bindings.some((b) =>
+        b.members.includes('serviceAccount:123456789012-compute@developer.gserviceaccount.com'),
+      ),
+    );
     const deployment = cluster.kube.get<Deployment>('Deployment', 'prod', 'checkout')!;
     assert.equal(deployment.spec.replicas, 3);
     assert.equal(deployment.status.readyReplicas, undefined);
-    assert.equal(deployment.status.conditions?.find((c) => c.type === 'Progressing')?.reason, 'ProgressDeadlineExceeded');
+    assert.equal(
+      deployment.status.conditions?.find((c) => c.type === 'Progressing')?.reason,
+      'ProgressDeadlineExceeded',
+    );
     const others = cluster.kube.list<Pod>('Pod', 'prod').filter((p) => !p.metadata.name.startsWith('checkout-'));
     assert.ok(others.length >= 3);
     assert.ok(others.every(podReady), 'the other deployments are healthy');
@@ -110,7 +128,10 @@ describe('scenario catalog', () => {
     const { world } = buildScenario('workload-identity');
     const cluster = [...world.clusters.values()][0]!;
     const ksa = cluster.kube.get('ServiceAccount', 'prod', 'checkout');
-    assert.equal(ksa?.metadata.annotations?.['iam.gke.io/gcp-service-account'], 'checkout@acme-prod-417.iam.gserviceaccount.com');
+    assert.equal(
+      ksa?.metadata.annotations?.['iam.gke.io/gcp-service-account'],
+      'checkout@acme-prod-417.iam.gserviceaccount.com',
+    );
     assert.equal(cluster.workloadPool, 'acme-prod-417.svc.id.goog');
   });
 
@@ -134,14 +155,20 @@ describe('scenario catalog', () => {
     const entries = logEntries(world, { perPod: 20 }) as { insertId: string; jsonPayload: { message: string } }[];
     assert.equal(entries.length, 10_000);
     assert.equal(new Set(entries.map((e) => e.insertId)).size, 10_000);
-    const repos = new Set(entries.map((e) => /Failed to pull image "([^/]+\/[^/]+\/[^/]+)\//.exec(e.jsonPayload.message)?.[1]));
-    assert.deepEqual([...repos].sort(), ['us-central1-docker.pkg.dev/acme-prod-417/services', 'us-docker.pkg.dev/acme-shared-artifacts/base']);
+    const repos = new Set(
+      entries.map((e) => /Failed to pull image "([^/]+\/[^/]+\/[^/]+)\//.exec(e.jsonPayload.message)?.[1]),
+    );
+    assert.deepEqual([...repos].sort(), [
+      'us-central1-docker.pkg.dev/acme-prod-417/services',
+      'us-docker.pkg.dev/acme-shared-artifacts/base',
+    ]);
   });
 
   it('builds the same names every time (deterministic worlds)', () => {
     const a = buildScenario('seed').world;
     const b = buildScenario('seed').world;
-    const names = (w: typeof a) => [...w.clusters.values()][0]!.kube.list<Pod>('Pod').map((p) => `${p.metadata.name}/${p.metadata.uid}`);
+    const names = (w: typeof a) =>
+      [...w.clusters.values()][0]!.kube.list<Pod>('Pod').map((p) => `${p.metadata.name}/${p.metadata.uid}`);
     assert.deepEqual(names(a), names(b));
   });
 });

@@ -5,14 +5,23 @@ import { buildScenario } from '../../../../src/sandbox/scenarios/index.ts';
 import { logEntries, monitoringIncident } from '../../../../src/sandbox/world/alerts.ts';
 
 const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../../fixtures/alerts/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  JSON.parse(readFileSync(new URL(`../../../fixtures/alerts/${name}`, import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 
 type Entry = {
   insertId: string;
   logName: string;
   severity: string;
   resource: { type: string; labels: Record<string, string> };
-  jsonPayload: { reason: string; type: string; message: string; count: number; involvedObject: { name: string; fieldPath: string } };
+  jsonPayload: {
+    reason: string;
+    type: string;
+    message: string;
+    count: number;
+    involvedObject: { name: string; fieldPath: string };
+  };
 };
 
 describe('log entries a GKE logging sink would export', () => {
@@ -32,7 +41,11 @@ describe('log entries a GKE logging sink would export', () => {
 
   it('add BackOff entries (severity INFO) on request, and filter by pod', () => {
     const { world } = buildScenario('seed');
-    const entries = logEntries(world, { pods: ['checkout-7d9c8b6f4-q2xnv'], includeBackOff: true, perPod: 2 }) as Entry[];
+    const entries = logEntries(world, {
+      pods: ['checkout-7d9c8b6f4-q2xnv'],
+      includeBackOff: true,
+      perPod: 2,
+    }) as Entry[];
     assert.deepEqual(
       entries.map((e) => [e.jsonPayload.reason, e.severity]),
       [
@@ -65,10 +78,16 @@ describe('Monitoring log-based alert notifications', () => {
   it('template pod, container and the kubelet message into documentation.content, like the fixture', () => {
     const { world } = buildScenario('seed');
     const real = fixture('monitoring-incident-imagepull.json') as { incident: Record<string, unknown> };
-    const mine = monitoringIncident(world, 'checkout-7d9c8b6f4-q2xnv') as { version: string; incident: Record<string, unknown> };
+    const mine = monitoringIncident(world, 'checkout-7d9c8b6f4-q2xnv') as {
+      version: string;
+      incident: Record<string, unknown>;
+    };
     assert.equal(mine.version, '1.2');
     assert.deepEqual(Object.keys(mine.incident).sort(), Object.keys(real.incident).sort());
-    assert.deepEqual((mine.incident.documentation as { content: string }).content, (real.incident.documentation as { content: string }).content);
+    assert.deepEqual(
+      (mine.incident.documentation as { content: string }).content,
+      (real.incident.documentation as { content: string }).content,
+    );
     assert.deepEqual(mine.incident.resource, real.incident.resource);
     assert.equal(mine.incident.state, 'open');
     assert.equal(mine.incident.ended_at, null);
@@ -77,7 +96,9 @@ describe('Monitoring log-based alert notifications', () => {
   it('close the same incident', () => {
     const { world } = buildScenario('seed');
     const open = monitoringIncident(world, 'checkout-7d9c8b6f4-q2xnv', 'open') as { incident: { incident_id: string } };
-    const closed = monitoringIncident(world, 'checkout-7d9c8b6f4-q2xnv', 'closed') as { incident: { incident_id: string; state: string; ended_at: number } };
+    const closed = monitoringIncident(world, 'checkout-7d9c8b6f4-q2xnv', 'closed') as {
+      incident: { incident_id: string; state: string; ended_at: number };
+    };
     assert.equal(closed.incident.incident_id, open.incident.incident_id);
     assert.equal(closed.incident.state, 'closed');
     assert.equal(typeof closed.incident.ended_at, 'number');
@@ -85,7 +106,9 @@ describe('Monitoring log-based alert notifications', () => {
 
   it('refuse a pod that has no pull failure', () => {
     const { world } = buildScenario('seed');
-    const healthy = [...world.clusters.values()][0]!.kube.list('Pod', 'prod').find((p) => p.metadata.name.startsWith('frontend-'))!;
+    const healthy = [...world.clusters.values()][0]!.kube
+      .list('Pod', 'prod')
+      .find((p) => p.metadata.name.startsWith('frontend-'))!;
     assert.throws(() => monitoringIncident(world, healthy.metadata.name), /no image-pull failure/);
   });
 });

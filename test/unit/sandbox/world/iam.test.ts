@@ -143,6 +143,9 @@ describe('roles and permission names', () => {
     assert.equal(denyPrincipalMatches(`principal://iam.googleapis.com/projects/-/serviceAccounts/${SA}`, SA), true);
     assert.equal(denyPrincipalMatches('principal://iam.googleapis.com/projects/-/serviceAccounts/x@y', SA), false);
     assert.equal(permissionPatternMatches('artifactregistry.googleapis.com/*', DOWNLOAD), true);
-    assert.equal(permissionPatternMatches('artifactregistry.googleapis.com/repositories.uploadArtifacts', DOWNLOAD), false);
+    assert.equal(
+      permissionPatternMatches('artifactregistry.googleapis.com/repositories.uploadArtifacts', DOWNLOAD),
+      false,
+    );
   });
 });

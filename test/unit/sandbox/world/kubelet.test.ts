@@ -11,11 +11,21 @@ const SERVICES = 'projects/acme-prod-417/locations/us-central1/repositories/serv
 const DEFAULT_SA = '123456789012-compute@developer.gserviceaccount.com';
 
 /** Pulls `image` on a node of the scenario's (first or named) pool, as the kubelet would now. */
-function pull(world: World, image: string, opts: { pool?: string; cached?: boolean; policy?: 'Always' | 'IfNotPresent' | 'Never' } = {}) {
+function pull(
+  world: World,
+  image: string,
+  opts: { pool?: string; cached?: boolean; policy?: 'Always' | 'IfNotPresent' | 'Never' } = {},
+) {
   const cluster = [...world.clusters.values()][0]!;
   const pool = cluster.nodePools.find((p) => !opts.pool || p.name === opts.pool)!;
   const cachedImages = opts.cached ? [{ names: [`${image}`], sizeBytes: 1 }] : [];
-  return simulatePull(world, { cluster, pool, image, cachedImages, ...(opts.policy ? { pullPolicy: opts.policy } : {}) });
+  return simulatePull(world, {
+    cluster,
+    pool,
+    image,
+    cachedImages,
+    ...(opts.policy ? { pullPolicy: opts.policy } : {}),
+  });
 }
 
 function failure(world: World, image: string, opts?: Parameters<typeof pull>[2]) {
@@ -38,25 +48,79 @@ describe('kubelet simulator', () => {
   it('pulls once the node SA is granted reader, but not before the grant has propagated', () => {
     const { world } = buildScenario('seed');
     world.propagationDelayMs = 60_000;
-    addMember(world.repository(SERVICES)!.iam, SERVICES, 'roles/artifactregistry.reader', `serviceAccount:${DEFAULT_SA}`, world.now());
+    addMember(
+      world.repository(SERVICES)!.iam,
+      SERVICES,
+      'roles/artifactregistry.reader',
+      `serviceAccount:${DEFAULT_SA}`,
+      world.now(),
+    );
     assert.equal(failure(world, SEED_IMAGE).kind, 'forbidden');
     world.propagationDelayMs = 0;
     const ok = pull(world, SEED_IMAGE);
     assert.equal(ok.ok, true);
-    assert.match(ok.ok ? ok.imageId : '', /^us-central1-docker\.pkg\.dev\/acme-prod-417\/services\/checkout@sha256:[0-9a-f]{64}$/);
+    assert.match(
+      ok.ok ? ok.imageId : '',
+      /^us-central1-docker\.pkg\.dev\/acme-prod-417\/services\/checkout@sha256:[0-9a-f]{64}$/,
+    );
   });
 
   const cases: { scenario: string; image: string; kind: string; text: RegExp }[] = [
-    { scenario: 'tag-missing', image: `${SEED_IMAGE.slice(0, -1)}3`, kind: 'not-found', text: /code = NotFound desc = .*checkout:1\.8\.3: not found$/ },
-    { scenario: 'scopes', image: SEED_IMAGE, kind: 'scopes', text: /failed to fetch oauth token: unexpected status from GET request to https:\/\/us-central1-docker\.pkg\.dev\/v2\/token\?scope=repository%3Aacme-prod-417%2Fservices%2Fcheckout%3Apull&service=us-central1-docker\.pkg\.dev: 403 Forbidden$/ },
-    { scenario: 'vpc-sc', image: 'us-central1-docker.pkg.dev/acme-secure-artifacts/secure/checkout:1.8.2', kind: 'vpc-sc', text: /403 Forbidden: denied: Request is prohibited by organization's policy\. vpcServiceControlsUniqueIdentifier: \S+$/ },
+    {
+      scenario: 'tag-missing',
+      image: `${SEED_IMAGE.slice(0, -1)}3`,
+      kind: 'not-found',
+      text: /code = NotFound desc = .*checkout:1\.8\.3: not found$/,
+    },
+    {
+      scenario: 'scopes',
+      image: SEED_IMAGE,
+      kind: 'scopes',
+      text: /failed to fetch oauth token: unexpected status from GET request to https:\/\/us-central1-docker\.pkg\.dev\/v2\/token\?scope=repository%3Aacme-prod-417%2Fservices%2Fcheckout%3Apull&service=us-central1-docker\.pkg\.dev: 403 Forbidden$/,
+    },
+    {
+      scenario: 'vpc-sc',
+      image: 'us-central1-docker.pkg.dev/acme-secure-artifacts/secure/checkout:1.8.2',
+      kind: 'vpc-sc',
+      text: /403 Forbidden: denied: Request is prohibited by organization's policy\. vpcServiceControlsUniqueIdentifier: \S+$/,
+    },
     { scenario: 'deny-policy', image: SEED_IMAGE, kind: 'forbidden', text: /\[manifests 1\.8\.2\]: 403 Forbidden$/ },
-    { scenario: 'repo-missing', image: 'us-central1-docker.pkg.dev/acme-prod-417/service/checkout:1.8.2', kind: 'repository-not-found', text: /403 Forbidden$/ },
-    { scenario: 'wrong-region', image: 'us-east1-docker.pkg.dev/acme-prod-417/services/checkout:1.8.2', kind: 'repository-not-found', text: /pulling from host us-east1-docker\.pkg\.dev failed with status code \[manifests 1\.8\.2\]: 403 Forbidden$/ },
-    { scenario: 'docker-hub-rate-limit', image: 'nginx:1.25', kind: 'rate-limited', text: /429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit/ },
-    { scenario: 'gcr-io', image: 'gcr.io/acme-prod-417/legacy-api:2.3.0', kind: 'forbidden', text: /pulling from host gcr\.io failed with status code \[manifests 2\.3\.0\]: 403 Forbidden$/ },
-    { scenario: 'seed', image: 'quay.io/acme/tool:1', kind: 'unreachable', text: /lookup quay\.io on 169\.254\.169\.254:53: no such host$/ },
-    { scenario: 'seed', image: 'acme/does-not-exist:1', kind: 'not-found', text: /pull access denied, repository does not exist or may require authorization/ },
+    {
+      scenario: 'repo-missing',
+      image: 'us-central1-docker.pkg.dev/acme-prod-417/service/checkout:1.8.2',
+      kind: 'repository-not-found',
+      text: /403 Forbidden$/,
+    },
+    {
+      scenario: 'wrong-region',
+      image: 'us-east1-docker.pkg.dev/acme-prod-417/services/checkout:1.8.2',
+      kind: 'repository-not-found',
+      text: /pulling from host us-east1-docker\.pkg\.dev failed with status code \[manifests 1\.8\.2\]: 403 Forbidden$/,
+    },
+    {
+      scenario: 'docker-hub-rate-limit',
+      image: 'nginx:1.25',
+      kind: 'rate-limited',
+      text: /429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit/,
+    },
+    {
+      scenario: 'gcr-io',
+      image: 'gcr.io/acme-prod-417/legacy-api:2.3.0',
+      kind: 'forbidden',
+      text: /pulling from host gcr\.io failed with status code \[manifests 2\.3\.0\]: 403 Forbidden$/,
+    },
+    {
+      scenario: 'seed',
+      image: 'quay.io/acme/tool:1',
+      kind: 'unreachable',
+      text: /lookup quay\.io on 169\.254\.169\.254:53: no such host$/,
+    },
+    {
+      scenario: 'seed',
+      image: 'acme/does-not-exist:1',
+      kind: 'not-found',
+      text: /pull access denied, repository does not exist or may require authorization/,
+    },
   ];
   for (const c of cases) {
     it(`fails ${c.scenario}: ${c.image} as ${c.kind}`, () => {

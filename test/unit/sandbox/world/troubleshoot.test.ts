@@ -15,18 +15,32 @@ type Verdict = {
     explainedPolicies: {
       allowAccessState: string;
       fullResourceName?: string;
-      bindingExplanations?: { role: string; rolePermission: string; memberships: Record<string, { membership: string }> }[];
+      bindingExplanations?: {
+        role: string;
+        rolePermission: string;
+        memberships: Record<string, { membership: string }>;
+      }[];
       policy?: { version: number; etag: string };
     }[];
   };
   denyPolicyExplanation: {
     denyAccessState: string;
-    explainedResources: { explainedPolicies?: { denyAccessState: string; policy: { name: string }; ruleExplanations: { combinedDeniedPrincipal: { membership: string } }[] }[] }[];
+    explainedResources: {
+      explainedPolicies?: {
+        denyAccessState: string;
+        policy: { name: string };
+        ruleExplanations: { combinedDeniedPrincipal: { membership: string } }[];
+      }[];
+    }[];
   };
 };
 
 const check = (scenario: string, principal = DEFAULT_SA, permission = DOWNLOAD): Verdict =>
-  troubleshoot(buildScenario(scenario).world, { principal, fullResourceName: SERVICES, permission }) as unknown as Verdict;
+  troubleshoot(buildScenario(scenario).world, {
+    principal,
+    fullResourceName: SERVICES,
+    permission,
+  }) as unknown as Verdict;
 
 describe('Policy Troubleshooter verdicts computed from the world', () => {
   it('explains the seed: the repo and project policies are read, no binding includes the node SA', () => {
@@ -49,7 +63,10 @@ describe('Policy Troubleshooter verdicts computed from the world', () => {
   });
 
   it('says UNKNOWN_CONDITIONAL for a principal granted only through a conditional binding', () => {
-    assert.equal(check('seed', 'staging-nodes@acme-staging-233.iam.gserviceaccount.com').overallAccessState, 'UNKNOWN_CONDITIONAL');
+    assert.equal(
+      check('seed', 'staging-nodes@acme-staging-233.iam.gserviceaccount.com').overallAccessState,
+      'UNKNOWN_CONDITIONAL',
+    );
   });
 
   it('names the deny policy that denies', () => {
@@ -73,12 +90,15 @@ describe('Policy Troubleshooter verdicts computed from the world', () => {
   it('answers UNKNOWN_INFO, without the policy, when the bot cannot read the repository policy', () => {
     const v = check('bot-lacks-permission');
     assert.equal(v.overallAccessState, 'UNKNOWN_INFO');
-    assert.deepEqual(v.allowPolicyExplanation.explainedPolicies[0], { allowAccessState: 'ALLOW_ACCESS_STATE_UNKNOWN_INFO' });
+    assert.deepEqual(v.allowPolicyExplanation.explainedPolicies[0], {
+      allowAccessState: 'ALLOW_ACCESS_STATE_UNKNOWN_INFO',
+    });
   });
 
   it('refuses a request without a principal', () => {
     assert.throws(
-      () => troubleshoot(buildScenario('seed').world, { principal: '', fullResourceName: SERVICES, permission: DOWNLOAD }),
+      () =>
+        troubleshoot(buildScenario('seed').world, { principal: '', fullResourceName: SERVICES, permission: DOWNLOAD }),
       TroubleshootError,
     );
   });
