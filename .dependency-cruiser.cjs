@@ -2,7 +2,8 @@
  * Layer rules (STYLE.md, research/aesthetics.md §6.4): the diagnosis core is pure; vendor SDKs live in adapters;
  * renderers are pure; listeners reach use cases, not adapters; the sandbox never imports the code it tests.
  */
-const SDKS = '^node_modules/(@slack/bolt|@slack/web-api|@google-cloud|@kubernetes|@grpc|google-auth-library|google-gax|pino|ws)';
+const SDKS =
+  '^node_modules/(@slack/bolt|@slack/web-api|@google-cloud|@kubernetes|@grpc|google-auth-library|google-gax|pino|ws)';
 module.exports = {
   forbidden: [
     {
@@ -16,7 +17,10 @@ module.exports = {
       name: 'diagnosis-no-node-io',
       severity: 'error',
       from: { path: '^src/diagnosis/' },
-      to: { dependencyTypes: ['core'], path: '^(fs|net|http|https|child_process|dgram|tls|node:fs|node:net|node:http|node:https|node:child_process)$' },
+      to: {
+        dependencyTypes: ['core'],
+        path: '^(fs|net|http|https|child_process|dgram|tls|node:fs|node:net|node:http|node:https|node:child_process)$',
+      },
     },
     {
       name: 'fixes-guards-are-pure',
@@ -28,14 +32,29 @@ module.exports = {
       name: 'sdks-only-in-adapters',
       comment: 'Vendor SDKs are imported only by adapters, the Slack app, the composition root and the sandbox.',
       severity: 'error',
-      from: { path: '^src/', pathNot: ['^src/adapters/', '^src/alerts/pubsub-consumer\\.ts$', '^src/slack/app\\.ts$', '^src/slack/listeners/', '^src/main\\.ts$', '^src/sandbox/', '^src/shared/logger\\.ts$', '^src/cli/'] },
+      from: {
+        path: '^src/',
+        pathNot: [
+          '^src/adapters/',
+          '^src/alerts/pubsub-consumer\\.ts$',
+          '^src/slack/app\\.ts$',
+          '^src/slack/listeners/',
+          '^src/main\\.ts$',
+          '^src/sandbox/',
+          '^src/shared/logger\\.ts$',
+          '^src/cli/',
+        ],
+      },
       to: { path: SDKS, dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'renderers-are-pure',
       severity: 'error',
       from: { path: '^src/slack/blocks/' },
-      to: { path: ['^src/adapters/', '^src/usecases/', '^src/slack/listeners/', '^node_modules/@slack/(bolt|web-api)'], dependencyTypesNot: ['type-only'] },
+      to: {
+        path: ['^src/adapters/', '^src/usecases/', '^src/slack/listeners/', '^node_modules/@slack/(bolt|web-api)'],
+        dependencyTypesNot: ['type-only'],
+      },
     },
     {
       name: 'listeners-use-use-cases',
@@ -55,7 +74,9 @@ module.exports = {
       comment: 'The simulator must not import the code it is used to test.',
       severity: 'error',
       from: { path: '^src/sandbox/' },
-      to: { path: ['^src/diagnosis/', '^src/fixes/', '^src/adapters/', '^src/usecases/', '^src/slack/', '^src/alerts/'] },
+      to: {
+        path: ['^src/diagnosis/', '^src/fixes/', '^src/adapters/', '^src/usecases/', '^src/slack/', '^src/alerts/'],
+      },
     },
     {
       name: 'no-circular',

@@ -64,7 +64,11 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const store =
     options.store ??
     (config.stateStore === 'firestore'
-      ? createFirestoreStore({ projectId: config.firestoreProject as string, logger })
+      ? createFirestoreStore({
+          projectId: config.firestoreProject as string,
+          logger,
+          ...(config.firestoreEmulatorHost ? { emulatorHost: config.firestoreEmulatorHost } : {}),
+        })
       : new MemoryStore());
   const web = new WebClient(config.slack.botToken, {
     slackApiUrl: config.slack.apiUrl,
@@ -159,6 +163,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       started = false;
       if (sweep) clearInterval(sweep);
       await consumer?.close();
+      await fixes.close();
       await incidents.close();
       await app.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping Slack failed'));
       if (healthServer) await new Promise((r) => healthServer?.close(r));

@@ -29,6 +29,7 @@ export class PubSubConsumer {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #count: (labels?: Record<string, string>, by?: number) => void;
   #received = 0;
+  #closing = false;
 
   constructor(options: PubSubConsumerOptions) {
     this.#o = options;
@@ -54,12 +55,21 @@ export class PubSubConsumer {
     });
     // `on`, never `once`: removing the last listener closes the subscriber (engineering.md §0.7).
     sub.on('message', (m: Message) => {
+      // Stopping: hand the message back at once (another replica, or this one after restart, takes it).
+      if (this.#closing) {
+        m.nack();
+        return;
+      }
       const p = this.#process(m).finally(() => this.#inFlight.delete(p));
       this.#inFlight.add(p);
     });
     sub.on('error', (e: Error) => this.#o.logger.error({ err: e }, 'Pub/Sub subscriber error'));
     this.#subscription = sub;
     this.#o.logger.info({ subscription: this.#o.subscription }, 'pulling alerts');
+  }
+
+  async #drained(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
   async #process(m: Message): Promise<void> {
@@ -82,11 +92,12 @@ export class PubSubConsumer {
   async close(): Promise<void> {
     const sub = this.#subscription;
     this.#subscription = undefined;
+    this.#closing = true;
     if (sub) {
       // WAIT: the stream stops, held messages keep their lease until our handlers ack/nack them (or the timeout).
       await Promise.all([
         sub.close().catch((e: unknown) => this.#o.logger.warn({ err: e }, 'closing the subscription failed')),
-        Promise.allSettled([...this.#inFlight]),
+        this.#drained(),
       ]);
     }
     await this.#pubsub.close().catch(() => undefined);

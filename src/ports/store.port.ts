@@ -40,6 +40,8 @@ export interface FixStep {
 
 /** One execution of a plan (or of Undo), as shown in the message and the audit trail. */
 export interface FixRun {
+  /** Unique per attempt: tells concurrent attempts (double clicks, replicas) apart. */
+  readonly runId?: string;
   readonly planId: string;
   readonly action: 'grant-restart' | 'restart' | 'dry-run';
   readonly approvedBy: string;

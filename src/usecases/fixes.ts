@@ -54,13 +54,35 @@ export class FixService {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #owner = randomUUID();
   readonly #groupCache = new Map<string, { members: readonly string[]; until: number }>();
+  readonly #runs = new Set<Promise<void>>();
+  readonly #stopping = new AbortController();
   readonly #count: (labels?: Record<string, string>, by?: number) => void;
 
   constructor(deps: FixServiceDeps) {
     this.#d = deps;
     this.#now = deps.now ?? (() => new Date());
-    this.#sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    // Every wait is cut short on shutdown: the run then ends as "interrupted" instead of holding SIGTERM up.
+    this.#sleep = async (ms) => {
+      if (this.#stopping.signal.aborted) throw new Error('interrupted: the bot is shutting down');
+      await Promise.race([
+        sleep(ms),
+        new Promise((_, reject) =>
+          this.#stopping.signal.addEventListener(
+            'abort',
+            () => reject(new Error('interrupted: the bot is shutting down')),
+            { once: true },
+          ),
+        ),
+      ]);
+    };
     this.#count = deps.metrics.counter('imagepull_fix_decisions_total', 'Fix decisions and outcomes');
+  }
+
+  /** Stops waiting loops (runs end as interrupted, with the message saying so) and waits for every run to end. */
+  async close(): Promise<void> {
+    this.#stopping.abort();
+    while (this.#runs.size > 0) await Promise.allSettled([...this.#runs]);
   }
 
   /**
@@ -94,19 +116,23 @@ export class FixService {
       };
     }
     const lock = `fix:${incident.id}`;
+    // One token per attempt: a double click on the same replica must not re-enter the lock.
+    const token = `${this.#owner}:${randomUUID()}`;
     const ttl = this.#d.config.timing.propagationTimeoutMs + this.#d.config.timing.rolloutTimeoutMs + 120_000;
-    if (!(await this.#d.store.acquireLock(lock, this.#owner, ttl))) {
+    if (!(await this.#d.store.acquireLock(lock, token, ttl))) {
       return { ok: false, text: 'A fix for this incident is already running.', done: idle };
     }
     const started = await this.#d.incidents.update(
       incident.id,
+      // Re-checked inside the store transaction: another click may have started (or finished) a run meanwhile.
       (cur) =>
-        cur.status === 'fixing'
+        (cur.status !== 'open' && cur.status !== 'failed') || cur.plan?.id !== plan.id
           ? undefined
           : {
               ...cur,
               status: 'fixing',
               fix: {
+                runId: token,
                 planId: plan.id,
                 action,
                 approvedBy: user,
@@ -116,13 +142,16 @@ export class FixService {
             },
       { now: true },
     );
-    if (started?.fix?.approvedBy !== user || started.status !== 'fixing') {
-      await this.#d.store.releaseLock(lock, this.#owner);
+    if (started?.fix?.runId !== token || started.status !== 'fixing') {
+      await this.#d.store.releaseLock(lock, token);
       return { ok: false, text: 'A fix for this incident is already running.', done: idle };
     }
     await this.#audit(incident.id, 'approve', user, plan.id, 'accepted', { action });
     this.#count({ decision: 'approved', action });
-    const done = this.#run(started, plan, action, user).finally(() => this.#d.store.releaseLock(lock, this.#owner));
+    const done: Promise<void> = this.#run(started, plan, action, user)
+      .finally(() => this.#d.store.releaseLock(lock, token))
+      .finally(() => this.#runs.delete(done));
+    this.#runs.add(done);
     return { ok: true, text: `Approved. Progress is shown in the incident message.`, done };
   }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FixMode } from '../config.ts';
 import type { Diagnosis, RestartWorkloadPlan } from '../diagnosis/diagnosis.ts';
 import type { ClusterRef, WorkloadRef } from '../diagnosis/facts.ts';
@@ -34,6 +34,21 @@ export interface Sighting {
 }
 
 const MAX_POD_NAMES = 200;
+/** How long the replica that created an incident has to post its message before another may. */
+const POST_LEASE_MS = 60_000;
+
+interface PendingSighting {
+  readonly diagnosis: Diagnosis;
+  readonly sighting: Sighting;
+  readonly at: string;
+}
+
+interface Batch {
+  readonly items: PendingSighting[];
+  readonly done: Promise<IncidentRecord>;
+  resolve(r: IncidentRecord): void;
+  reject(e: unknown): void;
+}
 
 /** Stable short id of a root-cause key: button values and store documents use it. */
 export function incidentId(key: string): string {
@@ -53,6 +68,11 @@ export class IncidentService {
     { timer?: NodeJS.Timeout; inFlight?: Promise<void>; lastAt: number; dirty: boolean }
   >();
   readonly #count: (labels?: Record<string, string>, by?: number) => void;
+  /** Incidents known to exist (skips a store read per sighting). */
+  readonly #known = new Set<string>();
+  readonly #batches = new Map<string, Batch>();
+  readonly #writing = new Set<string>();
+  readonly #owner = randomUUID();
   #closed = false;
 
   constructor(deps: IncidentServiceDeps) {
@@ -76,7 +96,7 @@ export class IncidentService {
   ): Promise<IncidentRecord> {
     const id = incidentId(diagnosis.key);
     const now = this.#now().toISOString();
-    const existing = await this.#d.store.getIncident(id);
+    const existing = this.#known.has(id) || (await this.#d.store.getIncident(id)) !== undefined;
     if (!existing) {
       const fresh: IncidentRecord = {
         id,
@@ -94,6 +114,7 @@ export class IncidentService {
       };
       const withPlan = { ...fresh, ...this.#planFor(fresh) };
       if (await this.#d.store.createIncident(withPlan)) {
+        this.#known.add(id);
         this.#count({ event: 'created', finding: diagnosis.findings[0]?.id ?? diagnosis.cause });
         this.#d.logger.info(
           { incident: id, key: diagnosis.key, cause: diagnosis.cause, findings: diagnosis.findings.map((f) => f.id) },
@@ -103,26 +124,71 @@ export class IncidentService {
         return (await this.#d.store.getIncident(id)) ?? withPlan;
       }
     }
-    const updated = await this.#d.store.updateIncident(id, (cur) => {
-      const reopened =
-        cur.status === 'resolved' || (cur.status === 'fixed' && sighting.alerts > 0 && isAfterFix(cur, now));
-      const merged: IncidentRecord = {
-        ...cur,
-        updatedAt: now,
-        status: reopened ? 'open' : cur.status,
-        ...(reopened ? { diagnosis } : {}),
-        affected: mergeAffected(cur.affected, sighting, now),
-        alertCount: cur.alertCount + sighting.alerts,
-        alertIncidentIds:
-          sighting.alertIncidentId && !cur.alertIncidentIds.includes(sighting.alertIncidentId)
-            ? [...cur.alertIncidentIds, sighting.alertIncidentId]
-            : cur.alertIncidentIds,
-      };
-      return { ...merged, ...this.#planFor(merged) };
-    });
-    if (!updated) throw new Error(`incident ${id} vanished while updating`);
-    this.requestRender(id);
-    return updated;
+    this.#known.add(id);
+    return this.#merge(id, { diagnosis, sighting, at: now });
+  }
+
+  /**
+   * Group commit: sightings of one incident that arrive while a write is in flight are merged into the next single
+   * write. Under an alert storm that is a few store transactions per second per incident, not one per message,
+   * and each caller still resolves only once its sighting is stored.
+   */
+  #merge(id: string, item: PendingSighting): Promise<IncidentRecord> {
+    let batch = this.#batches.get(id);
+    if (!batch) {
+      let resolve!: (r: IncidentRecord) => void;
+      let reject!: (e: unknown) => void;
+      const done = new Promise<IncidentRecord>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      batch = { items: [], done, resolve, reject };
+      this.#batches.set(id, batch);
+    }
+    batch.items.push(item);
+    void this.#drain(id);
+    return batch.done;
+  }
+
+  async #drain(id: string): Promise<void> {
+    if (this.#writing.has(id)) return;
+    this.#writing.add(id);
+    try {
+      for (let batch = this.#batches.get(id); batch; batch = this.#batches.get(id)) {
+        this.#batches.delete(id);
+        const items = batch.items;
+        try {
+          const updated = await this.#d.store.updateIncident(id, (cur) => {
+            let merged: IncidentRecord = cur;
+            for (const { diagnosis, sighting, at } of items) {
+              const reopened =
+                merged.status === 'resolved' ||
+                (merged.status === 'fixed' && sighting.alerts > 0 && isAfterFix(merged, at));
+              merged = {
+                ...merged,
+                updatedAt: at,
+                status: reopened ? 'open' : merged.status,
+                ...(reopened ? { diagnosis } : {}),
+                affected: mergeAffected(merged.affected, sighting, at),
+                alertCount: merged.alertCount + sighting.alerts,
+                alertIncidentIds:
+                  sighting.alertIncidentId && !merged.alertIncidentIds.includes(sighting.alertIncidentId)
+                    ? [...merged.alertIncidentIds, sighting.alertIncidentId]
+                    : merged.alertIncidentIds,
+              };
+            }
+            return { ...merged, ...this.#planFor(merged) };
+          });
+          if (!updated) throw new Error(`incident ${id} vanished while updating`);
+          batch.resolve(updated);
+          this.requestRender(id);
+        } catch (e) {
+          batch.reject(e);
+        }
+      }
+    } finally {
+      this.#writing.delete(id);
+    }
   }
 
   /** Applies a change to an incident and schedules its re-render. */
@@ -194,11 +260,20 @@ export class IncidentService {
         if (rec.ts && rec.channel) {
           await this.#d.chat.update({ channel: rec.channel, ts: rec.ts }, message);
           this.#count({ event: 'updated' });
-        } else {
+        } else if (await this.#d.store.acquireLock(`post:${id}`, this.#owner, POST_LEASE_MS)) {
+          // Exactly one replica posts: the creator holds the lease; another takes over only if it lapses.
           const posted = await this.#d.chat.post(rec.channel ?? this.#d.channel, message);
-          await this.#d.store.updateIncident(id, (cur) => ({ ...cur, channel: posted.channel, ts: posted.ts }));
+          const stored = await this.#d.store.updateIncident(id, (cur) => ({
+            ...cur,
+            channel: posted.channel,
+            ts: posted.ts,
+          }));
+          if (stored && stored.version > rec.version + 1) st.dirty = true;
           this.#count({ event: 'posted' });
           this.#d.logger.info({ incident: id, channel: posted.channel, ts: posted.ts }, 'incident posted');
+        } else {
+          // Another replica is posting it: render again once its message exists.
+          st.dirty = true;
         }
       } catch (e) {
         st.dirty = true;

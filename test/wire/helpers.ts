@@ -71,9 +71,7 @@ export async function eventually<T>(
 }
 
 /** Every button of a message: action id, value and confirm dialog. */
-export function buttons(
-  blocks: readonly unknown[] | undefined,
-): {
+export function buttons(blocks: readonly unknown[] | undefined): {
   action_id: string;
   value?: string;
   text: string;

@@ -138,7 +138,10 @@ export class ArtifactRegistryAdapter implements RegistryReader, RepositoryIam {
         { timeout: this.#timeout, autoPaginate: false },
       ),
     );
-    const prefix = `${image.host}/${image.project}/${image.repository}/${image.packageName}@`;
+    // gcr.io repositories report URIs without the repository segment (`gcr.io/PROJECT/IMAGE@…`).
+    const prefix = image.host.endsWith('gcr.io')
+      ? `${image.host}/${image.project}/${image.packageName}@`
+      : `${image.host}/${image.project}/${image.repository}/${image.packageName}@`;
     const mine = images.filter((i) => (i.uri ?? '').startsWith(prefix));
     const recentTags = mine
       .map((i) => ({ tags: i.tags ?? [], updated: timestamp(i.updateTime ?? i.uploadTime) }))

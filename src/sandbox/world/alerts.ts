@@ -119,31 +119,57 @@ export function logEntries(world: World, opts: LogEntryOptions = {}): Json[] {
 }
 
 /**
+ * The cause event an incident about `podName` is built from: the pod's current failure, else its last one. Works
+ * for a pod that a rollout has since deleted (its events outlive it, as in Kubernetes), so a `closed` notification
+ * can follow a fix.
+ */
+function incidentCause(world: World, podName: string): { cluster: Cluster; cause: KubeEvent } {
+  const found = findPod(world, podName);
+  if (found) {
+    const { cluster, pod } = found;
+    const failing = failingContainers(pod)[0];
+    const candidates = failing
+      ? [fieldPathOf(failing.name, failing.init)]
+      : [
+          ...(pod.spec.initContainers ?? []).map((c) => `spec.initContainers{${c.name}}`),
+          ...pod.spec.containers.map((c) => `spec.containers{${c.name}}`),
+        ];
+    for (const f of candidates) {
+      const cause = causeEvent(cluster, pod, f);
+      if (cause) return { cluster, cause };
+    }
+    throw new Error(`pod ${podName} has no image-pull failure to alert on`);
+  }
+  for (const cluster of world.clusters.values()) {
+    const cause = cluster.kube
+      .list<KubeEvent>('Event')
+      .filter(
+        (e) =>
+          e.involvedObject.name === podName && e.reason === 'Failed' && e.message.startsWith('Failed to pull image "'),
+      )
+      .sort((a, b) => b.lastTimestamp.localeCompare(a.lastTimestamp))[0];
+    if (cause) return { cluster, cause };
+  }
+  throw new Error(`no pod named ${podName} in the sandbox`);
+}
+
+/**
  * A Cloud Monitoring notification (version 1.2) from a log-based alert policy on the `Failed` events, for `podName`.
  * Its label extractors template pod, container field path and message into `documentation.content`, as the README
  * tells users to configure. `closed` is the resolve notification of the same incident (same `incident_id`).
  */
 export function monitoringIncident(world: World, podName: string, state: 'open' | 'closed' = 'open'): Json {
-  const found = findPod(world, podName);
-  if (!found) throw new Error(`no pod named ${podName} in the sandbox`);
-  const { cluster, pod } = found;
-  const failing = failingContainers(pod)[0];
-  const candidates = failing
-    ? [fieldPathOf(failing.name, failing.init)]
-    : [
-        ...(pod.spec.initContainers ?? []).map((c) => `spec.initContainers{${c.name}}`),
-        ...pod.spec.containers.map((c) => `spec.containers{${c.name}}`),
-      ];
-  const fieldPath = candidates.find((f) => causeEvent(cluster, pod, f));
-  const cause = fieldPath ? causeEvent(cluster, pod, fieldPath) : undefined;
-  if (!fieldPath || !cause) throw new Error(`pod ${podName} has no image-pull failure to alert on`);
+  const { cluster, cause } = incidentCause(world, podName);
+  const fieldPath = cause.involvedObject.fieldPath ?? '';
+  const podUid = cause.involvedObject.uid;
+  const namespace = cause.involvedObject.namespace ?? 'default';
   const project = world.project(cluster.projectId);
-  const incidentId = `0.${createHash('sha256').update(`${cluster.resourceName}/${pod.metadata.uid}`).digest('hex').slice(0, 12)}`;
+  const incidentId = `0.${createHash('sha256').update(`${cluster.resourceName}/${podUid}`).digest('hex').slice(0, 12)}`;
   const labels = {
     cluster_name: cluster.name,
     location: cluster.location,
-    namespace_name: pod.metadata.namespace ?? 'default',
-    pod_name: pod.metadata.name,
+    namespace_name: namespace,
+    pod_name: podName,
     project_id: cluster.projectId,
   };
   const labelText = Object.entries(labels)
@@ -163,7 +189,7 @@ export function monitoringIncident(world: World, podName: string, state: 'open' 
       },
       condition_name: 'Image pull failed',
       documentation: {
-        content: `pod: ${pod.metadata.name}\ncontainer: ${fieldPath}\nmessage: ${cause.message}`,
+        content: `pod: ${podName}\ncontainer: ${fieldPath}\nmessage: ${cause.message}`,
         mime_type: 'text/markdown',
         subject: `[${state === 'open' ? 'ALERT' : 'RESOLVED'} - Error] GKE ImagePullBackOff`,
       },

@@ -474,6 +474,7 @@ export function enterBackOff(
   history?: { count: number; firstAt: number },
 ): void {
   for (const s of failingStatuses(pod)) {
+    // The back-off message embeds the previous pull error (kubelet image_manager.go: "Back-off pulling image %q: %s").
     const previous =
       s.state.waiting?.reason === 'ErrImagePull'
         ? s.state.waiting.message
@@ -519,6 +520,7 @@ export function ageFailingPod(world: World, cluster: Cluster, pod: Pod, start: n
   const lastPull = retries.at(-1) ?? start;
   const failing = new Set(failingStatuses(pod).map((s) => s.name));
   for (const ev of cluster.kube.eventsFor(pod.metadata.uid)) {
+    // involvedObject.fieldPath is `spec.containers{NAME}` / `spec.initContainers{NAME}` (fixtures/alerts/logentry-*.json).
     const container = /\{(.+)\}$/.exec(ev.involvedObject.fieldPath ?? '')?.[1];
     if (!container || !failing.has(container)) continue;
     if (ev.reason === 'Pulling' || ev.reason === 'Failed' || ev.reason === 'InspectFailed') {

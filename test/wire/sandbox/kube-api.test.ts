@@ -293,6 +293,11 @@ describe('Kubernetes API fake, through @kubernetes/client-node 2', () => {
       [2, 3, 3, 3],
     );
     assert.equal(d.status?.conditions?.find((c) => c.type === 'Available')?.status, 'True');
+    assert.deepEqual(sandbox.logEntries(), [], 'nothing fails any more, so logging exports nothing');
+    const closed = sandbox.monitoringIncident(POD, 'closed') as {
+      incident: { state: string; resource: { labels: { pod_name: string } } };
+    };
+    assert.deepEqual([closed.incident.state, closed.incident.resource.labels.pod_name], ['closed', POD]);
   });
 
   it('rollout restart without a grant: new pods fail with ErrImagePull then ImagePullBackOff, the old pods stay', async () => {

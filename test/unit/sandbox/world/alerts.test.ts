@@ -104,6 +104,20 @@ describe('Monitoring log-based alert notifications', () => {
     assert.equal(typeof closed.incident.ended_at, 'number');
   });
 
+  it('still close the incident of a pod a rollout has deleted (its events outlive it)', () => {
+    const { world } = buildScenario('seed');
+    const open = monitoringIncident(world, 'checkout-7d9c8b6f4-q2xnv') as { incident: { incident_id: string } };
+    [...world.clusters.values()][0]!.kube.delete('Pod', 'prod', 'checkout-7d9c8b6f4-q2xnv');
+    const closed = monitoringIncident(world, 'checkout-7d9c8b6f4-q2xnv', 'closed') as {
+      incident: { incident_id: string; documentation: { content: string } };
+    };
+    assert.equal(closed.incident.incident_id, open.incident.incident_id);
+    assert.match(
+      closed.incident.documentation.content,
+      /^pod: checkout-7d9c8b6f4-q2xnv\ncontainer: spec\.containers\{checkout\}\nmessage: Failed to pull image /,
+    );
+  });
+
   it('refuse a pod that has no pull failure', () => {
     const { world } = buildScenario('seed');
     const healthy = [...world.clusters.values()][0]!.kube

@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { createGoogleCloud } from '../../../src/adapters/gcp/google-cloud.ts';
+import { KubernetesConnector } from '../../../src/adapters/kube/cluster.adapter.ts';
+import type { Diagnosis } from '../../../src/diagnosis/diagnosis.ts';
+import { SCENARIOS, startGoogleSandbox } from '../../../src/sandbox/google/index.ts';
+import { FactReader } from '../../../src/usecases/fact-reader.ts';
+import { Investigator } from '../../../src/usecases/investigate.ts';
+
+process.env.METADATA_SERVER_DETECTION = 'none';
+
+interface Expect {
+  cause: string;
+  subKind?: string;
+  findings: string[];
+  fixes: string[];
+  /** Something the person must be told, in the finding text or evidence. */
+  says?: RegExp;
+  /** Which container, when the pod has several. */
+  container?: string;
+}
+
+// What the bot must conclude for each sandbox scenario (DESIGN §9), written from the DESIGN's finding table, not
+// copied from the scenarios' own notes. `storm` is the benchmark's world (bench/), not a diagnosis case.
+const EXPECT: Record<string, Expect> = {
+  seed: {
+    cause: 'permission-denied',
+    findings: ['node-sa-missing-reader'],
+    fixes: ['grant-repo-reader', 'restart-workload'],
+    says: /123456789012-compute@developer\.gserviceaccount\.com/,
+  },
+  'cross-project': {
+    cause: 'permission-denied',
+    findings: ['cross-project-reader-missing'],
+    fixes: ['grant-repo-reader', 'restart-workload'],
+    says: /another project|cross-project/i,
+  },
+  scopes: {
+    cause: 'permission-denied',
+    findings: ['node-scopes-insufficient'],
+    fixes: [],
+    says: /node-pools create .*--scopes=cloud-platform/,
+  },
+  'deny-policy': { cause: 'permission-denied', findings: ['deny-policy'], fixes: [], says: /denypolicies\// },
+  'vpc-sc': { cause: 'vpc-sc-denied', findings: ['vpc-sc'], fixes: [] },
+  'repo-missing': { cause: 'permission-denied', findings: ['repository-not-found'], fixes: [] },
+  'wrong-region': {
+    cause: 'permission-denied',
+    findings: ['repository-not-found'],
+    fixes: [],
+    says: /us-central1-docker\.pkg\.dev/,
+  },
+  'tag-missing': { cause: 'not-found', findings: ['image-not-found'], fixes: [], says: /Recent tags/ },
+  'already-granted': {
+    cause: 'permission-denied',
+    findings: ['access-already-granted'],
+    fixes: ['restart-workload'],
+    says: /propagat/,
+  },
+  'custom-sa-wrong-pool': {
+    cause: 'permission-denied',
+    findings: ['node-sa-missing-reader'],
+    fixes: ['grant-repo-reader', 'restart-workload'],
+    says: /pool `pool-a` runs as/,
+  },
+  'workload-identity': {
+    cause: 'permission-denied',
+    findings: ['node-sa-missing-reader', 'workload-identity-misconception'],
+    fixes: ['grant-repo-reader', 'restart-workload'],
+    says: /Workload Identity/,
+  },
+  'docker-hub-rate-limit': {
+    cause: 'rate-limited',
+    findings: ['non-gcp-registry'],
+    fixes: [],
+    says: /remote repository/,
+  },
+  'bot-lacks-permission': {
+    cause: 'permission-denied',
+    findings: ['cannot-verify'],
+    fixes: [],
+    says: /artifactregistry\.repositories\.getIamPolicy/,
+  },
+  'gcr-io': {
+    cause: 'permission-denied',
+    findings: ['node-sa-missing-reader'],
+    fixes: ['grant-repo-reader', 'restart-workload'],
+    says: /repositories\/gcr\.io/,
+  },
+  'project-level-reader': {
+    cause: 'permission-denied',
+    findings: ['access-already-granted'],
+    fixes: ['restart-workload'],
+  },
+  'init-container': {
+    cause: 'permission-denied',
+    findings: ['node-sa-missing-reader'],
+    fixes: ['grant-repo-reader', 'restart-workload'],
+    container: 'migrate',
+  },
+  statefulset: {
+    cause: 'permission-denied',
+    findings: ['node-sa-missing-reader'],
+    fixes: ['grant-repo-reader', 'restart-workload'],
+    says: /statefulset/i,
+  },
+  paused: {
+    cause: 'permission-denied',
+    findings: ['node-sa-missing-reader'],
+    fixes: ['grant-repo-reader', 'restart-workload'],
+  },
+};
+
+describe('every sandbox scenario, through the real client libraries and the wire fakes', () => {
+  it('has an expectation for every scenario but the benchmark storm', () => {
+    assert.deepEqual(
+      SCENARIOS.map((s) => s.name)
+        .filter((n) => n !== 'storm')
+        .sort(),
+      Object.keys(EXPECT).sort(),
+    );
+  });
+
+  for (const [name, want] of Object.entries(EXPECT)) {
+    it(name, async () => {
+      const sandbox = await startGoogleSandbox({ scenario: name });
+      const google = createGoogleCloud({ endpoint: sandbox.endpoint, timeoutMs: 10_000 });
+      try {
+        const investigator = new Investigator({
+          google,
+          clusters: new KubernetesConnector(() => google.accessToken()),
+          reader: new FactReader({ ttlMs: 30_000, timeoutMs: 10_000 }),
+        });
+        const t = sandbox.scenario.target;
+        const inv = await investigator.investigate({
+          cluster: { project: t.project, location: t.location, name: t.cluster },
+          namespace: t.namespace,
+          pod: t.pod,
+        });
+        const d = inv.diagnoses.find((x) => !want.container || x.subject.container === want.container) as Diagnosis;
+        assert.ok(d, `a diagnosis (note: ${inv.note ?? 'none'})`);
+        assert.equal(d.cause, want.cause, `cause of ${d.message}`);
+        assert.deepEqual(
+          d.findings.map((f) => f.id),
+          want.findings,
+        );
+        assert.deepEqual(
+          d.fixes.map((f) => f.kind),
+          want.fixes,
+        );
+        assert.equal(d.subject.workload?.name, t.workload.name);
+        assert.equal(d.subject.workload?.kind, t.workload.kind);
+        if (want.says) assert.match(JSON.stringify(d.findings), want.says);
+        for (const f of d.findings) {
+          assert.ok(f.summary.length > 40 && f.nextSteps.length > 0, `${f.id} explains itself and says what to do`);
+          if (f.id !== 'non-gcp-registry')
+            assert.doesNotMatch(
+              JSON.stringify(f),
+              /imagePullSecrets/,
+              `${f.id}: no pull secrets for Artifact Registry`,
+            );
+        }
+        if (want.fixes.includes('grant-repo-reader')) {
+          const g = d.fixes.find((f) => f.kind === 'grant-repo-reader');
+          assert.equal(g?.kind === 'grant-repo-reader' && g.role, 'roles/artifactregistry.reader');
+          assert.equal(
+            g?.kind === 'grant-repo-reader' && g.repository,
+            d.image?.ar?.resourceName,
+            'on the image repository only',
+          );
+          assert.equal(
+            g?.kind === 'grant-repo-reader' && g.member,
+            `serviceAccount:${d.identity?.serviceAccount}`,
+            'for the node SA',
+          );
+        }
+      } finally {
+        await google.close();
+        await sandbox.stop();
+      }
+    });
+  }
+});
+
+describe('imagepull diagnose --sandbox (the CLI contract)', () => {
+  it('prints cause, findings[].id and fixes[].kind as JSON and exits 0', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['src/cli/main.ts', 'diagnose', '--sandbox', 'seed', '--json'],
+      {
+        env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
+        timeout: 60_000,
+      },
+    );
+    const json = JSON.parse(stdout) as { cause: string; findings: { id: string }[]; fixes: { kind: string }[] };
+    assert.equal(json.cause, 'permission-denied');
+    assert.deepEqual(
+      json.findings.map((f) => f.id),
+      ['node-sa-missing-reader'],
+    );
+    assert.deepEqual(
+      json.fixes.map((f) => f.kind),
+      ['grant-repo-reader', 'restart-workload'],
+    );
+  });
+
+  it('exits 2 with a clear message for an unknown scenario', async () => {
+    const r = await promisify(execFile)(process.execPath, ['src/cli/main.ts', 'diagnose', '--sandbox', 'nope'], {
+      env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
+    }).catch((e: { code: number; stderr: string }) => e);
+    assert.equal((r as { code: number }).code, 2);
+    assert.match((r as { stderr: string }).stderr, /unknown scenario "nope"; scenarios: seed/);
+  });
+});
