@@ -339,7 +339,16 @@ export class IncidentService {
     this.#closed = true;
     const pending = [...this.#render.entries()];
     for (const [, st] of pending) if (st.timer) clearTimeout(st.timer);
-    await Promise.allSettled(pending.map(([id, st]) => (st.dirty || st.inFlight ? this.flush(id) : Promise.resolve())));
+    await Promise.allSettled(
+      pending.map(async ([id, st]) => {
+        await st.inFlight;
+        if (!st.dirty) return;
+        // The last update still keeps to the per-message interval (within the shutdown grace period).
+        const wait = Math.max(0, st.lastAt + this.#d.updateIntervalMs - Date.now());
+        await new Promise((r) => setTimeout(r, wait));
+        await this.flush(id);
+      }),
+    );
   }
 
   /** The plan a person approves: the diagnosis's grant plus a restart of every affected workload. */

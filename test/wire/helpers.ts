@@ -1,3 +1,4 @@
+import './loopback-guard.ts';
 import { loadConfig } from '../../src/config.ts';
 import { type Bot, startBot } from '../../src/main.ts';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.ts';

@@ -1,3 +1,4 @@
+import '../loopback-guard.ts';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
