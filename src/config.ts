@@ -32,6 +32,8 @@ export interface Config {
   readonly defaultCluster?: { readonly project: string; readonly location: string; readonly name: string };
   /** `projects/P/subscriptions/S`; alert intake is off without it. */
   readonly pubsubSubscription?: string;
+  /** Pub/Sub flow control: messages processed at once (throughput vs memory under alert storms). */
+  readonly pubsubMaxMessages: number;
   readonly fixMode: FixMode;
   /** Empty = any project / namespace. */
   readonly allowedProjects: readonly string[];
@@ -87,6 +89,7 @@ export const CONFIG_VARIABLES = [
   'FOUR_EYES',
   'DEFAULT_CLUSTER',
   'PUBSUB_SUBSCRIPTION',
+  'PUBSUB_MAX_MESSAGES',
   'FIX_MODE',
   'ALLOWED_PROJECTS',
   'ALLOWED_NAMESPACES',
@@ -176,6 +179,7 @@ export function loadConfig(env: Env): Config {
       `PUBSUB_SUBSCRIPTION must be a full name projects/PROJECT/subscriptions/NAME (got "${pubsubSubscription}")`,
     );
   }
+  const pubsubMaxMessages = number('PUBSUB_MAX_MESSAGES', 1000, 1, 100_000);
   const allowedProjects = list('ALLOWED_PROJECTS');
   const allowedNamespaces = list('ALLOWED_NAMESPACES');
   const stateStore = oneOf<StateStoreKind>('STATE_STORE', ['memory', 'firestore'], 'memory');
@@ -220,6 +224,7 @@ export function loadConfig(env: Env): Config {
     fourEyes,
     ...(defaultCluster ? { defaultCluster } : {}),
     ...(pubsubSubscription ? { pubsubSubscription } : {}),
+    pubsubMaxMessages,
     fixMode,
     allowedProjects,
     allowedNamespaces,

@@ -4,7 +4,6 @@ import { WebClient } from '@slack/web-api';
 import { createGoogleCloud } from './adapters/gcp/google-cloud.ts';
 import { KubernetesConnector } from './adapters/kube/cluster.adapter.ts';
 import { SlackChatAdapter } from './adapters/slack/chat.adapter.ts';
-import { createFirestoreStore } from './adapters/store/firestore-store.ts';
 import { MemoryStore } from './adapters/store/memory-store.ts';
 import { PubSubConsumer } from './alerts/pubsub-consumer.ts';
 import type { Config } from './config.ts';
@@ -61,10 +60,11 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const connector = new KubernetesConnector(() => google.accessToken());
   const investigator = new Investigator({ google, clusters: connector, reader });
   const access = new ClusterAccess(google.gke, connector, reader);
+  // Firestore's client is loaded only when it is used (it costs memory at import).
   const store =
     options.store ??
     (config.stateStore === 'firestore'
-      ? createFirestoreStore({
+      ? (await import('./adapters/store/firestore-store.ts')).createFirestoreStore({
           projectId: config.firestoreProject as string,
           logger,
           ...(config.firestoreEmulatorHost ? { emulatorHost: config.firestoreEmulatorHost } : {}),
@@ -121,6 +121,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     consumer = new PubSubConsumer({
       subscription: config.pubsubSubscription,
       handle: (alert, attempt) => intake.handle(alert, attempt),
+      maxInFlight: config.pubsubMaxMessages,
       logger,
       metrics,
       ...(config.pubsubEmulatorHost ? { emulatorHost: config.pubsubEmulatorHost } : {}),

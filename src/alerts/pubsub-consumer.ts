@@ -49,7 +49,7 @@ export class PubSubConsumer {
 
   start(): void {
     const sub = this.#pubsub.subscription(this.#o.subscription, {
-      flowControl: { maxMessages: this.#o.maxInFlight ?? 500, allowExcessMessages: false },
+      flowControl: { maxMessages: this.#o.maxInFlight ?? 1000, allowExcessMessages: false },
       minAckDeadline: Duration.from({ seconds: 60 }),
       closeOptions: { behavior: 'WAIT', timeout: Duration.from({ seconds: 20 }) },
     });

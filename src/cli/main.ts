@@ -1,29 +1,26 @@
-import { DEMO_USAGE, demo } from './commands/demo.ts';
-import { DIAGNOSE_USAGE, diagnoseCommand } from './commands/diagnose.ts';
-import { EXPLAIN_USAGE, explain } from './commands/explain.ts';
-import { PARSE_ALERT_USAGE, parseAlertCommand } from './commands/parse-alert.ts';
-import { SANDBOX_USAGE, sandboxCommand } from './commands/sandbox.ts';
-import { SERVE_USAGE, serve } from './commands/serve.ts';
 import { EXIT, type Io, UsageError } from './io.ts';
 
-const COMMANDS: Record<string, (io: Io) => Promise<number>> = {
-  explain,
-  'parse-alert': parseAlertCommand,
-  diagnose: diagnoseCommand,
-  sandbox: sandboxCommand,
-  demo,
-  serve,
+// Each command is loaded on use: `serve` must not carry the sandbox, `explain` not the Google clients.
+const COMMANDS: Record<string, () => Promise<(io: Io) => Promise<number>>> = {
+  explain: async () => (await import('./commands/explain.ts')).explain,
+  'parse-alert': async () => (await import('./commands/parse-alert.ts')).parseAlertCommand,
+  diagnose: async () => (await import('./commands/diagnose.ts')).diagnoseCommand,
+  sandbox: async () => (await import('./commands/sandbox.ts')).sandboxCommand,
+  demo: async () => (await import('./commands/demo.ts')).demo,
+  serve: async () => (await import('./commands/serve.ts')).serve,
 };
 
 const USAGE = [
   'imagepull — diagnose and fix GKE ImagePullBackOff caused by Artifact Registry access',
   '',
-  EXPLAIN_USAGE,
-  PARSE_ALERT_USAGE,
-  DIAGNOSE_USAGE,
-  SANDBOX_USAGE,
-  DEMO_USAGE,
-  SERVE_USAGE,
+  'imagepull explain [--json] [MESSAGE]   classify a kubelet/runtime pull-error message (stdin when no argument)',
+  'imagepull parse-alert [--json] [FILE]   normalize a Pub/Sub alert payload (stdin when no file)',
+  'imagepull diagnose --project P --location L --cluster C (--pod NS/NAME | --workload NS/KIND/NAME | --image REF) [--json]',
+  '                   against real GCP with Application Default Credentials',
+  'imagepull diagnose --sandbox SCENARIO [--json]   against the embedded simulator',
+  'imagepull sandbox [--scenario S] [--http] [--firestore] [--list]   start the simulator and print the environment for the bot',
+  'imagepull demo [--scenario S]   the whole flow on the embedded sandbox: alert → diagnosis → approval → fix → verified',
+  'imagepull serve   run the bot (configuration from the environment; see .env.example)',
   '',
   'Exit codes: 0 ok, 1 diagnosis/runtime failure, 2 bad usage or bad input.',
 ].join('\n');
@@ -38,8 +35,8 @@ export async function runCli(
     process.stdout.write(`${USAGE}\n`);
     return name ? EXIT.ok : EXIT.usage;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     process.stderr.write(`imagepull: unknown command "${name}"\n\n${USAGE}\n`);
     return EXIT.usage;
   }
@@ -51,6 +48,7 @@ export async function runCli(
     err: (t) => process.stderr.write(`${t}\n`),
   };
   try {
+    const command = await load();
     return await command(io);
   } catch (e) {
     if (e instanceof UsageError) {

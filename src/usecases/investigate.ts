@@ -3,6 +3,7 @@ import { classifyMessage } from '../diagnosis/classify.ts';
 import { diagnose } from '../diagnosis/diagnose.ts';
 import type { Diagnosis, DiagnosisSubject, PullIdentity } from '../diagnosis/diagnosis.ts';
 import {
+  type AccessVerdict,
   type ClusterRef,
   type ContainerFacts,
   type Fact,
@@ -195,12 +196,28 @@ export class Investigator {
       const image = parsed(c.image);
       if (image) void this.#imageFacts(image, fresh);
     }
-    const [node, events, workloadFact, ksa, projectNumber] = await Promise.all([
+    // Who pulls (node → pool → service account), then the Troubleshooter verdict, start as soon as the node is
+    // known: the critical path is cluster → pod → node → troubleshooter, in parallel with the owner chain.
+    const identityP = Promise.all([nodeP, projectNumberP]).then(([node, clusterProjectNumber]) =>
+      resolveIdentity({ cluster, clusterProjectNumber, node }),
+    );
+    const accessP = new Map<string, Promise<Fact<AccessVerdict> | undefined>>();
+    for (const c of failing) {
+      const image = parsed(c.image);
+      if (image?.ar && !accessP.has(image.ar.resourceName)) {
+        accessP.set(
+          image.ar.resourceName,
+          identityP.then((id) => (id?.ok ? this.#access(id.value, image, fresh) : undefined)),
+        );
+      }
+    }
+    const [node, events, workloadFact, ksa, projectNumber, identity] = await Promise.all([
       nodeP,
       eventsP,
       workloadP,
       ksaP,
       projectNumberP,
+      identityP,
     ]);
     const workload = workloadFact?.ok && workloadFact.value ? workloadFact.value : undefined;
     const baseFacts: Facts = {
@@ -214,7 +231,6 @@ export class Investigator {
         ? { workload: { ok: true as const, value: workload, source: (workloadFact as Fact<unknown>).source } }
         : {}),
     };
-    const identity = resolveIdentity(baseFacts);
     if (failing.length === 0) {
       return {
         target,
@@ -229,7 +245,7 @@ export class Investigator {
         const classification = classifyMessage(message ?? '');
         const image = parsed(c.image);
         const imageFacts = image ? await this.#imageFacts(image, fresh) : {};
-        const access = image?.ar && identity?.ok ? await this.#access(identity.value, image, fresh) : undefined;
+        const access = image?.ar ? await accessP.get(image.ar.resourceName) : undefined;
         const subject: DiagnosisSubject = {
           cluster: target.cluster,
           namespace: p.namespace,

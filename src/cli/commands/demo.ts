@@ -7,9 +7,6 @@ import { ACTIONS } from '../../slack/ids.ts';
 import { EXIT, type Io, parse } from '../io.ts';
 import { slackMessageText } from '../render-slack.ts';
 
-export const DEMO_USAGE =
-  'imagepull demo [--scenario S]   the whole flow on the embedded sandbox: alert → diagnosis → approval → fix → verified';
-
 /**
  * `npm run demo`: the seed story end to end on real parts — the Pub/Sub emulator, the real Bolt app in Socket Mode,
  * the real Google client libraries against the wire fakes, HTTPS to the Kubernetes fake — narrated in the terminal.

@@ -7,12 +7,6 @@ import { type DiagnosisTarget, Investigator } from '../../usecases/investigate.t
 import { EXIT, type Io, parse, UsageError } from '../io.ts';
 import { investigationJson, investigationText } from '../render-text.ts';
 
-export const DIAGNOSE_USAGE = [
-  'imagepull diagnose --project P --location L --cluster C (--pod NS/NAME | --workload NS/KIND/NAME | --image REF) [--json]',
-  '                   against real GCP with Application Default Credentials',
-  'imagepull diagnose --sandbox SCENARIO [--json]   against the embedded simulator',
-].join('\n');
-
 const KINDS: Record<string, WorkloadKind> = {
   deployment: 'Deployment',
   statefulset: 'StatefulSet',

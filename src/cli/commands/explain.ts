@@ -2,9 +2,6 @@ import { causeText } from '../../diagnosis/cause-text.ts';
 import { classifyMessage, explainJson } from '../../diagnosis/classify.ts';
 import { EXIT, type Io, parse, readStdin, UsageError } from '../io.ts';
 
-export const EXPLAIN_USAGE =
-  'imagepull explain [--json] [MESSAGE]   classify a kubelet/runtime pull-error message (stdin when no argument)';
-
 /** `imagepull explain`: the pure classifier, no I/O beyond stdin. */
 export async function explain(io: Io): Promise<number> {
   const { values, positionals } = parse(io.args, { json: { type: 'boolean' } });

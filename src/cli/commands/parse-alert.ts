@@ -1,9 +1,6 @@
 import { alertJson, parseAlert } from '../../alerts/parse-alert.ts';
 import { EXIT, type Io, parse, readInput } from '../io.ts';
 
-export const PARSE_ALERT_USAGE =
-  'imagepull parse-alert [--json] [FILE]   normalize a Pub/Sub alert payload (stdin when no file)';
-
 /** `imagepull parse-alert`: what the bot would make of a payload. Exit 2 for a payload it would ignore. */
 export async function parseAlertCommand(io: Io): Promise<number> {
   const { values, positionals } = parse(io.args, { json: { type: 'boolean' } });

@@ -1,9 +1,6 @@
 import { SCENARIOS, startSandbox } from '../../sandbox/index.ts';
 import { EXIT, type Io, parse, UsageError } from '../io.ts';
 
-export const SANDBOX_USAGE =
-  'imagepull sandbox [--scenario S] [--http] [--firestore]   start the simulator and print the environment for the bot';
-
 /** `imagepull sandbox`: runs the simulator until Ctrl-C and prints the env a bot (`npm start`) needs to use it. */
 export async function sandboxCommand(io: Io): Promise<number> {
   const { values } = parse(

@@ -2,8 +2,6 @@ import { ConfigError, loadConfig } from '../../config.ts';
 import { startBot } from '../../main.ts';
 import { EXIT, type Io } from '../io.ts';
 
-export const SERVE_USAGE = 'imagepull serve   run the bot (configuration from the environment; see .env.example)';
-
 /** `imagepull serve` / `npm start`: the bot, until SIGTERM/SIGINT, then a graceful stop. */
 export async function serve(io: Io): Promise<number> {
   let config: ReturnType<typeof loadConfig>;

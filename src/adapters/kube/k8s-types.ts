@@ -1,0 +1,68 @@
+/** The few Kubernetes object fields the bot reads (core/v1, apps/v1), as the API server returns them in JSON. */
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  generation?: number;
+  ownerReferences?: { kind: string; name: string; controller?: boolean }[];
+}
+
+export interface ContainerSpec {
+  name: string;
+  image?: string;
+}
+
+export interface ContainerStatus {
+  name: string;
+  image?: string;
+  ready?: boolean;
+  state?: { waiting?: { reason?: string; message?: string }; running?: object; terminated?: object };
+}
+
+export interface Pod {
+  metadata?: ObjectMeta;
+  spec?: {
+    nodeName?: string;
+    serviceAccountName?: string;
+    imagePullSecrets?: { name?: string }[];
+    initContainers?: ContainerSpec[];
+    containers?: ContainerSpec[];
+  };
+  status?: { phase?: string; initContainerStatuses?: ContainerStatus[]; containerStatuses?: ContainerStatus[] };
+}
+
+export interface List<T> {
+  items: T[];
+}
+
+export interface CoreEvent {
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  lastTimestamp?: string;
+  eventTime?: string;
+  metadata?: ObjectMeta;
+  involvedObject?: { fieldPath?: string };
+}
+
+export interface Workload {
+  metadata?: ObjectMeta;
+  spec?: { paused?: boolean; replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+  status?: { observedGeneration?: number; desiredNumberScheduled?: number };
+}
+
+export interface NodeObject {
+  metadata?: ObjectMeta;
+}
+
+export interface ServiceAccount {
+  metadata?: ObjectMeta;
+}
+
+export interface SelfSubjectAccessReview {
+  status?: { allowed?: boolean };
+}

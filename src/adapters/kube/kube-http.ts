@@ -1,0 +1,116 @@
+import { Agent, request } from 'node:https';
+import { ReadError } from '../../shared/errors.ts';
+
+/**
+ * A small Kubernetes API client over HTTPS: exactly the calls the bot makes, with the cluster CA from GKE and a
+ * bearer token, keep-alive connections, and Kubernetes `Status` errors turned into `ReadError`s.
+ *
+ * Why not @kubernetes/client-node: importing it costs ~75 MB of resident memory (its generated code covers every
+ * API group), a third of the bot's memory budget (DESIGN §10), and its patch calls default to the wrong content
+ * type (engineering.md §0.5). The bot needs eight paths.
+ */
+export class KubeHttp {
+  readonly #base: URL;
+  readonly #agent: Agent;
+  readonly #token: () => Promise<string>;
+  readonly #name: string;
+
+  constructor(options: { server: string; caPem: string; token: () => Promise<string>; name: string }) {
+    this.#base = new URL(options.server);
+    this.#agent = new Agent({ ca: options.caPem, keepAlive: true, maxSockets: 64 });
+    this.#token = options.token;
+    this.#name = options.name;
+  }
+
+  get<T>(path: string, query?: Record<string, string>, rbac?: string): Promise<T> {
+    return this.#send<T>('GET', path, query, undefined, undefined, rbac);
+  }
+
+  post<T>(path: string, body: unknown, rbac?: string): Promise<T> {
+    return this.#send<T>('POST', path, undefined, JSON.stringify(body), 'application/json', rbac);
+  }
+
+  /** PATCH with an explicit patch type (kubectl rollout restart: `application/strategic-merge-patch+json`). */
+  patch<T>(
+    path: string,
+    body: unknown,
+    contentType: string,
+    query?: Record<string, string>,
+    rbac?: string,
+  ): Promise<T> {
+    return this.#send<T>('PATCH', path, query, JSON.stringify(body), contentType, rbac);
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async #send<T>(
+    method: string,
+    path: string,
+    query?: Record<string, string>,
+    body?: string,
+    contentType?: string,
+    rbac?: string,
+  ): Promise<T> {
+    const url = new URL(path, this.#base);
+    for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+    const token = await this.#token();
+    const what = `Kubernetes ${method} ${url.pathname}${url.search} (${this.#name})`;
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method,
+          agent: this.#agent,
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: 'application/json',
+            'user-agent': 'imagepull-bot',
+            ...(body !== undefined
+              ? { 'content-type': contentType ?? 'application/json', 'content-length': Buffer.byteLength(body) }
+              : {}),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (e) => reject(new ReadError('unavailable', `${what}: ${e.message}`, { cause: e })));
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+    if (status >= 200 && status < 300) return JSON.parse(text) as T;
+    let message = text.slice(0, 300);
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? message;
+    } catch {
+      // not a Status object: keep the body
+    }
+    throw statusError(status, `${what}: ${message}`, rbac);
+  }
+}
+
+function statusError(status: number, text: string, rbac?: string): ReadError {
+  switch (status) {
+    case 401:
+      return new ReadError('unauthenticated', text);
+    case 403:
+      return new ReadError('permission-denied', text, rbac ? { permission: `Kubernetes RBAC: ${rbac}` } : undefined);
+    case 404:
+      return new ReadError('not-found', text);
+    case 408:
+    case 504:
+      return new ReadError('timeout', text);
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+      return new ReadError('unavailable', text);
+    default:
+      return new ReadError('failed', text);
+  }
+}
