@@ -69,3 +69,18 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ ...base, FIX_MODE: 'approve' }), /APPROVERS/);
   });
 });
+
+describe('.env.example', () => {
+  it('lists exactly the variables the bot reads, with no values', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { CONFIG_VARIABLES } = await import('../../src/config.ts');
+    const lines = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('#'));
+    assert.deepEqual(lines.map((l) => l.split('=')[0]).sort(), [...CONFIG_VARIABLES].sort());
+    assert.ok(
+      lines.every((l) => l.endsWith('=')),
+      'names only',
+    );
+  });
+});

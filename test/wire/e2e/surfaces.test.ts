@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { SANDBOX_PEOPLE, type Sandbox, startSandbox } from '../../../src/sandbox/index.ts';
+import { eventually, type Harness, startHarness } from '../helpers.ts';
+
+describe('App Home and /imagepull status', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ scenario: 'seed' });
+  });
+  after(() => h?.stop());
+
+  it('show open incidents, pending approvals and the bot’s own permission health', async () => {
+    await h.sb.publish(h.sb.google.monitoringIncident());
+    await h.firstMessage();
+    await h.sb.slack.openAppHome(SANDBOX_PEOPLE.approver);
+    const home = await eventually(() => h.sb.slack.homeViews(SANDBOX_PEOPLE.approver), 'App Home published');
+    const text = JSON.stringify(home);
+    assert.match(text, /Open incidents/);
+    assert.match(text, /Waiting for approval/);
+    assert.match(text, /Node service account lacks read access to repository services/);
+    assert.match(text, /Kubernetes: patch deployments/, 'checks RBAC with SelfSubjectAccessReview');
+    await h.sb.slack.slashCommand({ user: SANDBOX_PEOPLE.stranger, channel: h.channel, text: 'status' });
+    const status = await eventually(
+      () => h.sb.slack.responses().find((r) => /Permission health/.test(JSON.stringify(r.body.blocks ?? ''))),
+      'status answer',
+    );
+    assert.match(
+      JSON.stringify(status.body.blocks),
+      /Read IAM of projects\/acme-prod-417\/locations\/us-central1\/repositories\/services/,
+    );
+  });
+});
+
+describe('imagepull serve as a process: health, metrics, SIGTERM', () => {
+  let sb: Sandbox;
+  let child: ChildProcess;
+  let port: string;
+  before(async () => {
+    sb = await startSandbox({ scenario: 'seed' });
+    port = sb.env.PORT as string;
+    child = spawn(process.execPath, ['src/cli/main.ts', 'serve'], {
+      env: { ...process.env, ...sb.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    await eventually(
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
+      'readyz 200',
+    );
+  });
+  after(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await sb?.stop();
+  });
+
+  it('serves /healthz, /readyz and Prometheus /metrics, and stops cleanly on SIGTERM', async () => {
+    assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    await sb.publish(sb.google.monitoringIncident());
+    await eventually(() => sb.slack.messages(sb.env.INCIDENT_CHANNEL as string).length === 1, 'incident posted');
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(metrics, /# TYPE imagepull_alerts_total counter/);
+    assert.match(metrics, /imagepull_alerts_total\{kind="monitoring-incident",outcome="recorded"\} 1/);
+    assert.match(metrics, /imagepull_incident_events_total\{event="posted"\} 1/);
+    const started = Date.now();
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.ok(Date.now() - started < 15_000, 'within a grace period');
+  });
+});
+
+describe('the CLI', () => {
+  const run = (args: string[], input?: string) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const p = execFile(
+        process.execPath,
+        ['src/cli/main.ts', ...args],
+        { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' } },
+        (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+      if (input !== undefined) p.stdin?.end(input);
+    });
+
+  it('explain --json reads stdin and prints the contract JSON', async () => {
+    const r = await run(
+      ['explain', '--json'],
+      'Failed to pull image "gcr.io/acme-prod-417/legacy-api:2.3.0": rpc error: code = Unknown desc = failed to pull and unpack image: 403 Forbidden',
+    );
+    assert.equal(r.code, 0);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      cause: 'permission-denied',
+      image: {
+        raw: 'gcr.io/acme-prod-417/legacy-api:2.3.0',
+        registry: 'gcr.io',
+        path: 'acme-prod-417/legacy-api',
+        tag: '2.3.0',
+        normalized: 'gcr.io/acme-prod-417/legacy-api:2.3.0',
+      },
+      registry: 'gcr',
+      repository: 'projects/acme-prod-417/locations/us/repositories/gcr.io',
+    });
+  });
+
+  it('parse-alert normalizes a fixture and exits 2 for a payload it would ignore', async () => {
+    const ok = await run(['parse-alert', '--json', 'test/fixtures/alerts/logentry-failed-to-pull.json']);
+    assert.equal(ok.code, 0);
+    assert.equal(JSON.parse(ok.stdout).pod, 'checkout-7d9c8b6f4-q2xnv');
+    const bad = await run(['parse-alert', '--json'], 'not json at all');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /ignored/);
+  });
+
+  it('bad usage exits 2 with the usage text', async () => {
+    const r = await run(['frobnicate']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command "frobnicate"/);
+    const d = await run(['diagnose', '--project', 'p']);
+    assert.equal(d.code, 2);
+    assert.match(d.stderr, /--project, --location and --cluster are required/);
+  });
+});
