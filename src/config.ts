@@ -32,6 +32,8 @@ export interface Config {
   readonly defaultCluster?: { readonly project: string; readonly location: string; readonly name: string };
   /** `projects/P/subscriptions/S`; alert intake is off without it. */
   readonly pubsubSubscription?: string;
+  /** Shared secret for `POST /pubsub/push?token=…` (push subscriptions); push intake is off without it. */
+  readonly pubsubPushToken?: string;
   /** Pub/Sub flow control: messages processed at once (throughput vs memory under alert storms). */
   readonly pubsubMaxMessages: number;
   readonly fixMode: FixMode;
@@ -90,6 +92,7 @@ export const CONFIG_VARIABLES = [
   'DEFAULT_CLUSTER',
   'PUBSUB_SUBSCRIPTION',
   'PUBSUB_MAX_MESSAGES',
+  'PUBSUB_PUSH_TOKEN',
   'FIX_MODE',
   'ALLOWED_PROJECTS',
   'ALLOWED_NAMESPACES',
@@ -180,6 +183,8 @@ export function loadConfig(env: Env): Config {
     );
   }
   const pubsubMaxMessages = number('PUBSUB_MAX_MESSAGES', 1000, 1, 100_000);
+  const pubsubPushToken = str('PUBSUB_PUSH_TOKEN');
+  if (pubsubPushToken && pubsubPushToken.length < 16) problems.push('PUBSUB_PUSH_TOKEN must be at least 16 characters');
   const allowedProjects = list('ALLOWED_PROJECTS');
   const allowedNamespaces = list('ALLOWED_NAMESPACES');
   const stateStore = oneOf<StateStoreKind>('STATE_STORE', ['memory', 'firestore'], 'memory');
@@ -225,6 +230,7 @@ export function loadConfig(env: Env): Config {
     ...(defaultCluster ? { defaultCluster } : {}),
     ...(pubsubSubscription ? { pubsubSubscription } : {}),
     pubsubMaxMessages,
+    ...(pubsubPushToken ? { pubsubPushToken } : {}),
     fixMode,
     allowedProjects,
     allowedNamespaces,

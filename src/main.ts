@@ -9,9 +9,10 @@ import { PubSubConsumer } from './alerts/pubsub-consumer.ts';
 import type { Config } from './config.ts';
 import type { GoogleCloud } from './ports/gcp.port.ts';
 import type { StateStore } from './ports/store.port.ts';
+import { operationalRoutes, serveRoutes } from './server/routes.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { Metrics } from './shared/metrics.ts';
-import { createSlackApp, serveHealth } from './slack/app.ts';
+import { createSlackApp } from './slack/app.ts';
 import { AlertIntake } from './usecases/alert-intake.ts';
 import { ClusterAccess } from './usecases/cluster-access.ts';
 import { FactReader } from './usecases/fact-reader.ts';
@@ -102,20 +103,22 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 
   let consumer: PubSubConsumer | undefined;
   let started = false;
-  const app = createSlackApp({
-    config,
-    listeners: { fixes, onDemand, status, logger },
-    logger,
+  const routes = operationalRoutes({
     metrics,
+    logger,
     ready: () => started,
+    ...(config.pubsubPushToken
+      ? { push: { token: config.pubsubPushToken, handle: (a, n) => intake.handle(a, n) } }
+      : {}),
   });
+  const app = createSlackApp({ config, listeners: { fixes, onDemand, status, logger }, logger, routes });
   await app.init();
   let healthServer: Server | undefined;
   if (config.slack.mode === 'http') {
     await app.start({ port: config.port, host: config.host });
   } else {
     await app.start();
-    healthServer = await serveHealth({ metrics, ready: () => started }, config.port, config.host);
+    healthServer = await serveRoutes(routes, config.port, config.host);
   }
   if (config.pubsubSubscription) {
     consumer = new PubSubConsumer({

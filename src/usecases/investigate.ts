@@ -19,6 +19,7 @@ import { type ImageRef, parseImageRef } from '../diagnosis/image-ref.ts';
 import { DOWNLOAD_PERMISSION } from '../diagnosis/roles.ts';
 import type { ClusterApi, ClusterConnector, WorkloadState } from '../ports/cluster.port.ts';
 import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
+import { PULL_FAILURE_REASONS } from './cluster-access.ts';
 import type { FactReader } from './fact-reader.ts';
 
 /** What to diagnose: a pod (optionally one container), a workload, or an image against the cluster's node pools. */
@@ -50,17 +51,6 @@ export interface InvestigatorDeps {
   readonly clusters: ClusterConnector;
   readonly reader: FactReader;
 }
-
-/** Kubelet waiting reasons that mean the image could not be pulled. */
-const PULL_FAILURES = new Set([
-  'ErrImagePull',
-  'ImagePullBackOff',
-  'ErrImageNeverPull',
-  'InvalidImageName',
-  'ImageInspectError',
-  'RegistryUnavailable',
-  'SignatureValidationFailed',
-]);
 
 /**
  * The diagnosis use case: gathers the facts for a target through the ports — independent reads in parallel, each
@@ -295,7 +285,7 @@ export class Investigator {
     // One representative pod per failing image: the same root cause repeats across replicas.
     const seen = new Set<string>();
     const reps = pods.value.filter((p) => {
-      const bad = p.containers.filter((c) => c.waitingReason && PULL_FAILURES.has(c.waitingReason));
+      const bad = p.containers.filter((c) => c.waitingReason && PULL_FAILURE_REASONS.has(c.waitingReason));
       const key = bad.map((c) => c.image).join('|');
       if (bad.length === 0 || seen.has(key)) return false;
       seen.add(key);
@@ -485,7 +475,9 @@ function messageOf(target: DiagnosisTarget): { message?: string } {
 
 /** Containers failing to pull; when none is, the one the alert named (it may be between retries). */
 function failingContainers(pod: PodFacts, target: DiagnosisTarget): ContainerFacts[] {
-  const failing = pod.containers.filter((c) => c.waitingReason !== undefined && PULL_FAILURES.has(c.waitingReason));
+  const failing = pod.containers.filter(
+    (c) => c.waitingReason !== undefined && PULL_FAILURE_REASONS.has(c.waitingReason),
+  );
   const wanted = target.container ? failing.filter((c) => c.name === target.container) : failing;
   if (wanted.length > 0) return wanted;
   if (target.container && target.message) {
