@@ -58,7 +58,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   });
   const reader = new FactReader({ ttlMs: options.factTtlMs ?? 30_000, timeoutMs: config.timing.factTimeoutMs });
   metrics.gauge('imagepull_fact_reads_total', 'Google and Kubernetes reads sent (cache misses)', () => reader.reads);
-  const connector = new KubernetesConnector(() => google.accessToken());
+  const connector = new KubernetesConnector(() => google.accessToken(), config.timing.factTimeoutMs);
   const investigator = new Investigator({ google, clusters: connector, reader });
   const access = new ClusterAccess(google.gke, connector, reader);
   // Firestore's client is loaded only when it is used (it costs memory at import).
@@ -86,6 +86,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     fixMode: config.fixMode,
     updateIntervalMs: config.timing.updateIntervalMs,
     planTtlMs: config.timing.planTtlMs,
+    staleFixingMs: config.timing.propagationTimeoutMs + config.timing.rolloutTimeoutMs + 120_000,
   });
   const fixes = new FixService({ config, incidents, investigator, google, access, store, chat, logger, metrics });
   const onDemand = new OnDemandDiagnosis(investigator, incidents, config.defaultCluster);
@@ -172,6 +173,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       await app.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping Slack failed'));
       if (healthServer) await new Promise((r) => healthServer?.close(r));
       await google.close();
+      connector.close();
       await store.close();
       logger.info('imagepull-bot stopped');
     },

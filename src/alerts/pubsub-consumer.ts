@@ -30,6 +30,7 @@ export class PubSubConsumer {
   readonly #count: (labels?: Record<string, string>, by?: number) => void;
   #received = 0;
   #closing = false;
+  readonly #seen = new Map<string, number>();
 
   constructor(options: PubSubConsumerOptions) {
     this.#o = options;
@@ -68,6 +69,18 @@ export class PubSubConsumer {
     this.#o.logger.info({ subscription: this.#o.subscription }, 'pulling alerts');
   }
 
+  /**
+   * The delivery attempt: Pub/Sub reports it only when the subscription has a dead-letter policy (0 otherwise), so
+   * count redeliveries of the same message id here too. Bounded: old ids are forgotten.
+   */
+  #attempt(m: Message): number {
+    const seen = (this.#seen.get(m.id) ?? 0) + 1;
+    this.#seen.delete(m.id);
+    this.#seen.set(m.id, seen);
+    if (this.#seen.size > 50_000) this.#seen.delete(this.#seen.keys().next().value as string);
+    return Math.max(m.deliveryAttempt || 0, seen);
+  }
+
   async #drained(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
@@ -77,7 +90,7 @@ export class PubSubConsumer {
     let outcome: IntakeOutcome;
     try {
       const alert = parseAlert(m.data, m.attributes);
-      outcome = await this.#o.handle(alert, m.deliveryAttempt ?? 1);
+      outcome = await this.#o.handle(alert, this.#attempt(m));
     } catch (e) {
       this.#o.logger.error({ err: e, messageId: m.id }, 'alert handler crashed: nacking');
       outcome = { ack: false, reason: 'handler error' };

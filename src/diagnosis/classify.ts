@@ -97,7 +97,7 @@ const RULES: readonly Rule[] = [
     cause: 'network',
     subKind: 'timeout',
     pattern:
-      /i\/o timeout|Client\.Timeout exceeded|deadline exceeded|TLS handshake timeout|timeout awaiting response headers|request canceled while waiting for connection|connection timed out|operation timed out|did not properly respond after a period of time/i,
+      /i\/o timeout|Client\.Timeout exceeded|deadline exceeded|TLS handshake timeout|timeout awaiting response headers|request canceled while waiting for connection|net\/http: request canceled|connection timed out|operation timed out|did not properly respond after a period of time|because of no progress in \d|\b408 Request Time-?out/i,
   },
   // Resets, unreachable routes, proxies and truncated streams; kubelet "context canceled"; old Docker's
   // "Could not reach any registry endpoint" when every mirror failed (x081-x088, x130).
@@ -113,7 +113,7 @@ const RULES: readonly Rule[] = [
   {
     cause: 'registry-unavailable',
     pattern:
-      /because the registry is unavailable|\b50[0-4] (?:Internal Server Error|Bad Gateway|Service (?:Temporarily )?Unavailable|Gateway Time-?out)|(?:status(?: code)?|HTTP status|Status)[ :=]*5\d\d\b|error parsing HTTP 5\d\d response body|:\s*(?:Internal Server Error|Service Unavailable|Bad Gateway|Gateway Timeout)\b/i,
+      /because the registry is unavailable|\b50[0-4] (?:Internal Server Error|Bad Gateway|Service (?:Temporarily )?Unavailable|Gateway Time-?out)|(?:status(?: code)?|HTTP status|Status)[ :=]*5\d\d\b|error parsing HTTP 5\d\d response body|:\s*(?:Internal Server Error|Service Unavailable|Bad Gateway|Gateway Timeout)\b|status code returned when fetching (?:blob|manifest) 5\d\d\b|unexpected media type text\/html/i,
   },
 
   // --- Authentication and authorization ----------------------------------------------------------------------
@@ -128,7 +128,13 @@ const RULES: readonly Rule[] = [
   {
     cause: 'permission-denied',
     pattern:
-      /Permission ["'][\w.]+["'] denied|(?:Caller|caller) does not have permission|(?:does not|doesn't) have (?:the )?(?:required |needed )?permission|Token exchange failed|storage\.(?:buckets|objects)\.(?:get|list)\b|is not authorized to perform|denied:\s*Permission denied\b|\bPERMISSION_DENIED\b|\bAccessDenied\b|does not have permission to get URL/,
+      /Permission ["'][\w.]+["'] denied|(?:Caller|caller) does not have permission|(?:does not|doesn't) have (?:the )?(?:required |needed )?permission|Token exchange failed|storage\.(?:buckets|objects)\.(?:get|list)\b|is not authorized to perform|denied:\s*Permission denied\b|\bPERMISSION_DENIED\b|\bAccessDenied\b|does not have permission to get URL|client with IP '[^']*' is not allowed access|has not been used in project \S+ before or it is disabled|\bSERVICE_DISABLED\b/,
+  },
+  // An expired registry token is named explicitly even inside Docker's ambiguous wrapper (ECR "Your authorization
+  // token has expired. Reauthenticate and try again."): the credentials are the cause.
+  {
+    cause: 'unauthenticated',
+    pattern: /(?:authorization|access|auth|bearer) token (?:has )?expired|token has expired\. Reauthenticate/i,
   },
   // Docker/containerd's deliberately ambiguous answer (d01, s26, x042-x048): the repository is missing or the
   // caller may not see it; registries answer both the same way. `insufficient_scope` is the token-level form.
@@ -148,7 +154,7 @@ const RULES: readonly Rule[] = [
   {
     cause: 'unauthenticated',
     pattern:
-      /\b401 Unauthorized\b|(?:status(?: code)?|response status code|Status|HTTP)[ :=]*401\b|\bunauthorized\b|\bunauthenticated\b|authentication required|no basic auth credentials|there are no credentials on this request|no scope specified for token auth challenge|failed to fetch (?:anonymous|oauth) token|failed to authorize|authorization failed|incorrect username or password|invalid username\/password|invalid credentials|(?:authorization|access|auth) token (?:has )?expired|Unable to parse json key/i,
+      /\b401 Unauthorized\b|(?:status(?: code)?|response status code|Status|HTTP)[ :=]*401\b|\bunauthorized\b|\bunauthenticated\b|authentication ?required|no basic auth credentials|there are no credentials on this request|no scope specified for token auth challenge|failed to fetch (?:anonymous|oauth) token|failed to authorize|authorization failed|incorrect username or password|invalid username\/password|invalid credentials|(?:authorization|access|auth) token (?:has )?expired|Unable to parse json key/i,
   },
 
   // kubelet FailedToRetrieveImagePullSecret warning (s58, x115) and its older log form (x117) "Unable to retrieve pull secret
@@ -167,11 +173,12 @@ const RULES: readonly Rule[] = [
   {
     cause: 'not-found',
     pattern:
-      /\bnot found\b|manifest unknown|\b(?:NAME|MANIFEST|BLOB)_UNKNOWN\b|\b404 Not Found\b|(?:status(?: code)?|Status|HTTP)[ :=]*404\b|code = NotFound|Requested entity was not found|No such image|unknown blob|blob unknown/i,
+      /\bnot found\b|manifest unknown|\b(?:NAME|MANIFEST|BLOB)_UNKNOWN\b|\b404 Not Found\b|(?:status(?: code)?|Status|HTTP)[ :=]*404\b|code = NotFound|Requested entity was not found|No such image|unknown blob|blob unknown|was deleted or has expired/i,
   },
-  // A bare "denied" (GHCR "Error response from daemon: denied", x049, x050): as ambiguous as Docker's wording above.
-  // Filesystem "permission denied" is not a registry answer and is left to `unknown`.
-  { cause: 'not-found-or-unauthorized', pattern: /(?<![Pp]ermission )\bdenied\b/ },
+  // A bare registry "denied" (GHCR "Error response from daemon: denied", x049, x050; the distribution error code
+  // "denied: …"): as ambiguous as Docker's wording above. Only the registry's form counts — `denied:` or a final
+  // `denied` — not an operating system's "Access is denied." or a filesystem "permission denied" (left `unknown`).
+  { cause: 'not-found-or-unauthorized', pattern: /(?:^|[\s:"])(?<![Pp]ermission |is )denied(?::|\s*"?\s*$)/ },
 
   // --- No cause in the text ----------------------------------------------------------------------------------
   // kubelet "Back-off pulling image %q" and the bare "Error: ImagePullBackOff" / "Error: ErrImagePull" events

@@ -121,10 +121,14 @@ export function troubleshootCommand(repo: RepositoryName, email: string): ShellC
 }
 
 export function listTagsCommand(host: string, repo: RepositoryName, packageName: string): ShellCommand {
+  // gcr.io domains carry no repository segment in image paths (gcr.io/PROJECT/IMAGE).
+  const path = host.endsWith('gcr.io')
+    ? `${host}/${repo.project}/${packageName}`
+    : `${host}/${repo.project}/${repo.repository}/${packageName}`;
   return {
     tool: 'gcloud',
     purpose: 'List the tags that exist',
-    command: `gcloud artifacts docker tags list ${w(`${host}/${repo.project}/${repo.repository}/${packageName}`)}`,
+    command: `gcloud artifacts docker tags list ${w(path)}`,
   };
 }
 

@@ -137,14 +137,15 @@ function rootCauseKey(primary: Finding | undefined, input: DiagnoseInput, identi
   const cluster = input.subject.cluster;
   const clusterKey = cluster ? `${cluster.project}/${cluster.location}/${cluster.name}` : 'no-cluster';
   switch (primary?.id) {
+    // One root cause, before and after the grant: pods still failing while IAM propagates, or until they are
+    // restarted, stay on the same incident instead of opening a second one.
     case 'node-sa-missing-reader':
     case 'cross-project-reader-missing':
     case 'workload-identity-misconception':
-      return `missing-reader|${repo}|${sa}`;
+    case 'access-already-granted':
+      return `node-access|${repo}|${sa}`;
     case 'deny-policy':
       return `deny-policy|${repo}|${sa}`;
-    case 'access-already-granted':
-      return `already-granted|${repo}|${sa}`;
     case 'node-scopes-insufficient':
       return `scopes|${clusterKey}|${identity?.nodePool ?? 'unknown-pool'}`;
     case 'vpc-sc':

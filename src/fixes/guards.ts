@@ -39,10 +39,22 @@ export function inScope(
   allowedNamespaces: readonly string[],
   withGrant: boolean,
 ): Decision {
-  if (withGrant && plan.grant && allowedProjects.length > 0) {
-    const project = parseRepositoryName(plan.grant.repository)?.project;
-    if (!project || !allowedProjects.includes(project)) {
-      return { ok: false, reason: `project \`${project}\` is not in ALLOWED_PROJECTS: the bot may not change its IAM` };
+  if (allowedProjects.length > 0) {
+    if (withGrant && plan.grant) {
+      const project = parseRepositoryName(plan.grant.repository)?.project;
+      if (!project || !allowedProjects.includes(project)) {
+        return {
+          ok: false,
+          reason: `project \`${project}\` is not in ALLOWED_PROJECTS: the bot may not change its IAM`,
+        };
+      }
+    }
+    const foreign = plan.restarts.find((r) => !allowedProjects.includes(r.cluster.project));
+    if (foreign) {
+      return {
+        ok: false,
+        reason: `project \`${foreign.cluster.project}\` is not in ALLOWED_PROJECTS: the bot may not restart workloads in its clusters`,
+      };
     }
   }
   if (allowedNamespaces.length > 0) {
@@ -57,20 +69,42 @@ export function inScope(
   return OK;
 }
 
-export function planCurrent(incident: IncidentRecord, planId: string | undefined, now: Date): Decision {
+/**
+ * Is the plan behind this button the current one, unexpired, and free to run? A run that has been "fixing" for
+ * longer than any run can last (its replica died) no longer blocks.
+ */
+export function planCurrent(
+  incident: IncidentRecord,
+  planId: string | undefined,
+  now: Date,
+  staleFixingMs: number,
+): Decision {
   const plan = incident.plan;
   if (!plan) return { ok: false, reason: 'there is no fix to apply for this incident any more' };
-  if (planId !== plan.id)
+  if (planId !== plan.id) {
     return {
       ok: false,
       reason: 'this button belongs to an older version of the plan; the message now shows the current one',
     };
+  }
   if (new Date(plan.expiresAt) <= now)
     return { ok: false, reason: 'the plan has expired: press Re-check to compute a fresh one' };
-  if (incident.status === 'fixing') return { ok: false, reason: 'a fix for this incident is already running' };
+  if (incident.status === 'fixing') {
+    return fixingIsStale(incident, now, staleFixingMs)
+      ? OK
+      : { ok: false, reason: 'a fix for this incident is already running' };
+  }
   if (incident.status !== 'open' && incident.status !== 'failed')
     return { ok: false, reason: `the incident is ${incident.status}` };
   return OK;
+}
+
+/** A "fixing" state older than the longest possible run: the replica that ran it is gone. */
+export function fixingIsStale(incident: IncidentRecord, now: Date, staleFixingMs: number): boolean {
+  const started = incident.fix?.startedAt;
+  return (
+    incident.status === 'fixing' && started !== undefined && now.getTime() - new Date(started).getTime() > staleFixingMs
+  );
 }
 
 /**

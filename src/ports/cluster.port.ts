@@ -26,8 +26,10 @@ export interface ClusterApi {
   /** Follows the controller chain (Pod → ReplicaSet → Deployment, or StatefulSet/DaemonSet). */
   resolveWorkload(namespace: string, owner: { kind: string; name: string }): Promise<WorkloadState | undefined>;
   getWorkload(ref: WorkloadRef): Promise<WorkloadState>;
-  /** Pods of a workload, with their creation time. */
-  listWorkloadPods(ref: WorkloadRef): Promise<(PodFacts & { readonly createdAt: string })[]>;
+  /** Pods of a workload, with their creation time and the `restartedAt` annotation their template carried. */
+  listWorkloadPods(
+    ref: WorkloadRef,
+  ): Promise<(PodFacts & { readonly createdAt: string; readonly restartedAt?: string })[]>;
   getNode(name: string): Promise<NodeFacts>;
   getServiceAccount(namespace: string, name: string): Promise<KubernetesServiceAccountFacts>;
   /** What `kubectl rollout restart` sends: the restartedAt annotation as a strategic-merge patch. */

@@ -68,6 +68,28 @@ export interface FixRun {
   };
 }
 
+/**
+ * A member the bot put on a repository policy (or found there), kept for the life of the incident whatever became
+ * of the run that made it: Undo works from this ledger, never from a run that may have been replaced.
+ */
+export interface GrantRecord {
+  readonly repository: string;
+  readonly member: string;
+  readonly role: string;
+  /** False when the member was already there: Undo then removes nothing. */
+  readonly added: boolean;
+  readonly etagBefore: string;
+  readonly etagAfter?: string;
+  readonly by: string;
+  readonly at: string;
+  readonly undone?: {
+    readonly by: string;
+    readonly at: string;
+    readonly etagBefore?: string;
+    readonly etagAfter?: string;
+  };
+}
+
 export interface IncidentRecord {
   /** Short stable id derived from `key`: buttons and the store use it. */
   readonly id: string;
@@ -90,6 +112,8 @@ export interface IncidentRecord {
   readonly requestedBy?: string;
   readonly plan?: PlanRecord;
   readonly fix?: FixRun;
+  /** Every grant the bot made for this incident (append-only; Undo marks them undone). */
+  readonly grants?: readonly GrantRecord[];
   readonly resolvedAt?: string;
   readonly dismissedBy?: string;
   /** Bumped on every write; the store rejects stale writes. */
@@ -106,9 +130,17 @@ export interface AuditRecord {
   readonly detail?: Record<string, string | number | boolean>;
 }
 
+export type DeliveryClaim = 'claimed' | 'in-progress' | 'done';
+
 export interface StateStore {
-  /** True the first time a delivery key is seen within `ttlMs` (Pub/Sub redeliveries, `insertId`, `incident_id`). */
-  claimDelivery(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Claims a delivery key (Pub/Sub redeliveries: `insertId`, `incident_id`) for `leaseMs` while its work runs.
+   * `done`: it was already handled; `in-progress`: someone holds an unexpired claim (redeliver later);
+   * `claimed`: go ahead, then `completeDelivery` (or `releaseDelivery` on failure). A crashed claim expires.
+   */
+  claimDelivery(key: string, leaseMs: number): Promise<DeliveryClaim>;
+  /** Marks a claimed delivery as handled, remembered for `ttlMs`. */
+  completeDelivery(key: string, ttlMs: number): Promise<void>;
   /** Forgets a claim whose work failed, so the redelivery is processed. */
   releaseDelivery(key: string): Promise<void>;
   getIncident(id: string): Promise<IncidentRecord | undefined>;

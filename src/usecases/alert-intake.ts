@@ -22,7 +22,10 @@ export interface AlertIntakeDeps {
   readonly coalesceMs?: number;
 }
 
+/** How long a handled alert is remembered, to drop redeliveries. */
 const DELIVERY_TTL_MS = 24 * 60 * 60_000;
+/** How long a claim on an alert lasts while it is handled (a crashed replica's claim lapses after this). */
+const CLAIM_LEASE_MS = 5 * 60_000;
 
 /**
  * From a normalized alert to incidents. Drops redeliveries (`insertId`, `incident_id`), shares one investigation
@@ -70,14 +73,21 @@ export class AlertIntake {
       );
       return { ack: true, reason: 'no pod identity in the alert' };
     }
-    if (alert.dedupeKey && !(await this.#d.store.claimDelivery(alert.dedupeKey, DELIVERY_TTL_MS))) {
+    const claim = alert.dedupeKey ? await this.#d.store.claimDelivery(alert.dedupeKey, CLAIM_LEASE_MS) : 'claimed';
+    if (claim === 'done') {
       this.#count({ kind: alert.kind, outcome: 'duplicate' });
       return { ack: true, reason: 'duplicate delivery' };
+    }
+    if (claim === 'in-progress') {
+      // Another copy is being handled (here or on another replica): let Pub/Sub bring this one back later.
+      this.#count({ kind: alert.kind, outcome: 'in-progress' });
+      return { ack: false, reason: 'the same alert is being handled' };
     }
     try {
       const clusterRef = { project, location, name: cluster };
       const investigation = await this.#investigate(alert, clusterRef, namespace, pod);
       if (investigation.diagnoses.length === 0) {
+        if (alert.dedupeKey) await this.#d.store.completeDelivery(alert.dedupeKey, DELIVERY_TTL_MS);
         this.#count({ kind: alert.kind, outcome: 'nothing-failing' });
         log.info({ pod: `${namespace}/${pod}`, note: investigation.note }, 'alert: nothing failing any more');
         return { ack: true, reason: investigation.note ?? 'nothing failing' };
@@ -102,6 +112,7 @@ export class AlertIntake {
           { kind: 'alert' },
         );
       }
+      if (alert.dedupeKey) await this.#d.store.completeDelivery(alert.dedupeKey, DELIVERY_TTL_MS);
       this.#count({ kind: alert.kind, outcome: 'recorded' });
       return { ack: true, reason: `recorded ${investigation.diagnoses.length} diagnosis(es)` };
     } catch (e) {

@@ -48,15 +48,14 @@ export class ClusterAccess {
     return this.#connector.connect(cluster.value);
   }
 
-  /** Health of a workload's pods, optionally only those created at or after `since`. */
-  async workloadHealth(cluster: ClusterRef, ref: WorkloadRef, since?: Date): Promise<PodHealth> {
+  /** Health of a workload's pods; with `restartedAt`, only the pods of that restart (their template annotation). */
+  async workloadHealth(cluster: ClusterRef, ref: WorkloadRef, restartedAt?: string): Promise<PodHealth> {
     const api = await this.api(cluster);
     const pods = await api.listWorkloadPods(ref);
-    const wanted = since ? pods.filter((p) => new Date(p.createdAt).getTime() >= since.getTime() - 1000) : pods;
-    return health(wanted);
+    return health(restartedAt ? pods.filter((p) => p.restartedAt === restartedAt) : pods);
   }
 
-  /** Health of single pods (a missing pod counts as healthy: it was replaced). */
+  /** Health of single pods (a missing pod is not counted: it was replaced). */
   async podsHealth(cluster: ClusterRef, namespace: string, names: readonly string[]): Promise<PodHealth> {
     const api = await this.api(cluster);
     const pods: PodFacts[] = [];

@@ -1,13 +1,22 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import { grantReaderCommand, parseRepositoryName, restartCommand, revokeReaderCommand } from '../diagnosis/commands.ts';
-import type { Diagnosis, RestartWorkloadPlan } from '../diagnosis/diagnosis.ts';
+import type { RestartWorkloadPlan } from '../diagnosis/diagnosis.ts';
 import { diffPolicies, type IamPolicy, withMemberAdded, withMemberRemoved } from '../diagnosis/iam-policy.ts';
 import { DOWNLOAD_PERMISSION } from '../diagnosis/roles.ts';
 import { authorize, type Decision, fixModeAllows, grantStillNeeded, inScope, planCurrent } from '../fixes/guards.ts';
 import type { ChatPort } from '../ports/chat.port.ts';
 import type { GoogleCloud } from '../ports/gcp.port.ts';
-import type { AuditRecord, FixRun, FixStep, IncidentRecord, PlanRecord, StateStore } from '../ports/store.port.ts';
+import type {
+  AuditRecord,
+  FixRun,
+  FixStep,
+  GrantRecord,
+  IncidentRecord,
+  PlanRecord,
+  StateStore,
+} from '../ports/store.port.ts';
 import { errorMessage, ReadError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
@@ -30,7 +39,6 @@ export interface FixServiceDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now?: () => Date;
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** What the person who clicked is told (ephemeral). */
@@ -42,16 +50,17 @@ export interface FixReply {
 type Action = 'grant-restart' | 'restart';
 
 const READER = 'roles/artifactregistry.reader';
+const INTERRUPTED = 'interrupted: the bot is shutting down';
 
 /**
  * Plan → approve → apply → verify → undo (DESIGN §4). Every decision is checked before anything changes, every
  * change is the smallest one (one member on one repository, one annotation per workload), every step is shown in the
- * message as it happens, audited, and reversible.
+ * message as it happens, audited, and reversible. Whatever happens to a run, its lock is released, its incident
+ * leaves `fixing`, and any grant it made is recorded for Undo.
  */
 export class FixService {
   readonly #d: FixServiceDeps;
   readonly #now: () => Date;
-  readonly #sleep: (ms: number) => Promise<void>;
   readonly #owner = randomUUID();
   readonly #groupCache = new Map<string, { members: readonly string[]; until: number }>();
   readonly #runs = new Set<Promise<void>>();
@@ -61,25 +70,15 @@ export class FixService {
   constructor(deps: FixServiceDeps) {
     this.#d = deps;
     this.#now = deps.now ?? (() => new Date());
-    const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-    // Every wait is cut short on shutdown: the run then ends as "interrupted" instead of holding SIGTERM up.
-    this.#sleep = async (ms) => {
-      if (this.#stopping.signal.aborted) throw new Error('interrupted: the bot is shutting down');
-      await Promise.race([
-        sleep(ms),
-        new Promise((_, reject) =>
-          this.#stopping.signal.addEventListener(
-            'abort',
-            () => reject(new Error('interrupted: the bot is shutting down')),
-            { once: true },
-          ),
-        ),
-      ]);
-    };
     this.#count = deps.metrics.counter('imagepull_fix_decisions_total', 'Fix decisions and outcomes');
   }
 
-  /** Stops waiting loops (runs end as interrupted, with the message saying so) and waits for every run to end. */
+  /** The longest a run can take; a `fixing` state older than this belongs to a replica that is gone. */
+  get #maxRunMs(): number {
+    return this.#d.config.timing.propagationTimeoutMs + this.#d.config.timing.rolloutTimeoutMs + 120_000;
+  }
+
+  /** Refuses new runs, cuts waits short (runs end as interrupted, and say so), and waits for every run to end. */
   async close(): Promise<void> {
     this.#stopping.abort();
     while (this.#runs.size > 0) await Promise.allSettled([...this.#runs]);
@@ -87,7 +86,7 @@ export class FixService {
 
   /**
    * A click on Grant & restart / Restart only. Returns at once with what the clicker should be told; the fix itself
-   * runs in `done` (awaited by tests, left running by listeners).
+   * runs in `done` (awaited by tests, left running by listeners; it never rejects).
    */
   async approve(
     incidentId: string,
@@ -96,13 +95,16 @@ export class FixService {
     user: string,
   ): Promise<FixReply & { done: Promise<void> }> {
     const idle = Promise.resolve();
+    if (this.#stopping.signal.aborted)
+      return { ok: false, text: 'The bot is restarting: nothing was changed. Try again in a minute.', done: idle };
     const incident = await this.#d.incidents.get(incidentId);
-    if (!incident)
+    if (!incident) {
       return {
         ok: false,
         text: 'This incident is no longer known to the bot (it may have restarted with in-memory state). Run `/imagepull diagnose` again.',
         done: idle,
       };
+    }
     const refusal = await this.#check(incident, planId, action, user);
     if (refusal) return { ...refusal, done: idle };
     const plan = incident.plan as PlanRecord;
@@ -118,91 +120,149 @@ export class FixService {
     const lock = `fix:${incident.id}`;
     // One token per attempt: a double click on the same replica must not re-enter the lock.
     const token = `${this.#owner}:${randomUUID()}`;
-    const ttl = this.#d.config.timing.propagationTimeoutMs + this.#d.config.timing.rolloutTimeoutMs + 120_000;
-    if (!(await this.#d.store.acquireLock(lock, token, ttl))) {
+    if (!(await this.#d.store.acquireLock(lock, token, this.#maxRunMs))) {
       return { ok: false, text: 'A fix for this incident is already running.', done: idle };
     }
-    const started = await this.#d.incidents.update(
-      incident.id,
-      // Re-checked inside the store transaction: another click may have started (or finished) a run meanwhile.
-      (cur) =>
-        (cur.status !== 'open' && cur.status !== 'failed') || cur.plan?.id !== plan.id
-          ? undefined
-          : {
-              ...cur,
-              status: 'fixing',
-              fix: {
-                runId: token,
-                planId: plan.id,
-                action,
-                approvedBy: user,
-                startedAt: this.#now().toISOString(),
-                steps: stepsFor(plan, action),
-              },
-            },
-      { now: true },
-    );
+    let started: IncidentRecord | undefined;
+    try {
+      const now = this.#now();
+      started = await this.#d.incidents.update(
+        incident.id,
+        // Re-checked inside the store transaction: another click may have started (or finished) a run meanwhile.
+        (cur) =>
+          planCurrent(cur, plan.id, now, this.#maxRunMs).ok
+            ? {
+                ...cur,
+                status: 'fixing',
+                fix: {
+                  runId: token,
+                  planId: plan.id,
+                  action,
+                  approvedBy: user,
+                  startedAt: now.toISOString(),
+                  steps: stepsFor(plan, action),
+                },
+              }
+            : undefined,
+        { now: true },
+      );
+    } finally {
+      if (started?.fix?.runId !== token) await this.#d.store.releaseLock(lock, token);
+    }
     if (started?.fix?.runId !== token || started.status !== 'fixing') {
-      await this.#d.store.releaseLock(lock, token);
       return { ok: false, text: 'A fix for this incident is already running.', done: idle };
     }
     await this.#audit(incident.id, 'approve', user, plan.id, 'accepted', { action });
+    await this.#d.incidents.reply(incident.id, {
+      text: `:hourglass_flowing_sand: <@${user}> approved: ${action === 'grant-restart' ? 'Grant & restart' : 'Restart only'} (plan \`${plan.id}\`).`,
+      blocks: [],
+    });
     this.#count({ decision: 'approved', action });
-    const done: Promise<void> = this.#run(started, plan, action, user)
-      .finally(() => this.#d.store.releaseLock(lock, token))
-      .finally(() => this.#runs.delete(done));
+    const run = started;
+    const done: Promise<void> = this.#run(run, plan, action, user)
+      .catch((e: unknown) => this.#d.logger.error({ err: e, incident: incident.id }, 'fix run crashed'))
+      .finally(async () => {
+        await this.#d.store.releaseLock(lock, token).catch(() => undefined);
+        this.#runs.delete(done);
+      });
     this.#runs.add(done);
-    return { ok: true, text: `Approved. Progress is shown in the incident message.`, done };
+    return { ok: true, text: 'Approved. Progress is shown in the incident message.', done };
   }
 
-  /** Removes exactly the member the bot added, with the same etag-guarded read-modify-write. */
+  /** Removes exactly the members the bot added for this incident, with the same etag-guarded read-modify-write. */
   async undo(incidentId: string, user: string): Promise<FixReply> {
     const incident = await this.#d.incidents.get(incidentId);
-    const grant = incident?.fix?.grant;
-    if (!incident || !grant) return { ok: false, text: 'There is nothing to undo for this incident.' };
+    if (!incident) return { ok: false, text: 'This incident is no longer known to the bot.' };
+    const open = (incident.grants ?? []).filter((g) => g.added && !g.undone);
+    if (open.length === 0) {
+      const kept = (incident.grants ?? []).some((g) => !g.added);
+      return {
+        ok: false,
+        text: kept
+          ? 'The bot did not add this member (it was already there), so it will not remove it.'
+          : 'There is nothing to undo for this incident.',
+      };
+    }
     const who = await this.#authorize(user, incident);
     if (!who.ok) {
       await this.#refused(incident, user, who.reason, 'undo');
       return { ok: false, text: `Not undone: ${who.reason}.` };
     }
-    if (incident.fix?.undo?.outcome === 'succeeded') return { ok: false, text: 'This grant was already undone.' };
-    if (!grant.added)
-      return { ok: false, text: 'The bot did not add this member (it was already there), so it will not remove it.' };
-    let outcome: 'succeeded' | 'failed' = 'succeeded';
-    let detail = '';
-    try {
-      const r = await this.#writePolicy(grant.repository, (p) => withMemberRemoved(p, grant.role, grant.member));
-      detail = r.changed ? `removed ${grant.member} from ${grant.role}` : 'the member was no longer there';
-      this.#d.investigator.reader.invalidate(`repo-policy|${grant.repository}`);
-    } catch (e) {
-      outcome = 'failed';
-      detail = errorMessage(e);
+    const results: string[] = [];
+    let failed = false;
+    for (const grant of open) {
+      try {
+        const r = await this.#writePolicy(grant.repository, (p) => withMemberRemoved(p, grant.role, grant.member));
+        this.#d.investigator.reader.invalidate(`repo-policy|${grant.repository}`);
+        const undone = {
+          by: user,
+          at: this.#now().toISOString(),
+          etagBefore: r.before.etag,
+          ...(r.after ? { etagAfter: r.after.etag } : {}),
+        };
+        await this.#d.incidents.update(
+          incident.id,
+          (cur) => ({ ...cur, grants: (cur.grants ?? []).map((g) => (sameGrant(g, grant) ? { ...g, undone } : g)) }),
+          { now: true },
+        );
+        const detail = r.changed ? `removed ${grant.member} from ${grant.role}` : 'the member was no longer there';
+        results.push(detail);
+        await this.#audit(incident.id, 'undo', user, incident.fix?.planId, 'succeeded', {
+          repository: grant.repository,
+          member: grant.member,
+          detail,
+          etagBefore: r.before.etag,
+          etagAfter: r.after?.etag ?? r.before.etag,
+        });
+      } catch (e) {
+        failed = true;
+        const repo = parseRepositoryName(grant.repository);
+        results.push(
+          `${errorMessage(e)}${repo ? ` (by hand: \`${revokeReaderCommand(repo, grant.member).command}\`)` : ''}`,
+        );
+        await this.#audit(incident.id, 'undo', user, incident.fix?.planId, 'failed', {
+          repository: grant.repository,
+          member: grant.member,
+          detail: errorMessage(e),
+        });
+      }
     }
+    const summary = results.join('; ');
     await this.#d.incidents.update(
       incident.id,
       (cur) =>
         cur.fix
-          ? { ...cur, fix: { ...cur.fix, undo: { by: user, at: this.#now().toISOString(), outcome, detail } } }
-          : undefined,
+          ? {
+              ...cur,
+              fix: {
+                ...cur.fix,
+                undo: {
+                  by: user,
+                  at: this.#now().toISOString(),
+                  outcome: failed ? 'failed' : 'succeeded',
+                  detail: summary,
+                },
+              },
+            }
+          : cur,
       { now: true },
     );
-    await this.#audit(incident.id, 'undo', user, incident.fix?.planId, outcome, {
-      repository: grant.repository,
-      member: grant.member,
-      detail,
-    });
     await this.#d.incidents.reply(incident.id, {
-      text: `:leftwards_arrow_with_hook: Undo by <@${user}>: ${outcome} (${detail}).`,
+      text: `:leftwards_arrow_with_hook: Undo by <@${user}>: ${failed ? 'failed' : 'succeeded'} (${summary}).`,
       blocks: [],
     });
-    const repo = parseRepositoryName(grant.repository);
-    const by = repo ? ` By hand: \`${revokeReaderCommand(repo, grant.member).command}\`` : '';
-    return outcome === 'succeeded'
-      ? { ok: true, text: `Undone: ${detail}.` }
-      : { ok: false, text: `Undo failed: ${detail}.${by}` };
+    return failed ? { ok: false, text: `Undo failed: ${summary}.` } : { ok: true, text: `Undone: ${summary}.` };
   }
 
+  /** Dismissing is a decision about an incident: approvers only. New alerts are still counted. */
   async dismiss(incidentId: string, user: string): Promise<FixReply> {
+    const incident = await this.#d.incidents.get(incidentId);
+    if (!incident) return { ok: false, text: 'This incident is no longer known to the bot.' };
+    const who = await this.#authorize(user, incident);
+    if (!who.ok) {
+      await this.#refused(incident, user, who.reason, 'dismiss');
+      return { ok: false, text: `Not dismissed: ${who.reason}.` };
+    }
     const r = await this.#d.incidents.update(
       incidentId,
       (cur) =>
@@ -211,23 +271,18 @@ export class FixService {
           : undefined,
       { now: true },
     );
-    if (!r) return { ok: false, text: 'This incident is no longer known to the bot.' };
-    await this.#audit(incidentId, 'dismiss', user, undefined, r.status);
-    return {
-      ok: r.status === 'dismissed',
-      text:
-        r.status === 'dismissed'
-          ? 'Dismissed. New alerts for this root cause are still counted.'
-          : `Not dismissed: the incident is ${r.status}.`,
-    };
+    await this.#audit(incidentId, 'dismiss', user, undefined, r?.status ?? 'unknown');
+    if (r?.status !== 'dismissed') return { ok: false, text: `Not dismissed: the incident is ${r?.status}.` };
+    await this.#d.incidents.reply(incidentId, { text: `:no_bell: Dismissed by <@${user}>.`, blocks: [] });
+    return { ok: true, text: 'Dismissed. New alerts for this root cause are still counted.' };
   }
 
-  /** Re-reads the world (no cache) and refreshes the diagnosis and the plan. */
+  /** Re-reads the world (no cache) and refreshes the diagnosis and the plan. Anyone may look again. */
   async recheck(incidentId: string, user: string): Promise<FixReply> {
     const incident = await this.#d.incidents.get(incidentId);
     if (!incident) return { ok: false, text: 'This incident is no longer known to the bot.' };
     const inv = await this.#d.investigator.investigate(targetOf(incident), { fresh: true });
-    const fresh = pick(inv.diagnoses, incident.key);
+    const fresh = inv.diagnoses.find((d) => d.key === incident.key) ?? inv.diagnoses[0];
     await this.#audit(
       incidentId,
       'recheck',
@@ -258,7 +313,7 @@ export class FixService {
     const decisions: Decision[] = [
       await this.#authorize(user, incident),
       fixModeAllows(this.#d.config.fixMode),
-      planCurrent(incident, planId, this.#now()),
+      planCurrent(incident, planId, this.#now(), this.#maxRunMs),
     ];
     const plan = incident.plan;
     if (plan) {
@@ -278,8 +333,11 @@ export class FixService {
 
   async #refused(incident: IncidentRecord, user: string, reason: string, action: string): Promise<void> {
     this.#count({ decision: 'refused', action });
-    this.#d.logger.warn({ audit: { incident: incident.id, user, action, result: 'refused', reason } }, 'fix refused');
     await this.#audit(incident.id, 'refuse', user, incident.plan?.id, reason, { action });
+    await this.#d.incidents.reply(incident.id, {
+      text: `:no_entry: ${action} by <@${user}> refused: ${reason}.`,
+      blocks: [],
+    });
   }
 
   async #authorize(user: string, incident: IncidentRecord): Promise<Decision> {
@@ -312,6 +370,7 @@ export class FixService {
     }
     for (const r of plan.restarts) lines.push(restartCommand(r.workload).command);
     const steps: FixStep[] = stepsFor(plan, action).map((s) => ({ ...s, state: 'skipped', detail: 'dry run' }));
+    const at = this.#now().toISOString();
     await this.#d.incidents.update(
       incident.id,
       (cur) => ({
@@ -320,8 +379,8 @@ export class FixService {
           planId: plan.id,
           action: 'dry-run',
           approvedBy: user,
-          startedAt: this.#now().toISOString(),
-          finishedAt: this.#now().toISOString(),
+          startedAt: at,
+          finishedAt: at,
           outcome: 'dry-run',
           steps,
           summary: `Would run:\n${lines.join('\n')}`,
@@ -342,15 +401,17 @@ export class FixService {
       this.#d.incidents.update(incident.id, (cur) =>
         cur.fix ? { ...cur, fix: { ...cur.fix, steps: setStep(cur.fix.steps, name, state, detail) } } : undefined,
       );
-    const finish = async (outcome: 'succeeded' | 'failed', summary: string, extra?: Partial<FixRun>) => {
+    let finished = false;
+    const finish = async (outcome: 'succeeded' | 'failed', summary: string) => {
+      finished = true;
       await this.#d.incidents.update(
         incident.id,
         (cur) =>
-          cur.fix
+          cur.fix?.runId === incident.fix?.runId
             ? {
                 ...cur,
                 status: outcome === 'succeeded' ? 'fixed' : 'failed',
-                fix: { ...cur.fix, ...extra, outcome, summary, finishedAt: this.#now().toISOString() },
+                fix: { ...(cur.fix as FixRun), outcome, summary, finishedAt: this.#now().toISOString() },
               }
             : undefined,
         { now: true },
@@ -367,13 +428,13 @@ export class FixService {
       // 1. Re-read the world: the plan must still be what the failure needs.
       await step(STEP.recheck, 'running');
       const inv = await this.#d.investigator.investigate(targetOf(incident), { fresh: true });
-      const fresh = pick(inv.diagnoses, incident.key);
-      if (!fresh) {
+      const fresh = inv.diagnoses.find((d) => d.key === incident.key) ?? inv.diagnoses[0];
+      if (!fresh && plan.restarts.length > 0) {
         await step(STEP.recheck, 'done', inv.note ?? 'nothing is failing any more');
         await finish('failed', `Nothing changed: ${inv.note ?? 'no pod is failing to pull any more'}.`);
         return;
       }
-      if (action === 'grant-restart') {
+      if (fresh && action === 'grant-restart') {
         const still = grantStillNeeded(plan, fresh);
         if (!still.ok) {
           await step(STEP.recheck, 'failed', still.reason);
@@ -381,34 +442,23 @@ export class FixService {
           return;
         }
       }
-      await step(STEP.recheck, 'done', fresh.headline);
+      await step(STEP.recheck, 'done', fresh?.headline ?? 'plan still applies');
 
-      // 2. The grant: read-modify-write with the etag, never touching another binding.
-      let grantInfo: FixRun['grant'];
+      // 2. The grant: read-modify-write with the etag, never touching another binding; recorded before anything
+      //    else can fail, so Undo always knows about it.
+      let granted: GrantRecord | undefined;
       if (action === 'grant-restart' && plan.grant) {
         await step(STEP.grant, 'running');
         const g = plan.grant;
-        const r = await this.#writePolicy(g.repository, (p) => withMemberAdded(p, g.role, g.member));
-        grantInfo = {
+        granted = await this.#grant(incident.id, g.repository, g.member, g.role, user);
+        await this.#audit(incident.id, 'apply', user, plan.id, granted.added ? 'granted' : 'already present', {
           repository: g.repository,
           member: g.member,
           role: g.role,
-          added: r.changed,
-          etagBefore: r.before.etag,
-          ...(r.after ? { etagAfter: r.after.etag } : {}),
-        };
-        this.#d.investigator.reader.invalidate(`repo-policy|${g.repository}`);
-        await this.#d.incidents.update(incident.id, (cur) =>
-          cur.fix ? { ...cur, fix: { ...cur.fix, grant: grantInfo } } : undefined,
-        );
-        await this.#audit(incident.id, 'apply', user, plan.id, r.changed ? 'granted' : 'already present', {
-          repository: g.repository,
-          member: g.member,
-          role: g.role,
-          etagBefore: r.before.etag,
-          etagAfter: r.after?.etag ?? r.before.etag,
+          etagBefore: granted.etagBefore,
+          etagAfter: granted.etagAfter ?? granted.etagBefore,
         });
-        await step(STEP.grant, 'done', r.changed ? `added ${g.member}` : 'the member was already there');
+        await step(STEP.grant, 'done', granted.added ? `added ${g.member}` : 'the member was already there');
 
         // 3. Wait until IAM says the node can pull (propagation: typically 2–7 minutes).
         const sa = g.member.replace(/^serviceAccount:/, '');
@@ -417,8 +467,7 @@ export class FixService {
           await step(STEP.propagate, 'failed', ok.detail);
           await finish(
             'failed',
-            `Granted, but IAM did not confirm access within ${duration(new Date(0), new Date(this.#d.config.timing.propagationTimeoutMs))}: press Restart only in a few minutes.`,
-            { grant: grantInfo },
+            `Granted, but IAM did not confirm access within ${duration(new Date(0), new Date(this.#d.config.timing.propagationTimeoutMs))} (${ok.detail}): press Restart only in a few minutes, or Undo.`,
           );
           return;
         }
@@ -450,31 +499,113 @@ export class FixService {
           await step(name, 'failed', errorMessage(e));
         }
       }
-      await this.#audit(incident.id, 'apply', user, plan.id, `restarted ${restarted.length}/${plan.restarts.length}`, {
-        workloads: restarted.map((r) => `${r.workload.namespace}/${r.workload.kind}/${r.workload.name}`).join(','),
-      });
+      if (plan.restarts.length > 0) {
+        await this.#audit(
+          incident.id,
+          'apply',
+          user,
+          plan.id,
+          `restarted ${restarted.length}/${plan.restarts.length}`,
+          {
+            workloads: restarted.map((r) => `${r.workload.namespace}/${r.workload.kind}/${r.workload.name}`).join(','),
+          },
+        );
+      }
 
       // 5. Verify: the new pods run.
+      const what = granted ? `${granted.added ? 'granted' : 'kept'} \`${READER}\` to \`${granted.member}\`` : '';
+      if (plan.restarts.length === 0) {
+        await step(STEP.verify, 'skipped', 'no workload to restart');
+        await finish('succeeded', `${what}; IAM confirms the nodes can pull (nothing to restart).`);
+        return;
+      }
       await step(STEP.verify, 'running');
       const verified = await this.#verify(restarted, restartedAt, (detail) => step(STEP.verify, 'running', detail));
       await step(STEP.verify, verified.ok ? 'done' : 'failed', verified.detail);
       const took = duration(started, this.#now());
       if (verified.ok && problems.length === 0) {
-        const what = grantInfo
-          ? `${grantInfo.added ? 'granted' : 'kept'} \`${READER}\` to \`${grantInfo.member}\`; `
-          : '';
         await finish(
           'succeeded',
-          `${what}restarted ${restarted.length} workload(s); ${verified.detail} in ${took}.`,
-          grantInfo ? { grant: grantInfo } : {},
+          `${what ? `${what}; ` : ''}restarted ${restarted.length} workload(s); ${verified.detail} in ${took}.`,
         );
       } else {
-        await finish('failed', [...problems, verified.detail].join('; '), grantInfo ? { grant: grantInfo } : {});
+        await finish('failed', [...problems, verified.detail].join('; '));
       }
     } catch (e) {
       this.#d.logger.error({ incident: incident.id, err: e }, 'fix failed');
-      await finish('failed', `Stopped: ${errorMessage(e)}`);
+      if (!finished) await finish('failed', `Stopped: ${errorMessage(e)}`);
     }
+  }
+
+  /** Adds the member and records the grant on the incident, including when the write's answer was lost. */
+  async #grant(
+    incidentId: string,
+    repository: string,
+    member: string,
+    role: string,
+    user: string,
+  ): Promise<GrantRecord> {
+    let record: GrantRecord;
+    try {
+      const r = await this.#writePolicy(repository, (p) => withMemberAdded(p, role, member));
+      record = {
+        repository,
+        member,
+        role,
+        added: r.changed,
+        etagBefore: r.before.etag,
+        ...(r.after ? { etagAfter: r.after.etag } : {}),
+        by: user,
+        at: this.#now().toISOString(),
+      };
+    } catch (e) {
+      // A timeout or UNAVAILABLE may hide a write the server applied: look before reporting nothing changed.
+      const after = await this.#d.google.repositoryIam.getPolicy(repository).catch(() => undefined);
+      const present = after?.bindings.some((b) => b.role === role && !b.condition && b.members.includes(member));
+      if (after && present && e instanceof ReadError && e.code !== 'permission-denied') {
+        record = {
+          repository,
+          member,
+          role,
+          added: true,
+          etagBefore: 'unknown',
+          etagAfter: after.etag,
+          by: user,
+          at: this.#now().toISOString(),
+        };
+        await this.#record(incidentId, record);
+        this.#d.logger.warn(
+          { incident: incidentId, repository, err: e },
+          'setIamPolicy failed but the member is on the policy: recorded as added',
+        );
+      }
+      throw e;
+    }
+    this.#d.investigator.reader.invalidate(`repo-policy|${repository}`);
+    await this.#record(incidentId, record);
+    return record;
+  }
+
+  async #record(incidentId: string, grant: GrantRecord): Promise<void> {
+    await this.#d.incidents.update(incidentId, (cur) => ({
+      ...cur,
+      grants: [...(cur.grants ?? []), grant],
+      ...(cur.fix
+        ? {
+            fix: {
+              ...cur.fix,
+              grant: {
+                repository: grant.repository,
+                member: grant.member,
+                role: grant.role,
+                added: grant.added,
+                etagBefore: grant.etagBefore,
+                ...(grant.etagAfter ? { etagAfter: grant.etagAfter } : {}),
+              },
+            },
+          }
+        : {}),
+    }));
   }
 
   /** getIamPolicy v3 → change → setIamPolicy with the etag; on ABORTED, re-read and retry (engineering.md §2.6). */
@@ -506,74 +637,83 @@ export class FixService {
     }
   }
 
-  async #waitForAccess(
-    email: string,
-    repository: string,
-    progress: (d: string) => Promise<unknown>,
+  /** Polls until `probe` says done, or the timeout passes; every wait ends early on shutdown. */
+  async #poll(
+    timeoutMs: number,
+    probe: (elapsed: string) => Promise<{ done: boolean; detail: string }>,
+    progress: (detail: string) => Promise<unknown>,
   ): Promise<{ ok: boolean; detail: string }> {
-    const { propagationTimeoutMs, pollIntervalMs } = this.#d.config.timing;
     const start = Date.now();
-    const resource = `//artifactregistry.googleapis.com/${repository}`;
-    let last = '';
     for (;;) {
-      try {
-        const v = await this.#d.google.access.troubleshoot(email, resource, DOWNLOAD_PERMISSION);
-        last = v.overall;
-        if (v.overall === 'CAN_ACCESS')
-          return {
-            ok: true,
-            detail: `Policy Troubleshooter: CAN_ACCESS after ${duration(new Date(start), new Date())}`,
-          };
-      } catch (e) {
-        last = errorMessage(e);
-      }
+      const elapsed = duration(new Date(start), new Date());
+      const r = await probe(elapsed);
+      if (r.done) return { ok: true, detail: r.detail };
       const waited = Date.now() - start;
-      if (waited >= propagationTimeoutMs)
-        return { ok: false, detail: `still ${last} after ${duration(new Date(start), new Date())}` };
-      await progress(
-        `waiting for IAM to propagate (${duration(new Date(start), new Date())}, Troubleshooter says ${last})`,
-      );
-      await this.#sleep(Math.min(pollIntervalMs, propagationTimeoutMs - waited));
+      if (waited >= timeoutMs) return { ok: false, detail: r.detail };
+      await progress(r.detail);
+      await this.#sleep(Math.min(this.#d.config.timing.pollIntervalMs, timeoutMs - waited));
     }
   }
 
-  async #verify(
-    restarted: readonly RestartWorkloadPlan[],
-    since: Date,
-    progress: (d: string) => Promise<unknown>,
-  ): Promise<{ ok: boolean; detail: string }> {
-    if (restarted.length === 0) return { ok: false, detail: 'no workload was restarted' };
-    const { rolloutTimeoutMs, pollIntervalMs } = this.#d.config.timing;
-    const start = Date.now();
-    let detail = '';
-    for (;;) {
-      let ready = 0;
-      let want = 0;
-      const failing: string[] = [];
-      for (const r of restarted) {
+  #waitForAccess(email: string, repository: string, progress: (d: string) => Promise<unknown>) {
+    const resource = `//artifactregistry.googleapis.com/${repository}`;
+    return this.#poll(
+      this.#d.config.timing.propagationTimeoutMs,
+      async (elapsed) => {
         try {
-          const api = await this.#d.access.api(r.cluster);
-          const w = await api.getWorkload(r.workload);
-          const h = await this.#d.access.workloadHealth(r.cluster, r.workload, since);
-          want += w.desiredReplicas;
-          ready += Math.min(h.ready, w.desiredReplicas);
-          for (const f of h.failing)
-            failing.push(`${f.pod}: ${f.reason}${f.message ? ` (${f.message.slice(0, 200)})` : ''}`);
+          const v = await this.#d.google.access.troubleshoot(email, resource, DOWNLOAD_PERMISSION);
+          return v.overall === 'CAN_ACCESS'
+            ? { done: true, detail: `Policy Troubleshooter: CAN_ACCESS after ${elapsed}` }
+            : { done: false, detail: `waiting for IAM to propagate (${elapsed}, Troubleshooter says ${v.overall})` };
         } catch (e) {
-          failing.push(`${r.workload.name}: ${errorMessage(e)}`);
+          return {
+            done: false,
+            detail: `waiting for IAM to propagate (${elapsed}; Troubleshooter: ${errorMessage(e)})`,
+          };
         }
-      }
-      detail = `${ready}/${want} new pod(s) ready`;
-      if (ready >= want && failing.length === 0) return { ok: true, detail };
-      const waited = Date.now() - start;
-      if (waited >= rolloutTimeoutMs) {
+      },
+      progress,
+    );
+  }
+
+  /** New pods are those stamped with this restart's `restartedAt` (template annotations reach the pods). */
+  #verify(restarted: readonly RestartWorkloadPlan[], restartedAt: Date, progress: (d: string) => Promise<unknown>) {
+    if (restarted.length === 0) return Promise.resolve({ ok: false, detail: 'no workload was restarted' });
+    return this.#poll(
+      this.#d.config.timing.rolloutTimeoutMs,
+      async (elapsed) => {
+        let ready = 0;
+        let want = 0;
+        const failing: string[] = [];
+        for (const r of restarted) {
+          try {
+            const api = await this.#d.access.api(r.cluster);
+            const w = await api.getWorkload(r.workload);
+            const h = await this.#d.access.workloadHealth(r.cluster, r.workload, restartedAt.toISOString());
+            want += w.desiredReplicas;
+            ready += Math.min(h.ready, w.desiredReplicas);
+            for (const f of h.failing)
+              failing.push(`${f.pod}: ${f.reason}${f.message ? ` (${f.message.slice(0, 200)})` : ''}`);
+          } catch (e) {
+            failing.push(`${r.workload.name}: ${errorMessage(e)}`);
+          }
+        }
+        const detail = `${ready}/${want} new pod(s) ready`;
+        if (ready >= want && failing.length === 0) return { done: true, detail };
         return {
-          ok: false,
-          detail: `${detail} after ${duration(new Date(start), new Date())}${failing.length > 0 ? `; still failing: ${failing.slice(0, 3).join('; ')}` : ''}`,
+          done: false,
+          detail: `${detail} after ${elapsed}${failing.length > 0 ? `; still failing: ${failing.slice(0, 3).join('; ')}` : ''}`,
         };
-      }
-      await progress(`${detail}${failing.length > 0 ? `, ${failing.length} failing` : ''}`);
-      await this.#sleep(Math.min(pollIntervalMs, rolloutTimeoutMs - waited));
+      },
+      progress,
+    );
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    try {
+      await delay(ms, undefined, { signal: this.#stopping.signal });
+    } catch {
+      throw new Error(INTERRUPTED);
     }
   }
 
@@ -625,7 +765,11 @@ function setStep(steps: readonly FixStep[], name: string, state: FixStep['state'
   return steps.map((s) => (s.name === name ? { name, state, ...(detail ? { detail } : {}) } : s));
 }
 
-/** Where to look again for an incident: its workload if known (pods get replaced), else its pod. */
+function sameGrant(a: GrantRecord, b: GrantRecord): boolean {
+  return a.repository === b.repository && a.member === b.member && a.role === b.role && a.at === b.at;
+}
+
+/** Where to look again for an incident: its workload if known (pods get replaced), else its pod or image. */
 export function targetOf(incident: IncidentRecord): DiagnosisTarget {
   const s = incident.diagnosis.subject;
   const cluster = s.cluster ?? incident.affected[0]?.cluster;
@@ -638,8 +782,4 @@ export function targetOf(incident: IncidentRecord): DiagnosisTarget {
     ...(s.container ? { container: s.container } : {}),
     ...(s.image ? { image: s.image } : {}),
   };
-}
-
-function pick(diagnoses: readonly Diagnosis[], key: string): Diagnosis | undefined {
-  return diagnoses.find((d) => d.key === key) ?? diagnoses[0];
 }

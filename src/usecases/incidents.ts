@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FixMode } from '../config.ts';
 import type { Diagnosis, RestartWorkloadPlan } from '../diagnosis/diagnosis.ts';
 import type { ClusterRef, WorkloadRef } from '../diagnosis/facts.ts';
+import { fixingIsStale } from '../fixes/guards.ts';
 import type { ChatMessage, ChatPort } from '../ports/chat.port.ts';
 import type { AffectedWorkload, IncidentRecord, PlanRecord, StateStore } from '../ports/store.port.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -20,6 +21,8 @@ export interface IncidentServiceDeps {
   readonly fixMode: FixMode;
   readonly updateIntervalMs: number;
   readonly planTtlMs: number;
+  /** The longest a fix can run; a `fixing` incident older than this was abandoned. */
+  readonly staleFixingMs: number;
 }
 
 /** Where one failing pod was seen, as recorded on its incident. */
@@ -36,6 +39,25 @@ export interface Sighting {
 const MAX_POD_NAMES = 200;
 /** How long the replica that created an incident has to post its message before another may. */
 const POST_LEASE_MS = 60_000;
+
+/** Slack errors that no retry fixes (https://api.slack.com/methods/chat.postMessage#errors). */
+const PERMANENT_SLACK_ERRORS = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'invalid_auth',
+  'account_inactive',
+  'token_revoked',
+  'missing_scope',
+  'invalid_blocks',
+  'msg_too_long',
+  'restricted_action',
+]);
+
+function slackError(e: unknown): string | undefined {
+  const data = (e as { data?: { error?: unknown } }).data;
+  return typeof data?.error === 'string' ? data.error : undefined;
+}
 
 interface PendingSighting {
   readonly diagnosis: Diagnosis;
@@ -201,17 +223,25 @@ export class IncidentService {
       const next = mutate(cur);
       return next ? { ...next, updatedAt: this.#now().toISOString() } : undefined;
     });
-    if (options?.now) await this.flush(id);
-    else this.requestRender(id);
+    // The state change is stored; showing it never fails the caller (a Slack error is logged and retried).
+    if (options?.now) {
+      await this.flush(id).catch((e: unknown) =>
+        this.#d.logger.warn({ incident: id, err: e }, 'incident update not shown yet; will retry'),
+      );
+    } else this.requestRender(id);
     return r;
   }
 
-  /** Replaces the diagnosis (Re-check) and recomputes the plan. */
+  /**
+   * Replaces the diagnosis (Re-check) and recomputes the plan. A dismissed or running incident keeps its status; a
+   * resolved or fixed one that still fails is open again.
+   */
   async replaceDiagnosis(id: string, diagnosis: Diagnosis): Promise<IncidentRecord | undefined> {
     return this.update(
       id,
       (cur) => {
-        const next = { ...cur, diagnosis, status: cur.status === 'fixing' ? cur.status : ('open' as const) };
+        const status = cur.status === 'dismissed' || cur.status === 'fixing' ? cur.status : ('open' as const);
+        const next = { ...cur, diagnosis, status };
         return { ...next, ...this.#planFor(next, true) };
       },
       { now: true },
@@ -258,8 +288,16 @@ export class IncidentService {
         if (!rec) return;
         const message = incidentMessage(rec, { fixMode: this.#d.fixMode, now: this.#now() });
         if (rec.ts && rec.channel) {
-          await this.#d.chat.update({ channel: rec.channel, ts: rec.ts }, message);
-          this.#count({ event: 'updated' });
+          try {
+            await this.#d.chat.update({ channel: rec.channel, ts: rec.ts }, message);
+            this.#count({ event: 'updated' });
+          } catch (e) {
+            if (slackError(e) !== 'message_not_found') throw e;
+            // Someone deleted the message: post a new one rather than retrying an update forever.
+            this.#d.logger.warn({ incident: id }, 'incident message was deleted; posting it again');
+            await this.#d.store.updateIncident(id, ({ ts: _ts, ...cur }) => cur);
+            st.dirty = true;
+          }
         } else if (await this.#d.store.acquireLock(`post:${id}`, this.#owner, POST_LEASE_MS)) {
           // Exactly one replica posts: the creator holds the lease; another takes over only if it lapses.
           const posted = await this.#d.chat.post(rec.channel ?? this.#d.channel, message);
@@ -276,6 +314,16 @@ export class IncidentService {
           st.dirty = true;
         }
       } catch (e) {
+        const code = slackError(e);
+        if (code && PERMANENT_SLACK_ERRORS.has(code)) {
+          // Retrying cannot help (the bot is not in the channel, the channel is gone…): say so once, loudly.
+          this.#d.logger.error(
+            { incident: id, slackError: code },
+            'cannot post or update the incident message; fix the Slack setup',
+          );
+          this.#count({ event: 'slack-error', code });
+          return;
+        }
         st.dirty = true;
         throw e;
       } finally {
@@ -289,8 +337,13 @@ export class IncidentService {
 
   /** Posts a thread reply under the incident message (audit trail, dry runs). */
   async reply(id: string, message: ChatMessage): Promise<void> {
-    const rec = await this.#d.store.getIncident(id);
-    if (rec?.channel && rec.ts) await this.#d.chat.reply({ channel: rec.channel, ts: rec.ts }, message);
+    try {
+      const rec = await this.#d.store.getIncident(id);
+      if (rec?.channel && rec.ts) await this.#d.chat.reply({ channel: rec.channel, ts: rec.ts }, message);
+    } catch (e) {
+      // The audit record is already stored and logged; a thread reply that fails must not fail the caller.
+      this.#d.logger.warn({ incident: id, err: e }, 'could not post the thread reply');
+    }
   }
 
   /**
@@ -298,6 +351,7 @@ export class IncidentService {
    * Resolved. Used on a `closed` Monitoring notification and periodically.
    */
   async sweep(filter?: (r: IncidentRecord) => boolean): Promise<number> {
+    await this.#releaseStaleRuns();
     const open = (await this.#d.store.listIncidents(['open', 'failed'])).filter((r) => !filter || filter(r));
     let resolved = 0;
     for (const r of open) {
@@ -319,12 +373,39 @@ export class IncidentService {
     return resolved;
   }
 
+  /** A run whose replica died leaves `fixing` behind: after the longest possible run, call it failed. */
+  async #releaseStaleRuns(): Promise<void> {
+    const now = this.#now();
+    for (const r of await this.#d.store.listIncidents(['fixing'])) {
+      if (!fixingIsStale(r, now, this.#d.staleFixingMs)) continue;
+      await this.update(r.id, (cur) =>
+        fixingIsStale(cur, now, this.#d.staleFixingMs) && cur.fix
+          ? {
+              ...cur,
+              status: 'failed',
+              fix: {
+                ...cur.fix,
+                outcome: 'failed',
+                finishedAt: now.toISOString(),
+                summary:
+                  'Interrupted: the bot replica running this fix stopped. Press Re-check, then approve again if needed.',
+              },
+            }
+          : undefined,
+      );
+      this.#d.logger.warn({ incident: r.id }, 'a fix was left running by a replica that stopped: marked failed');
+    }
+  }
+
   /** Resolves the incidents fed by a Monitoring incident that closed, if their pods now run. */
   async monitoringIncidentClosed(alertIncidentId: string): Promise<number> {
     return this.sweep((r) => r.alertIncidentIds.includes(alertIncidentId));
   }
 
   async #healthy(r: IncidentRecord): Promise<boolean> {
+    // An incident about an image alone (`/imagepull diagnose IMAGE --share`) has no pods to watch: it never resolves
+    // by itself.
+    if (r.affected.some((a) => !a.workload && a.pods.length === 0)) return false;
     for (const a of r.affected) {
       const h = a.workload
         ? await this.#d.access.workloadHealth(a.cluster, a.workload)

@@ -16,12 +16,15 @@ export interface HealthCheck {
 /** Kubernetes RBAC the bot needs (DESIGN §11), as SelfSubjectAccessReview attributes. */
 const RBAC: readonly { verb: string; group: string; resource: string }[] = [
   { verb: 'get', group: '', resource: 'pods' },
+  { verb: 'list', group: '', resource: 'pods' },
   { verb: 'list', group: '', resource: 'events' },
   { verb: 'get', group: '', resource: 'nodes' },
+  { verb: 'get', group: '', resource: 'serviceaccounts' },
   { verb: 'get', group: 'apps', resource: 'replicasets' },
-  { verb: 'patch', group: 'apps', resource: 'deployments' },
-  { verb: 'patch', group: 'apps', resource: 'statefulsets' },
-  { verb: 'patch', group: 'apps', resource: 'daemonsets' },
+  ...(['deployments', 'statefulsets', 'daemonsets'] as const).flatMap((resource) => [
+    { verb: 'get', group: 'apps', resource },
+    { verb: 'patch', group: 'apps', resource },
+  ]),
 ];
 
 /**

@@ -13,6 +13,7 @@ import type {
   ContainerSpec,
   ContainerStatus,
   CoreEvent,
+  LabelSelector,
   List,
   NodeObject,
   ObjectMeta,
@@ -42,26 +43,36 @@ const PLURAL: Record<WorkloadKind, string> = {
  */
 export class KubernetesConnector implements ClusterConnector {
   readonly #token: () => Promise<string>;
-  readonly #cache = new Map<string, { api: KubernetesClusterApi; until: number }>();
+  readonly #timeoutMs: number;
+  /** One client (and keep-alive pool) per endpoint + CA; the token is fetched per request, so nothing expires. */
+  readonly #cache = new Map<string, KubernetesClusterApi>();
 
-  constructor(token: () => Promise<string>) {
+  constructor(token: () => Promise<string>, timeoutMs = 10_000) {
     this.#token = token;
+    this.#timeoutMs = timeoutMs;
   }
 
   async connect(cluster: ClusterInfo): Promise<ClusterApi> {
     const key = `${cluster.endpoint}|${cluster.caCertificate}`;
     const hit = this.#cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.api;
-    hit?.api.close();
-    const http = new KubeHttp({
-      server: `https://${cluster.endpoint}`,
-      caPem: Buffer.from(cluster.caCertificate, 'base64').toString('utf8'),
-      token: this.#token,
-      name: `${cluster.ref.project}/${cluster.ref.location}/${cluster.ref.name}`,
-    });
-    const api = new KubernetesClusterApi(http);
-    this.#cache.set(key, { api, until: Date.now() + 5 * 60_000 });
+    if (hit) return hit;
+    const api = new KubernetesClusterApi(
+      new KubeHttp({
+        server: `https://${cluster.endpoint}`,
+        caPem: Buffer.from(cluster.caCertificate, 'base64').toString('utf8'),
+        token: this.#token,
+        name: `${cluster.ref.project}/${cluster.ref.location}/${cluster.ref.name}`,
+        timeoutMs: this.#timeoutMs,
+      }),
+    );
+    this.#cache.set(key, api);
     return api;
+  }
+
+  /** Closes every keep-alive pool (shutdown). */
+  close(): void {
+    for (const api of this.#cache.values()) api.close();
+    this.#cache.clear();
   }
 }
 
@@ -138,15 +149,15 @@ class KubernetesClusterApi implements ClusterApi {
       ...ref,
       paused: obj.spec?.paused === true,
       desiredReplicas: desired,
-      selector: Object.entries(obj.spec?.selector?.matchLabels ?? {})
-        .map(([k, v]) => `${k}=${v}`)
-        .join(','),
+      selector: labelSelector(obj.spec?.selector),
       generation: obj.metadata?.generation ?? 0,
       observedGeneration: obj.status?.observedGeneration ?? 0,
     };
   }
 
-  async listWorkloadPods(ref: WorkloadRef): Promise<(PodFacts & { readonly createdAt: string })[]> {
+  async listWorkloadPods(
+    ref: WorkloadRef,
+  ): Promise<(PodFacts & { readonly createdAt: string; readonly restartedAt?: string })[]> {
     const w = await this.getWorkload(ref);
     const list = await this.#http.get<List<Pod>>(
       `/api/v1/namespaces/${ref.namespace}/pods`,
@@ -155,7 +166,14 @@ class KubernetesClusterApi implements ClusterApi {
     );
     return list.items
       .filter((p) => !p.metadata?.deletionTimestamp)
-      .map((p) => ({ ...podFacts(p), createdAt: new Date(p.metadata?.creationTimestamp ?? 0).toISOString() }));
+      .map((p) => {
+        const restartedAt = p.metadata?.annotations?.[RESTARTED_AT];
+        return {
+          ...podFacts(p),
+          createdAt: new Date(p.metadata?.creationTimestamp ?? 0).toISOString(),
+          ...(restartedAt ? { restartedAt } : {}),
+        };
+      });
   }
 
   async getNode(name: string): Promise<NodeFacts> {
@@ -199,6 +217,19 @@ class KubernetesClusterApi implements ClusterApi {
     );
     return review.status?.allowed === true;
   }
+}
+
+/** A LabelSelector as the `labelSelector` query string (matchLabels and matchExpressions). */
+function labelSelector(sel: LabelSelector | undefined): string {
+  const parts = Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of sel?.matchExpressions ?? []) {
+    const values = (e.values ?? []).join(',');
+    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.join(',');
 }
 
 function controllerOf(meta: ObjectMeta | undefined): { kind: string; name: string } | undefined {

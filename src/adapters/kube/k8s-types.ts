@@ -51,7 +51,11 @@ export interface CoreEvent {
 
 export interface Workload {
   metadata?: ObjectMeta;
-  spec?: { paused?: boolean; replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+  spec?: {
+    paused?: boolean;
+    replicas?: number;
+    selector?: LabelSelector;
+  };
   status?: { observedGeneration?: number; desiredNumberScheduled?: number };
 }
 
@@ -65,4 +69,9 @@ export interface ServiceAccount {
 
 export interface SelfSubjectAccessReview {
   status?: { allowed?: boolean };
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
 }

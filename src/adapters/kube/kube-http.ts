@@ -14,12 +14,21 @@ export class KubeHttp {
   readonly #agent: Agent;
   readonly #token: () => Promise<string>;
   readonly #name: string;
+  readonly #timeoutMs: number;
 
-  constructor(options: { server: string; caPem: string; token: () => Promise<string>; name: string }) {
+  constructor(options: {
+    server: string;
+    caPem: string;
+    token: () => Promise<string>;
+    name: string;
+    timeoutMs: number;
+  }) {
     this.#base = new URL(options.server);
-    this.#agent = new Agent({ ca: options.caPem, keepAlive: true, maxSockets: 64 });
+    // Idle keep-alive sockets are closed after a minute; in-flight requests are never cut by the client.
+    this.#agent = new Agent({ ca: options.caPem, keepAlive: true, maxSockets: 64, timeout: 60_000 });
     this.#token = options.token;
     this.#name = options.name;
+    this.#timeoutMs = options.timeoutMs;
   }
 
   get<T>(path: string, query?: Record<string, string>, rbac?: string): Promise<T> {
@@ -79,7 +88,13 @@ export class KubeHttp {
           res.on('error', reject);
         },
       );
-      req.on('error', (e) => reject(new ReadError('unavailable', `${what}: ${e.message}`, { cause: e })));
+      req.on('error', (e) =>
+        reject(e instanceof ReadError ? e : new ReadError('unavailable', `${what}: ${e.message}`, { cause: e })),
+      );
+      // A control plane that stops answering must not hang a diagnosis or a fix (nor SIGTERM).
+      req.setTimeout(this.#timeoutMs, () =>
+        req.destroy(new ReadError('timeout', `${what}: no answer within ${this.#timeoutMs} ms`)),
+      );
       if (body !== undefined) req.write(body);
       req.end();
     });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
-import type { AuditRecord, IncidentRecord, IncidentStatus, StateStore } from '../../ports/store.port.ts';
+import type { AuditRecord, DeliveryClaim, IncidentRecord, IncidentStatus, StateStore } from '../../ports/store.port.ts';
 import type { Logger } from '../../shared/logger.ts';
 
 export interface FirestoreStoreOptions {
@@ -36,22 +36,31 @@ export class FirestoreStore implements StateStore {
     return this.#db.collection(`${this.#p}_${name}`);
   }
 
-  async claimDelivery(key: string, ttlMs: number): Promise<boolean> {
+  async claimDelivery(key: string, leaseMs: number): Promise<DeliveryClaim> {
     const ref = this.#col('deliveries').doc(hash(key));
+    const claim = () => ({ key: key.slice(0, 500), done: false, expireAt: Timestamp.fromMillis(Date.now() + leaseMs) });
     try {
-      await ref.create({ key: key.slice(0, 500), expireAt: Timestamp.fromMillis(Date.now() + ttlMs) });
-      return true;
+      // create() is the arbiter for a new key: exactly one writer succeeds.
+      await ref.create(claim());
+      return 'claimed';
     } catch (e) {
       if (!alreadyExists(e)) throw e;
-      // An expired claim (TTL policies delete lazily) counts as absent.
-      return this.#db.runTransaction(async (tx) => {
-        const snap = await tx.get(ref);
-        const expireAt = snap.get('expireAt') as Timestamp | undefined;
-        if (snap.exists && expireAt && expireAt.toMillis() > Date.now()) return false;
-        tx.set(ref, { key: key.slice(0, 500), expireAt: Timestamp.fromMillis(Date.now() + ttlMs) });
-        return true;
-      });
     }
+    return this.#db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      const expireAt = snap.get('expireAt') as Timestamp | undefined;
+      // An expired record (TTL policies delete lazily, a crashed claim) counts as absent.
+      if (snap.exists && expireAt && expireAt.toMillis() > Date.now())
+        return snap.get('done') === true ? 'done' : 'in-progress';
+      tx.set(ref, claim());
+      return 'claimed';
+    });
+  }
+
+  async completeDelivery(key: string, ttlMs: number): Promise<void> {
+    await this.#col('deliveries')
+      .doc(hash(key))
+      .set({ key: key.slice(0, 500), done: true, expireAt: Timestamp.fromMillis(Date.now() + ttlMs) });
   }
 
   async releaseDelivery(key: string): Promise<void> {

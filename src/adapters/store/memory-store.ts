@@ -1,11 +1,11 @@
-import type { AuditRecord, IncidentRecord, IncidentStatus, StateStore } from '../../ports/store.port.ts';
+import type { AuditRecord, DeliveryClaim, IncidentRecord, IncidentStatus, StateStore } from '../../ports/store.port.ts';
 
 /**
  * State in process memory: the default for a single replica. Loses state on restart (an incident message is then
  * posted again on the next alert); use Firestore for several replicas or durable state.
  */
 export class MemoryStore implements StateStore {
-  readonly #deliveries = new Map<string, number>();
+  readonly #deliveries = new Map<string, { done: boolean; until: number }>();
   readonly #incidents = new Map<string, IncidentRecord>();
   readonly #locks = new Map<string, { owner: string; until: number }>();
   readonly #audit: AuditRecord[] = [];
@@ -15,15 +15,19 @@ export class MemoryStore implements StateStore {
     this.#now = now;
   }
 
-  async claimDelivery(key: string, ttlMs: number): Promise<boolean> {
+  async claimDelivery(key: string, leaseMs: number): Promise<DeliveryClaim> {
     const now = this.#now();
-    const until = this.#deliveries.get(key);
-    if (until !== undefined && until > now) return false;
-    this.#deliveries.set(key, now + ttlMs);
+    const held = this.#deliveries.get(key);
+    if (held && held.until > now) return held.done ? 'done' : 'in-progress';
+    this.#deliveries.set(key, { done: false, until: now + leaseMs });
     if (this.#deliveries.size > 200_000) {
-      for (const [k, u] of this.#deliveries) if (u <= now) this.#deliveries.delete(k);
+      for (const [k, d] of this.#deliveries) if (d.until <= now) this.#deliveries.delete(k);
     }
-    return true;
+    return 'claimed';
+  }
+
+  async completeDelivery(key: string, ttlMs: number): Promise<void> {
+    this.#deliveries.set(key, { done: true, until: this.#now() + ttlMs });
   }
 
   async releaseDelivery(key: string): Promise<void> {

@@ -33,7 +33,14 @@ export const accessAlreadyGrantedCheck: Check = {
       }
     }
     if (evidence.length === 0) return SKIP;
-    if (access?.ok && access.value.overall === 'CANNOT_ACCESS') return SKIP;
+    if (access?.ok && access.value.overall === 'CANNOT_ACCESS') {
+      // The policy holds the grant but the Troubleshooter does not see it yet: a grant still propagating.
+      evidence.push({
+        label: 'Policy Troubleshooter',
+        value: 'still CANNOT_ACCESS: the grant has not propagated yet',
+        source: access.source,
+      });
+    }
     const cluster = subject.cluster;
     const fixes: FixPlan[] =
       cluster && subject.workload ? [{ kind: 'restart-workload', cluster, workload: subject.workload }] : [];

@@ -93,8 +93,6 @@ function adviceFor(cause: Cause, image: ImageRef, namespace: string): Advice | u
     case 'network':
     case 'tls':
     case 'registry-unavailable':
-    case 'unknown':
-    case 'no-detail':
       return {
         title:
           cause === 'tls'
@@ -112,6 +110,17 @@ function adviceFor(cause: Cause, image: ImageRef, namespace: string): Advice | u
             : [
                 'Check the registry status and that nodes have egress to it (Cloud NAT for private nodes, firewall rules).',
               ],
+        commands: [],
+      };
+    case 'unknown':
+    case 'no-detail':
+      return {
+        title: 'The pull from a registry outside Google failed',
+        summary: 'The message does not say why; the registry’s own answer is in the pod events.',
+        steps: [
+          `Read the events: \`kubectl describe pod -n ${namespace}\` (the Failed event carries the registry's answer).`,
+          'Check the image name, the registry status, and the credentials the registry expects.',
+        ],
         commands: [],
       };
     default:

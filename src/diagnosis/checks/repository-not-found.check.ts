@@ -34,7 +34,7 @@ export const repositoryNotFoundCheck: Check = {
       const first = locations[0];
       if (first) {
         nextSteps.push(
-          `Change the image to \`${first}-docker.pkg.dev/${ar.project}/${ar.repository}/${ar.packageName}\` in the workload spec and redeploy.`,
+          `Change the image to \`${first}-docker.pkg.dev/${ar.project}/${ar.repository}/${ar.packageName}${image.digest ? `@${image.digest}` : `:${image.tag ?? 'latest'}`}\` in the workload spec and redeploy.`,
         );
       }
     } else if (similarRepositories?.ok) {

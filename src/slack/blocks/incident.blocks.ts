@@ -101,7 +101,7 @@ function planSection(plan: PlanRecord | undefined, incident: IncidentRecord): Kn
       (r) => `${r.workload.kind.toLowerCase()}/${r.workload.name} -n ${r.workload.namespace}`,
     );
     lines.push(
-      `${plan.grant ? 'Then restart' : '*The change:* restart'} ${esc(names.slice(0, 10).join(', '))}${names.length > 10 ? ` and ${names.length - 10} more` : ''}, once IAM confirms the node can pull.`,
+      `${plan.grant ? 'Then restart' : '*The change:* restart'} ${esc(names.slice(0, 10).join(', '))}${names.length > 10 ? ` and ${names.length - 10} more` : ''}${plan.grant ? ', once IAM confirms the node can pull' : ' (no IAM change)'}.`,
     );
   }
   if (lines.length === 0) return undefined;
@@ -175,12 +175,14 @@ function actions(incident: IncidentRecord, view: IncidentView): KnownBlock | und
       ),
     );
   }
-  const fix = incident.fix;
-  if (fix?.outcome === 'succeeded' && fix.grant?.added && !fix.undo) {
+  // Undo is offered for every grant the bot made and has not undone, whatever became of the run that made it.
+  const undoable = (incident.grants ?? []).filter((g) => g.added && !g.undone);
+  const first = undoable[0];
+  if (first && incident.status !== 'fixing') {
     elements.push(
       button('Undo', ACTIONS.undo, buttonValue(incident.id), 'danger', {
         title: 'Undo the grant?',
-        text: `Remove ${fix.grant.member} from ${fix.grant.role} on the repository. Only the member the bot added is removed; pods that already pulled keep running.`,
+        text: `Remove ${first.member} from ${first.role} on the repository. Only the member the bot added is removed; pods that already pulled keep running.`,
         confirm: 'Undo',
       }),
     );

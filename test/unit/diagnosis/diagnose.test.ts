@@ -244,7 +244,7 @@ describe('diagnose (pure, over hand-built facts)', () => {
       role: 'roles/artifactregistry.reader',
       basedOnEtag: repoPolicy.etag,
     });
-    assert.equal(d.key, `missing-reader|${SEED.repo}|${SEED.sa}`);
+    assert.equal(d.key, `node-access|${SEED.repo}|${SEED.sa}`);
     const commands = d.findings[0]?.commands.map((c) => c.command) ?? [];
     assert.ok(
       commands.some((c) =>

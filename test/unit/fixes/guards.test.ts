@@ -65,16 +65,43 @@ describe('fix guards', () => {
     assert.deepEqual(inScope(plan, ['acme-prod-417'], ['prod'], true), { ok: true });
     const p = inScope(plan, ['other'], [], true);
     assert.ok(!p.ok && /acme-prod-417/.test(p.reason));
-    assert.deepEqual(inScope(plan, ['other'], [], false), { ok: true }, 'restart only does not touch IAM');
+    assert.deepEqual(
+      inScope({ ...plan, restarts: [] }, ['other'], [], false),
+      { ok: true },
+      'restart only with nothing in scope to restart touches nothing',
+    );
     const n = inScope(plan, [], ['staging'], false);
     assert.ok(!n.ok && /prod/.test(n.reason));
   });
 
-  it('stale, expired or superseded plans are refused', () => {
-    assert.deepEqual(planCurrent(incident, 'plan1', now), { ok: true });
-    assert.equal(planCurrent(incident, 'old-plan', now).ok, false);
-    assert.equal(planCurrent(incident, 'plan1', new Date('2026-11-26T00:00:00Z')).ok, false);
-    assert.equal(planCurrent({ ...incident, status: 'fixing' }, 'plan1', now).ok, false);
+  it('stale, expired or superseded plans are refused; a run abandoned by a dead replica no longer blocks', () => {
+    const max = 30 * 60_000;
+    assert.deepEqual(planCurrent(incident, 'plan1', now, max), { ok: true });
+    assert.equal(planCurrent(incident, 'old-plan', now, max).ok, false);
+    assert.equal(planCurrent(incident, 'plan1', new Date('2026-11-26T00:00:00Z'), max).ok, false);
+    const running = {
+      ...incident,
+      status: 'fixing' as const,
+      fix: {
+        planId: 'plan1',
+        action: 'grant-restart' as const,
+        approvedBy: 'U0APPROVER',
+        startedAt: '2026-11-24T02:55:00Z',
+        steps: [],
+      },
+    };
+    assert.equal(planCurrent(running, 'plan1', now, max).ok, false, 'a live run blocks');
+    assert.deepEqual(
+      planCurrent(running, 'plan1', new Date('2026-11-24T03:30:00Z'), max),
+      { ok: true },
+      'a stale one does not',
+    );
+    assert.equal(planCurrent({ ...incident, status: 'fixed' }, 'plan1', now, max).ok, false);
+  });
+
+  it('ALLOWED_PROJECTS also bounds restarts to clusters of allowed projects', () => {
+    const r = inScope(plan, ['acme-shared-artifacts'], [], false);
+    assert.ok(!r.ok && /restart workloads in its clusters/.test(r.reason));
   });
 
   it('after re-reading: a grant someone else made means restart only', () => {

@@ -44,6 +44,7 @@ function service(chat: ChatPort, updateIntervalMs: number) {
     fixMode: 'approve',
     updateIntervalMs,
     planTtlMs: 86_400_000,
+    staleFixingMs: 3_600_000,
   });
 }
 

@@ -53,13 +53,19 @@ describe('FirestoreStore (Firestore emulator)', () => {
     const created = await Promise.all(replicas.map((s) => s.createIncident(record)));
     assert.equal(created.filter(Boolean).length, 1);
     const claims = await Promise.all(replicas.map((s) => s.claimDelivery('log:1x9k3f2g5h7j8', 60_000)));
-    assert.equal(claims.filter(Boolean).length, 1);
+    assert.equal(claims.filter((c) => c === 'claimed').length, 1);
+    assert.equal(claims.filter((c) => c === 'in-progress').length, 4, 'the others are told to come back later');
     await replicas[0]?.releaseDelivery('log:1x9k3f2g5h7j8');
     assert.equal(
       await replicas[1]?.claimDelivery('log:1x9k3f2g5h7j8', 60_000),
-      true,
+      'claimed',
       'a released claim can be taken again',
     );
+    await replicas[1]?.completeDelivery('log:1x9k3f2g5h7j8', 60_000);
+    assert.equal(await replicas[2]?.claimDelivery('log:1x9k3f2g5h7j8', 60_000), 'done');
+    assert.equal(await replicas[2]?.claimDelivery('log:expired', 1), 'claimed');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await replicas[3]?.claimDelivery('log:expired', 60_000), 'claimed', 'a crashed claim expires');
   });
 
   it('serializes concurrent read-modify-writes: no lost update', async () => {

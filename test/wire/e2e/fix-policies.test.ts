@@ -173,3 +173,65 @@ describe('a concurrent change to the repository policy', () => {
     assert.ok(h.sb.google.calls.count('artifactregistry.SetIamPolicy') >= 2, 'the write was retried');
   });
 });
+
+describe('a grant whose propagation is not confirmed in time', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      scenario: 'seed',
+      propagationDelayMs: 600_000,
+      botEnv: { PROPAGATION_TIMEOUT_SECONDS: '1' },
+    });
+  });
+  after(() => h?.stop());
+
+  it('ends as failed, says what to do, and can still be undone', async () => {
+    const ts = await incidentFromMonitoring(h);
+    await h.sb.slack.clickButton({
+      user: SANDBOX_PEOPLE.approver,
+      channel: h.channel,
+      ts,
+      actionId: ACTIONS.grantRestart,
+    });
+    await eventually(() => /Fix failed/.test(h.text(ts)), 'the outcome', 30_000);
+    assert.match(h.text(ts), /IAM did not confirm access/);
+    assert.ok(
+      buttons(h.sb.slack.message(h.channel, ts)?.blocks).some((b) => b.action_id === ACTIONS.undo),
+      'Undo offered after a failed run',
+    );
+    await h.sb.slack.clickButton({ user: SANDBOX_PEOPLE.approver, channel: h.channel, ts, actionId: ACTIONS.undo });
+    await eventually(() => /Undone by <@U0ALICE>/.test(h.text(ts)), 'undone');
+    const reader = h.sb.google.world
+      .repository(REPO)
+      ?.iam.bindings.find((b) => b.role === 'roles/artifactregistry.reader' && !b.condition);
+    assert.ok(!reader?.members.includes(`serviceAccount:${SA}`), 'the member is gone again');
+  });
+});
+
+describe('alerts that keep coming while a fix runs', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ scenario: 'seed', propagationDelayMs: 2500 });
+  });
+  after(() => h?.stop());
+
+  it('stay on the same incident (no second message while IAM propagates), and a stranger cannot dismiss it', async () => {
+    const ts = await incidentFromMonitoring(h);
+    await h.sb.slack.clickButton({ user: SANDBOX_PEOPLE.stranger, channel: h.channel, ts, actionId: ACTIONS.dismiss });
+    await eventually(
+      () => h.sb.slack.responses().find((r) => /Not dismissed: you are not an approver/.test(String(r.body.text))),
+      'refusal',
+    );
+    await h.sb.slack.clickButton({
+      user: SANDBOX_PEOPLE.approver,
+      channel: h.channel,
+      ts,
+      actionId: ACTIONS.grantRestart,
+    });
+    await eventually(() => /waiting for IAM to propagate/.test(h.text(ts)), 'the propagation wait', 10_000);
+    for (const e of h.sb.google.logEntries({ perPod: 1 }))
+      await h.sb.publish({ ...(e as object), insertId: `late-${Math.random()}` });
+    await eventually(() => /\*Fixed\*/.test(h.text(ts)), 'Fixed', 30_000);
+    assert.equal(h.sb.slack.messages(h.channel).filter((m) => !m.threadTs).length, 1, 'one message for the root cause');
+  });
+});

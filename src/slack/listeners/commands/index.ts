@@ -39,7 +39,8 @@ export function registerCommands(app: App, deps: ListenerDeps): void {
             await tell(respond, deps.logger, result.error, usageBlocks(result.error), true);
             return;
           }
-          const shared = result.shared.length > 0 ? command.channel_id : undefined;
+          // The incident may already exist (and live in the incident channel): point at where it is.
+          const shared = result.shared[0] ? (result.shared[0].channel ?? command.channel_id) : undefined;
           await tell(
             respond,
             deps.logger,
