@@ -10,7 +10,7 @@ interface AnyBlock {
 }
 
 export function slackMessageText(blocks: readonly unknown[] | undefined, fallback = ''): string {
-  if (!blocks || blocks.length === 0) return fallback;
+  if (!blocks || blocks.length === 0) return mrkdwn(fallback);
   const out: string[] = [];
   for (const raw of blocks as AnyBlock[]) {
     switch (raw.type) {
@@ -43,8 +43,23 @@ export function slackMessageText(blocks: readonly unknown[] | undefined, fallbac
   return out.join('\n');
 }
 
+/** The emoji the bot's messages use, for terminals. */
+const EMOJI: Record<string, string> = {
+  rotating_light: '🚨',
+  white_check_mark: '✅',
+  x: '❌',
+  hourglass_flowing_sand: '⏳',
+  leftwards_arrow_with_hook: '↩️',
+  no_bell: '🔕',
+  no_entry: '⛔',
+  grey_question: '❔',
+  fast_forward: '⏩',
+  white_circle: '⚪',
+};
+
 function mrkdwn(s: string): string {
   return s
+    .replace(/:([a-z_]+):/g, (m, name: string) => EMOJI[name] ?? m)
     .replace(
       /```([\s\S]*?)```/g,
       (_m, code: string) =>

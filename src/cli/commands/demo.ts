@@ -77,7 +77,7 @@ export async function demo(io: Io): Promise<number> {
     const final = sb.slack.message(channel, posted.ts) ?? posted;
     say(`The incident message, updated in place (${final.updates.length} updates):`);
     show(final);
-    const replies = final.replies.map((r) => `  ↳ ${r.text ?? ''}`).join('\n');
+    const replies = final.replies.map((r) => `  ↳ ${slackMessageText(undefined, r.text ?? '')}`).join('\n');
     if (replies) {
       say('Audit trail in the thread:');
       io.out(replies);

@@ -138,6 +138,14 @@ describe('the CLI', () => {
     assert.match(bad.stderr, /ignored/);
   });
 
+  it('diagnose --sandbox prints a readable diagnosis with the commands to run', async () => {
+    const r = await run(['diagnose', '--sandbox', 'scopes']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /lacks the OAuth scope to read Artifact Registry/);
+    assert.match(r.stdout, /findings: node-scopes-insufficient · fixes: none/);
+    assert.match(r.stdout, /gcloud container node-pools create \S+ --cluster=prod .*--scopes=cloud-platform/);
+  });
+
   it('bad usage exits 2 with the usage text', async () => {
     const r = await run(['frobnicate']);
     assert.equal(r.code, 2);
