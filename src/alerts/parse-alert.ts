@@ -197,10 +197,16 @@ const OPENERS: Readonly<Record<string, string>> = { '{': '}', '[': ']', '(': ')'
 const CLOSERS = new Set(['}', ']', ')']);
 
 /**
- * Index of the brace that closes the `{` at `start`, honouring nested brackets and (optionally) quotes;
- * -1 when the text is unbalanced.
+ * Walks `text` from `start`, outside quotes (when `quotes`), tracking bracket nesting; `visit` sees each such
+ * character with the depth after it and may stop the walk. `unbalanced`: a closer that does not match, or an open
+ * quote or bracket at the end.
  */
-function matchingBrace(text: string, start: number, quotes: boolean): number {
+function walkBrackets(
+  text: string,
+  start: number,
+  quotes: boolean,
+  visit: (i: number, ch: string, depth: number) => boolean,
+): 'stopped' | 'balanced' | 'unbalanced' {
   const stack: string[] = [];
   let quote: string | undefined;
   for (let i = start; i < text.length; i++) {
@@ -216,12 +222,20 @@ function matchingBrace(text: string, start: number, quotes: boolean): number {
     }
     const close = OPENERS[ch];
     if (close) stack.push(close);
-    else if (CLOSERS.has(ch)) {
-      if (stack.pop() !== ch) return -1;
-      if (stack.length === 0) return i;
-    }
+    else if (CLOSERS.has(ch) && stack.pop() !== ch) return 'unbalanced';
+    if (visit(i, ch, stack.length)) return 'stopped';
   }
-  return -1;
+  return quote !== undefined || stack.length > 0 ? 'unbalanced' : 'balanced';
+}
+
+/** Index of the brace that closes the `{` at `start`; -1 when the text is unbalanced. */
+function matchingBrace(text: string, start: number, quotes: boolean): number {
+  let found = -1;
+  const r = walkBrackets(text, start, quotes, (i, ch, depth) => {
+    if (CLOSERS.has(ch) && depth === 0) found = i;
+    return found >= 0;
+  });
+  return r === 'stopped' ? found : -1;
 }
 
 function keyAt(body: string, cut: number): string {
@@ -273,28 +287,11 @@ function dropSpuriousCuts(body: string, cuts: readonly number[]): number[] {
 function splitLabels(body: string, quotes: boolean): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   const cuts: number[] = [];
-  const stack: string[] = [];
-  let quote: string | undefined;
-  for (let i = 0; i < body.length; i++) {
-    const ch = body[i] as string;
-    if (quote) {
-      if (ch === '\\') i++;
-      else if (ch === quote) quote = undefined;
-      continue;
-    }
-    if (quotes && (ch === '"' || ch === "'")) {
-      quote = ch;
-      continue;
-    }
-    const close = OPENERS[ch];
-    if (close) stack.push(close);
-    else if (CLOSERS.has(ch)) {
-      if (stack.pop() !== ch) return undefined;
-    } else if (ch === ',' && stack.length === 0 && /^\s*[A-Za-z_][\w.-]*=/.test(body.slice(i + 1))) {
-      cuts.push(i);
-    }
-  }
-  if (quote !== undefined || stack.length > 0) return undefined;
+  const r = walkBrackets(body, 0, quotes, (i, ch, depth) => {
+    if (ch === ',' && depth === 0 && /^\s*[A-Za-z_][\w.-]*=/.test(body.slice(i + 1))) cuts.push(i);
+    return false;
+  });
+  if (r !== 'balanced') return undefined;
   const kept = dropSpuriousCuts(body, cuts);
   let from = 0;
   for (const cut of [...kept, body.length]) {

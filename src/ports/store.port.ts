@@ -50,16 +50,8 @@ export interface FixRun {
   readonly outcome?: 'succeeded' | 'failed' | 'refused' | 'dry-run';
   readonly summary?: string;
   readonly steps: readonly FixStep[];
-  /** What the grant changed, for Undo and the audit. */
-  readonly grant?: {
-    readonly repository: string;
-    readonly member: string;
-    readonly role: string;
-    /** False when the member was already there: Undo then removes nothing. */
-    readonly added: boolean;
-    readonly etagBefore: string;
-    readonly etagAfter?: string;
-  };
+  /** What this run's grant changed (the incident's `grants` ledger is what Undo works from). */
+  readonly grant?: Omit<GrantRecord, 'by' | 'at' | 'undone'>;
   readonly undo?: {
     readonly by: string;
     readonly at: string;

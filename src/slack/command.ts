@@ -1,5 +1,6 @@
-import type { ClusterRef, WorkloadKind, WorkloadRef } from '../diagnosis/facts.ts';
+import type { ClusterRef, WorkloadKind } from '../diagnosis/facts.ts';
 import { parseImageRef } from '../diagnosis/image-ref.ts';
+import type { DiagnoseRequest } from '../usecases/on-demand.ts';
 
 /**
  * `/imagepull` text, parsed (pure). Grammar:
@@ -9,15 +10,7 @@ import { parseImageRef } from '../diagnosis/image-ref.ts';
 export type ParsedCommand =
   | { readonly kind: 'help' }
   | { readonly kind: 'status' }
-  | {
-      readonly kind: 'diagnose';
-      readonly cluster?: ClusterRef;
-      readonly namespace?: string;
-      readonly pod?: string;
-      readonly workload?: WorkloadRef;
-      readonly image?: string;
-      readonly share: boolean;
-    }
+  | ({ readonly kind: 'diagnose' } & DiagnoseRequest)
   | { readonly kind: 'error'; readonly error: string };
 
 const KINDS: Record<string, WorkloadKind> = {
