@@ -85,6 +85,30 @@ const cases: Case[] = [
     fixes: ['restart-workload'],
   },
   {
+    name: 'only a conditional (expired) reader binding: still missing, the condition is named, policy version 3 kept',
+    over: {
+      repositoryPolicy: ok({
+        ...repoPolicy,
+        bindings: [
+          ...repoPolicy.bindings,
+          {
+            role: 'roles/artifactregistry.reader',
+            members: [`serviceAccount:${SEED.sa}`],
+            condition: { title: 'until-2026', expression: 'request.time < timestamp("2026-01-01T00:00:00Z")' },
+          },
+        ],
+      }),
+      access: ok({
+        overall: 'UNKNOWN_CONDITIONAL',
+        allow: 'ALLOW_ACCESS_STATE_UNKNOWN_CONDITIONAL',
+        deny: 'DENY_ACCESS_STATE_NOT_DENIED',
+        denyPolicies: [],
+      }),
+    },
+    findings: ['node-sa-missing-reader'],
+    fixes: ['grant-repo-reader', 'restart-workload'],
+  },
+  {
     name: 'deny policy wins over a reader grant',
     over: {
       repositoryPolicy: ok(withReader),
@@ -268,6 +292,29 @@ describe('diagnose (pure, over hand-built facts)', () => {
     assert.match(cv?.title ?? '', /artifactregistry\.repositories\.getIamPolicy/);
     assert.match(cv?.title ?? '', /resourcemanager\.projects\.getIamPolicy/);
     assert.equal(d.confidence, 'medium');
+  });
+
+  it('a conditional-only grant is named in the summary', () => {
+    const d = diagnose(
+      seedInput({
+        repositoryPolicy: ok({
+          ...repoPolicy,
+          bindings: [
+            {
+              role: 'roles/artifactregistry.reader',
+              members: [`serviceAccount:${SEED.sa}`],
+              condition: { title: 'until-2026', expression: 'request.time < timestamp("2026-01-01T00:00:00Z")' },
+            },
+          ],
+        }),
+        access: ok({
+          overall: 'UNKNOWN_CONDITIONAL',
+          allow: 'ALLOW_ACCESS_STATE_UNKNOWN_CONDITIONAL',
+          denyPolicies: [],
+        }),
+      }),
+    );
+    assert.match(d.findings[0]?.summary ?? '', /only pull role is conditional \(until-2026/);
   });
 
   it('wrong region names the host to use', () => {
