@@ -7,6 +7,7 @@ import { SlackChatAdapter } from './adapters/slack/chat.adapter.ts';
 import { MemoryStore } from './adapters/store/memory-store.ts';
 import { PubSubConsumer } from './alerts/pubsub-consumer.ts';
 import type { Config } from './config.ts';
+import { staleRunMs } from './fixes/guards.ts';
 import type { GoogleCloud } from './ports/gcp.port.ts';
 import type { StateStore } from './ports/store.port.ts';
 import { operationalRoutes, serveRoutes } from './server/routes.ts';
@@ -86,7 +87,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     fixMode: config.fixMode,
     updateIntervalMs: config.timing.updateIntervalMs,
     planTtlMs: config.timing.planTtlMs,
-    staleFixingMs: config.timing.propagationTimeoutMs + config.timing.rolloutTimeoutMs + 120_000,
+    staleFixingMs: staleRunMs(config.timing.pollIntervalMs, config.timing.factTimeoutMs),
   });
   const fixes = new FixService({ config, incidents, investigator, google, access, store, chat, logger, metrics });
   const onDemand = new OnDemandDiagnosis(investigator, incidents, config.defaultCluster);

@@ -30,7 +30,7 @@ export class PubSubConsumer {
   readonly #count: (labels?: Record<string, string>, by?: number) => void;
   #received = 0;
   #closing = false;
-  readonly #seen = new Map<string, number>();
+  readonly #wake = new Set<() => void>();
 
   constructor(options: PubSubConsumerOptions) {
     this.#o = options;
@@ -69,16 +69,16 @@ export class PubSubConsumer {
     this.#o.logger.info({ subscription: this.#o.subscription }, 'pulling alerts');
   }
 
-  /**
-   * The delivery attempt: Pub/Sub reports it only when the subscription has a dead-letter policy (0 otherwise), so
-   * count redeliveries of the same message id here too. Bounded: old ids are forgotten.
-   */
-  #attempt(m: Message): number {
-    const seen = (this.#seen.get(m.id) ?? 0) + 1;
-    this.#seen.delete(m.id);
-    this.#seen.set(m.id, seen);
-    if (this.#seen.size > 50_000) this.#seen.delete(this.#seen.keys().next().value as string);
-    return Math.max(m.deliveryAttempt || 0, seen);
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake.add(done);
+    });
   }
 
   async #drained(): Promise<void> {
@@ -90,13 +90,18 @@ export class PubSubConsumer {
     let outcome: IntakeOutcome;
     try {
       const alert = parseAlert(m.data, m.attributes);
-      outcome = await this.#o.handle(alert, this.#attempt(m));
+      outcome = await this.#o.handle(alert, m.deliveryAttempt || 1);
     } catch (e) {
       this.#o.logger.error({ err: e, messageId: m.id }, 'alert handler crashed: nacking');
       outcome = { ack: false, reason: 'handler error' };
     }
     if (outcome.ack) m.ack();
-    else m.nack();
+    else {
+      // Hold the message (its lease is extended) for the backoff the handler asked for, so a retry can find the
+      // world changed instead of spinning; on shutdown, hand it back at once.
+      if (outcome.retryAfterMs && !this.#closing) await this.#pause(outcome.retryAfterMs);
+      m.nack();
+    }
     this.#count({ result: outcome.ack ? 'acked' : 'nacked' });
     this.#o.logger.debug({ messageId: m.id, ack: outcome.ack, reason: outcome.reason }, 'alert processed');
   }
@@ -106,6 +111,7 @@ export class PubSubConsumer {
     const sub = this.#subscription;
     this.#subscription = undefined;
     this.#closing = true;
+    for (const wake of [...this.#wake]) wake();
     if (sub) {
       // WAIT: the stream stops, held messages keep their lease until our handlers ack/nack them (or the timeout).
       await Promise.all([

@@ -99,12 +99,19 @@ export function planCurrent(
   return OK;
 }
 
-/** A "fixing" state older than the longest possible run: the replica that ran it is gone. */
+/**
+ * How long a run may stay silent before it is taken for dead: longer than any single wait or read between two of
+ * its heartbeats (a poll interval, a few deadlined reads), and never under five minutes.
+ */
+export function staleRunMs(pollIntervalMs: number, factTimeoutMs: number): number {
+  return Math.max(5 * 60_000, 6 * pollIntervalMs, 10 * factTimeoutMs);
+}
+
+/** A "fixing" state whose run has not beaten for `staleFixingMs`: the replica that ran it is gone. */
 export function fixingIsStale(incident: IncidentRecord, now: Date, staleFixingMs: number): boolean {
-  const started = incident.fix?.startedAt;
-  return (
-    incident.status === 'fixing' && started !== undefined && now.getTime() - new Date(started).getTime() > staleFixingMs
-  );
+  // A live run beats on every step; silence longer than the window means its replica is gone.
+  const last = incident.fix?.heartbeatAt ?? incident.fix?.startedAt;
+  return incident.status === 'fixing' && last !== undefined && now.getTime() - new Date(last).getTime() > staleFixingMs;
 }
 
 /**

@@ -46,12 +46,14 @@ export interface FixRun {
   readonly action: 'grant-restart' | 'restart' | 'dry-run';
   readonly approvedBy: string;
   readonly startedAt: string;
+  /** Refreshed on every step of a live run; a silent run belongs to a replica that is gone. */
+  readonly heartbeatAt?: string;
   readonly finishedAt?: string;
   readonly outcome?: 'succeeded' | 'failed' | 'refused' | 'dry-run';
   readonly summary?: string;
   readonly steps: readonly FixStep[];
   /** What this run's grant changed (the incident's `grants` ledger is what Undo works from). */
-  readonly grant?: Omit<GrantRecord, 'by' | 'at' | 'undone'>;
+  readonly grant?: Omit<GrantRecord, 'by' | 'at' | 'undone' | 'pending'>;
   readonly undo?: {
     readonly by: string;
     readonly at: string;
@@ -70,6 +72,11 @@ export interface GrantRecord {
   readonly role: string;
   /** False when the member was already there: Undo then removes nothing. */
   readonly added: boolean;
+  /**
+   * The write was sent but its outcome is not known (recorded before the write, so a crash or a lost answer
+   * cannot hide it): Undo removes the member if it is on the policy.
+   */
+  readonly pending?: boolean;
   readonly etagBefore: string;
   readonly etagAfter?: string;
   readonly by: string;
@@ -126,15 +133,15 @@ export type DeliveryClaim = 'claimed' | 'in-progress' | 'done';
 
 export interface StateStore {
   /**
-   * Claims a delivery key (Pub/Sub redeliveries: `insertId`, `incident_id`) for `leaseMs` while its work runs.
-   * `done`: it was already handled; `in-progress`: someone holds an unexpired claim (redeliver later);
-   * `claimed`: go ahead, then `completeDelivery` (or `releaseDelivery` on failure). A crashed claim expires.
+   * Claims a delivery key (Pub/Sub redeliveries: `insertId`, `incident_id`) for `owner` for `leaseMs` while its
+   * work runs. `done`: it was already handled; `in-progress`: someone else holds an unexpired claim (redeliver
+   * later); `claimed`: go ahead, then `completeDelivery` (or `releaseDelivery` on failure). A crashed claim expires.
    */
-  claimDelivery(key: string, leaseMs: number): Promise<DeliveryClaim>;
-  /** Marks a claimed delivery as handled, remembered for `ttlMs`. */
-  completeDelivery(key: string, ttlMs: number): Promise<void>;
-  /** Forgets a claim whose work failed, so the redelivery is processed. */
-  releaseDelivery(key: string): Promise<void>;
+  claimDelivery(key: string, leaseMs: number, owner: string): Promise<DeliveryClaim>;
+  /** Marks a delivery `owner` claimed as handled, remembered for `ttlMs` (no-op if the claim is not `owner`'s). */
+  completeDelivery(key: string, ttlMs: number, owner: string): Promise<void>;
+  /** Forgets `owner`'s claim whose work failed, so the redelivery is processed (no-op if not `owner`'s). */
+  releaseDelivery(key: string, owner: string): Promise<void>;
   getIncident(id: string): Promise<IncidentRecord | undefined>;
   /** Creates the incident unless it exists; false when another writer (replica) got there first. */
   createIncident(record: IncidentRecord): Promise<boolean>;
@@ -146,7 +153,9 @@ export interface StateStore {
     id: string,
     mutate: (current: IncidentRecord) => IncidentRecord | undefined,
   ): Promise<IncidentRecord | undefined>;
-  listIncidents(statuses?: readonly IncidentStatus[]): Promise<IncidentRecord[]>;
+  /** Every incident with one of `statuses` (all when omitted), optionally only those fed by a Monitoring incident. */
+  listIncidents(statuses?: readonly IncidentStatus[], alertIncidentId?: string): Promise<IncidentRecord[]>;
+  deleteIncident(id: string): Promise<void>;
   /** A lease: true when `owner` holds `name` now. Used so one replica applies each fix and posts each incident. */
   acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean>;
   releaseLock(name: string, owner: string): Promise<void>;

@@ -1,14 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import type { Alert } from '../alerts/alert.ts';
+import type { ClusterRef } from '../diagnosis/facts.ts';
 import type { StateStore } from '../ports/store.port.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { IncidentService } from './incidents.ts';
 import type { Investigation, Investigator } from './investigate.ts';
 
-/** What the Pub/Sub consumer does with the message: ack, or nack for a redelivery. */
+/**
+ * What the transport does with the message: ack, or nack for a redelivery (after `retryAfterMs`, so a retry can
+ * find the world changed rather than spin).
+ */
 export type IntakeOutcome =
   | { readonly ack: true; readonly reason: string }
-  | { readonly ack: false; readonly reason: string };
+  | { readonly ack: false; readonly reason: string; readonly retryAfterMs?: number };
 
 export interface AlertIntakeDeps {
   readonly investigator: Investigator;
@@ -16,7 +21,7 @@ export interface AlertIntakeDeps {
   readonly store: StateStore;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** Redeliveries after which a transient failure is posted with what could be read (no endless loop). */
+  /** Deliveries after which a transient failure is given up: posted with what could be read, or acked. */
   readonly maxAttempts?: number;
   /** Alerts for the same pod within this window share one investigation. */
   readonly coalesceMs?: number;
@@ -31,12 +36,14 @@ const CLAIM_LEASE_MS = 5 * 60_000;
  * From a normalized alert to incidents. Drops redeliveries (`insertId`, `incident_id`), shares one investigation
  * among the alerts of one pod that arrive together (an alert storm is a few hundred pods, not ten thousand
  * diagnoses), treats the alert as a hint (the investigation re-reads the live cluster), and decides ack/nack: the
- * message is acked once its incident is recorded; a transient failure to read the cluster is nacked so Pub/Sub
- * redelivers it later.
+ * message is acked once its incident is stored; a transient failure to read the cluster is retried with backoff a
+ * bounded number of times — counted here, since Pub/Sub reports attempts only with a dead-letter policy.
  */
 export class AlertIntake {
   readonly #d: AlertIntakeDeps;
+  readonly #owner = randomUUID();
   readonly #inFlight = new Map<string, { at: number; result: Promise<Investigation> }>();
+  readonly #attempts = new Map<string, number>();
   readonly #count: (labels?: Record<string, string>, by?: number) => void;
 
   constructor(deps: AlertIntakeDeps) {
@@ -73,7 +80,14 @@ export class AlertIntake {
       );
       return { ack: true, reason: 'no pod identity in the alert' };
     }
-    const claim = alert.dedupeKey ? await this.#d.store.claimDelivery(alert.dedupeKey, CLAIM_LEASE_MS) : 'claimed';
+    const clusterRef = { project, location, name: cluster };
+    const key = alert.dedupeKey ?? `pod:${project}/${location}/${cluster}/${namespace}/${pod}/${alert.container ?? ''}`;
+    const attempt = Math.max(deliveryAttempt, this.#attempt(key));
+    const maxAttempts = this.#d.maxAttempts ?? 5;
+    const dedupe = alert.dedupeKey;
+    // One owner per delivery: a second copy handled by this same process must wait like any other.
+    const owner = `${this.#owner}:${randomUUID()}`;
+    const claim = dedupe ? await this.#d.store.claimDelivery(dedupe, CLAIM_LEASE_MS, owner) : 'claimed';
     if (claim === 'done') {
       this.#count({ kind: alert.kind, outcome: 'duplicate' });
       return { ack: true, reason: 'duplicate delivery' };
@@ -81,59 +95,91 @@ export class AlertIntake {
     if (claim === 'in-progress') {
       // Another copy is being handled (here or on another replica): let Pub/Sub bring this one back later.
       this.#count({ kind: alert.kind, outcome: 'in-progress' });
-      return { ack: false, reason: 'the same alert is being handled' };
+      return { ack: false, reason: 'the same alert is being handled', retryAfterMs: 2000 };
     }
+    const release = async () => {
+      if (dedupe) await this.#d.store.releaseDelivery(dedupe, owner).catch(() => undefined);
+    };
     try {
-      const clusterRef = { project, location, name: cluster };
       const investigation = await this.#investigate(alert, clusterRef, namespace, pod);
+      const blind = investigation.readError?.code === 'unavailable' || investigation.readError?.code === 'timeout';
+      if (blind && attempt < maxAttempts) {
+        await release();
+        this.#count({ kind: alert.kind, outcome: 'nacked' });
+        return {
+          ack: false,
+          reason: `cluster or pod could not be read (${investigation.readError?.message}): retry later`,
+          retryAfterMs: backoff(attempt),
+        };
+      }
       if (investigation.diagnoses.length === 0) {
-        if (alert.dedupeKey) await this.#d.store.completeDelivery(alert.dedupeKey, DELIVERY_TTL_MS);
+        if (dedupe) await this.#d.store.completeDelivery(dedupe, DELIVERY_TTL_MS, owner);
+        this.#forget(key);
         this.#count({ kind: alert.kind, outcome: 'nothing-failing' });
         log.info({ pod: `${namespace}/${pod}`, note: investigation.note }, 'alert: nothing failing any more');
         return { ack: true, reason: investigation.note ?? 'nothing failing' };
       }
-      if (transientlyBlind(investigation) && deliveryAttempt < (this.#d.maxAttempts ?? 5)) {
-        if (alert.dedupeKey) await this.#d.store.releaseDelivery(alert.dedupeKey);
-        this.#count({ kind: alert.kind, outcome: 'nacked' });
-        return { ack: false, reason: 'cluster or pod could not be read (transient): retry later' };
-      }
       const workload = investigation.diagnoses[0]?.subject.workload;
       for (const d of investigation.diagnoses) {
+        const w = d.subject.workload ?? workload;
         await this.#d.incidents.record(
           d,
           {
             cluster: clusterRef,
             namespace,
             pod,
-            ...((d.subject.workload ?? workload) ? { workload: d.subject.workload ?? workload } : {}),
+            ...(w ? { workload: w } : {}),
             alerts: 1,
             ...(alert.incidentId ? { alertIncidentId: alert.incidentId } : {}),
           },
           { kind: 'alert' },
         );
       }
-      if (alert.dedupeKey) await this.#d.store.completeDelivery(alert.dedupeKey, DELIVERY_TTL_MS);
+      if (dedupe) await this.#d.store.completeDelivery(dedupe, DELIVERY_TTL_MS, owner);
+      this.#forget(key);
       this.#count({ kind: alert.kind, outcome: 'recorded' });
       return { ack: true, reason: `recorded ${investigation.diagnoses.length} diagnosis(es)` };
     } catch (e) {
-      if (alert.dedupeKey) await this.#d.store.releaseDelivery(alert.dedupeKey);
+      await release();
+      if (attempt >= maxAttempts) {
+        // Never loop forever: after the last attempt the alert is acknowledged and the failure logged loudly.
+        this.#forget(key);
+        this.#count({ kind: alert.kind, outcome: 'given-up' });
+        log.error(
+          { err: e, pod: `${namespace}/${pod}`, attempt },
+          'alert handling failed on its last attempt: acknowledged',
+        );
+        return { ack: true, reason: `failed after ${attempt} attempts` };
+      }
       this.#count({ kind: alert.kind, outcome: 'failed' });
-      log.error({ err: e, pod: `${namespace}/${pod}` }, 'alert handling failed: will be redelivered');
-      return { ack: false, reason: e instanceof Error ? e.message : String(e) };
+      log.error({ err: e, pod: `${namespace}/${pod}`, attempt }, 'alert handling failed: will be redelivered');
+      return { ack: false, reason: e instanceof Error ? e.message : String(e), retryAfterMs: backoff(attempt) };
     }
   }
 
-  /** One investigation per pod/container at a time (and for a short while after). */
-  #investigate(
-    alert: Alert,
-    cluster: { project: string; location: string; name: string },
-    namespace: string,
-    pod: string,
-  ): Promise<Investigation> {
+  /** Counts deliveries of one alert in this process (bounded; oldest forgotten first). */
+  #attempt(key: string): number {
+    const n = (this.#attempts.get(key) ?? 0) + 1;
+    this.#attempts.delete(key);
+    this.#attempts.set(key, n);
+    if (this.#attempts.size > 50_000) this.#attempts.delete(this.#attempts.keys().next().value as string);
+    return n;
+  }
+
+  #forget(key: string): void {
+    this.#attempts.delete(key);
+  }
+
+  /**
+   * One investigation per pod/container at a time (and for a short while after). A result that could not read the
+   * cluster or the pod for a transient reason is not reused: the retry must look again.
+   */
+  #investigate(alert: Alert, cluster: ClusterRef, namespace: string, pod: string): Promise<Investigation> {
     const key = `${cluster.project}/${cluster.location}/${cluster.name}/${namespace}/${pod}/${alert.container ?? ''}`;
     const now = Date.now();
+    const window = this.#d.coalesceMs ?? 30_000;
     const hit = this.#inFlight.get(key);
-    if (hit && now - hit.at < (this.#d.coalesceMs ?? 30_000)) return hit.result;
+    if (hit && now - hit.at < window) return hit.result;
     const result = this.#d.investigator.investigate({
       cluster,
       namespace,
@@ -142,16 +188,22 @@ export class AlertIntake {
       ...(alert.message ? { message: alert.message } : {}),
       ...(alert.image ? { image: alert.image } : {}),
     });
-    this.#inFlight.set(key, { at: now, result });
-    result.catch(() => this.#inFlight.delete(key));
+    const entry = { at: now, result };
+    this.#inFlight.set(key, entry);
+    const evict = () => {
+      if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key);
+    };
+    result.then((inv) => {
+      if (inv.readError?.code === 'unavailable' || inv.readError?.code === 'timeout') evict();
+    }, evict);
     if (this.#inFlight.size > 50_000) {
-      for (const [k, v] of this.#inFlight) if (now - v.at > (this.#d.coalesceMs ?? 30_000)) this.#inFlight.delete(k);
+      for (const [k, v] of this.#inFlight) if (now - v.at > window) this.#inFlight.delete(k);
     }
     return result;
   }
 }
 
-/** The cluster or the pod could not be read for a transient reason: the diagnosis would be guesswork. */
-function transientlyBlind(inv: Investigation): boolean {
-  return inv.readError?.code === 'unavailable' || inv.readError?.code === 'timeout';
+/** 1 s, 2 s, 4 s … capped at 30 s. */
+function backoff(attempt: number): number {
+  return Math.min(30_000, 1000 * 2 ** Math.max(0, attempt - 1));
 }

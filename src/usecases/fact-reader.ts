@@ -35,10 +35,13 @@ export class FactReader {
     const value = this.#attempt(source, fn);
     this.#entries.set(key, { at: now, value });
     void value.then((f) => {
-      if (!f.ok) {
-        const entry = this.#entries.get(key);
-        if (entry?.value === value) entry.at = now - this.#ttlMs + this.#ttlMs / 5;
-      }
+      if (f.ok) return;
+      const entry = this.#entries.get(key);
+      if (entry?.value !== value) return;
+      // A transient failure is shared only while in flight; a definite answer (not found, denied) for a fifth of
+      // the TTL, so a retry sees the world again.
+      if (f.error.code === 'unavailable' || f.error.code === 'timeout') this.#entries.delete(key);
+      else entry.at = now - this.#ttlMs + this.#ttlMs / 5;
     });
     if (this.#entries.size > 20_000) this.#evict(now);
     return value;

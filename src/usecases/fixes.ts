@@ -5,7 +5,16 @@ import { grantReaderCommand, parseRepositoryName, restartCommand, revokeReaderCo
 import type { RestartWorkloadPlan } from '../diagnosis/diagnosis.ts';
 import { diffPolicies, type IamPolicy, withMemberAdded, withMemberRemoved } from '../diagnosis/iam-policy.ts';
 import { DOWNLOAD_PERMISSION } from '../diagnosis/roles.ts';
-import { authorize, type Decision, fixModeAllows, grantStillNeeded, inScope, planCurrent } from '../fixes/guards.ts';
+import {
+  authorize,
+  type Decision,
+  fixingIsStale,
+  fixModeAllows,
+  grantStillNeeded,
+  inScope,
+  planCurrent,
+  staleRunMs,
+} from '../fixes/guards.ts';
 import type { ChatPort } from '../ports/chat.port.ts';
 import type { GoogleCloud } from '../ports/gcp.port.ts';
 import type {
@@ -73,9 +82,9 @@ export class FixService {
     this.#count = deps.metrics.counter('imagepull_fix_decisions_total', 'Fix decisions and outcomes');
   }
 
-  /** The longest a run can take; a `fixing` state older than this belongs to a replica that is gone. */
-  get #maxRunMs(): number {
-    return this.#d.config.timing.propagationTimeoutMs + this.#d.config.timing.rolloutTimeoutMs + 120_000;
+  /** A run that has not beaten for this long belongs to a replica that is gone (and its lock lapses with it). */
+  get #staleMs(): number {
+    return staleRunMs(this.#d.config.timing.pollIntervalMs, this.#d.config.timing.factTimeoutMs);
   }
 
   /** Refuses new runs, cuts waits short (runs end as interrupted, and say so), and waits for every run to end. */
@@ -89,6 +98,26 @@ export class FixService {
    * runs in `done` (awaited by tests, left running by listeners; it never rejects).
    */
   async approve(
+    incidentId: string,
+    planId: string | undefined,
+    action: Action,
+    user: string,
+  ): Promise<FixReply & { done: Promise<void> }> {
+    // Registered at once, so close() waits for an approval that is still being checked.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.#runs.add(gate);
+    try {
+      return await this.#approve(incidentId, planId, action, user);
+    } finally {
+      open();
+      this.#runs.delete(gate);
+    }
+  }
+
+  async #approve(
     incidentId: string,
     planId: string | undefined,
     action: Action,
@@ -120,7 +149,7 @@ export class FixService {
     const lock = `fix:${incident.id}`;
     // One token per attempt: a double click on the same replica must not re-enter the lock.
     const token = `${this.#owner}:${randomUUID()}`;
-    if (!(await this.#d.store.acquireLock(lock, token, this.#maxRunMs))) {
+    if (!(await this.#d.store.acquireLock(lock, token, this.#staleMs))) {
       return { ok: false, text: 'A fix for this incident is already running.', done: idle };
     }
     let started: IncidentRecord | undefined;
@@ -130,7 +159,7 @@ export class FixService {
         incident.id,
         // Re-checked inside the store transaction: another click may have started (or finished) a run meanwhile.
         (cur) =>
-          planCurrent(cur, plan.id, now, this.#maxRunMs).ok
+          planCurrent(cur, plan.id, now, this.#staleMs).ok
             ? {
                 ...cur,
                 status: 'fixing',
@@ -159,7 +188,7 @@ export class FixService {
     });
     this.#count({ decision: 'approved', action });
     const run = started;
-    const done: Promise<void> = this.#run(run, plan, action, user)
+    const done: Promise<void> = this.#run(run, plan, action, user, { lock, token })
       .catch((e: unknown) => this.#d.logger.error({ err: e, incident: incident.id }, 'fix run crashed'))
       .finally(async () => {
         await this.#d.store.releaseLock(lock, token).catch(() => undefined);
@@ -187,6 +216,9 @@ export class FixService {
     if (!who.ok) {
       await this.#refused(incident, user, who.reason, 'undo');
       return { ok: false, text: `Not undone: ${who.reason}.` };
+    }
+    if (incident.status === 'fixing' && !fixingIsStale(incident, this.#now(), this.#staleMs)) {
+      return { ok: false, text: 'A fix is running for this incident: Undo once it has finished.' };
     }
     const results: string[] = [];
     let failed = false;
@@ -313,7 +345,7 @@ export class FixService {
     const decisions: Decision[] = [
       await this.#authorize(user, incident),
       fixModeAllows(this.#d.config.fixMode),
-      planCurrent(incident, planId, this.#now(), this.#maxRunMs),
+      planCurrent(incident, planId, this.#now(), this.#staleMs),
     ];
     const plan = incident.plan;
     if (plan) {
@@ -395,19 +427,48 @@ export class FixService {
     await this.#audit(incident.id, 'dry-run', user, plan.id, 'nothing changed', { action });
   }
 
-  async #run(incident: IncidentRecord, plan: PlanRecord, action: Action, user: string): Promise<void> {
+  async #run(
+    incident: IncidentRecord,
+    plan: PlanRecord,
+    action: Action,
+    user: string,
+    held: { lock: string; token: string },
+  ): Promise<void> {
     const started = this.#now();
-    const step = (name: string, state: FixStep['state'], detail?: string) =>
-      this.#d.incidents.update(incident.id, (cur) =>
-        cur.fix ? { ...cur, fix: { ...cur.fix, steps: setStep(cur.fix.steps, name, state, detail) } } : undefined,
+    const runId = held.token;
+    let lastBeat = Date.now();
+    // Every step writes the incident: it carries the heartbeat (and renews the lock) so a live run is never taken
+    // for a dead one, and it only ever touches this run's own state.
+    const heartbeat = async (steps?: (s: readonly FixStep[]) => FixStep[]) => {
+      lastBeat = Date.now();
+      await this.#d.store.acquireLock(held.lock, held.token, this.#staleMs).catch(() => undefined);
+      await this.#d.incidents.update(incident.id, (cur) =>
+        cur.fix?.runId === runId
+          ? {
+              ...cur,
+              fix: {
+                ...cur.fix,
+                heartbeatAt: this.#now().toISOString(),
+                ...(steps ? { steps: steps(cur.fix.steps) } : {}),
+              },
+            }
+          : undefined,
       );
+    };
+    const beat = async () => {
+      if (Date.now() - lastBeat >= 15_000) await heartbeat();
+    };
+    const step = async (name: string, state: FixStep['state'], detail?: string) => {
+      if (this.#stopping.signal.aborted && state === 'running') throw new Error(INTERRUPTED);
+      await heartbeat((steps) => setStep(steps, name, state, detail));
+    };
     let finished = false;
     const finish = async (outcome: 'succeeded' | 'failed', summary: string) => {
       finished = true;
       await this.#d.incidents.update(
         incident.id,
         (cur) =>
-          cur.fix?.runId === incident.fix?.runId
+          cur.fix?.runId === runId
             ? {
                 ...cur,
                 status: outcome === 'succeeded' ? 'fixed' : 'failed',
@@ -450,7 +511,7 @@ export class FixService {
       if (action === 'grant-restart' && plan.grant) {
         await step(STEP.grant, 'running');
         const g = plan.grant;
-        granted = await this.#grant(incident.id, g.repository, g.member, g.role, user);
+        granted = await this.#grant(incident.id, runId, g.repository, g.member, g.role, user);
         await this.#audit(incident.id, 'apply', user, plan.id, granted.added ? 'granted' : 'already present', {
           repository: g.repository,
           member: g.member,
@@ -520,7 +581,12 @@ export class FixService {
         return;
       }
       await step(STEP.verify, 'running');
-      const verified = await this.#verify(restarted, restartedAt, (detail) => step(STEP.verify, 'running', detail));
+      const verified = await this.#verify(
+        restarted,
+        restartedAt,
+        (detail) => step(STEP.verify, 'running', detail),
+        beat,
+      );
       await step(STEP.verify, verified.ok ? 'done' : 'failed', verified.detail);
       const took = duration(started, this.#now());
       if (verified.ok && problems.length === 0) {
@@ -537,62 +603,86 @@ export class FixService {
     }
   }
 
-  /** Adds the member and records the grant on the incident, including when the write's answer was lost. */
+  /**
+   * Adds the member with an etag-guarded read-modify-write, recording the grant in the incident's ledger BEFORE the
+   * write (as pending) and settling it after: a crash, a lost answer or a failed store write cannot leave a member
+   * the bot added without a record for Undo. A member someone else put there is recorded as not added.
+   */
   async #grant(
     incidentId: string,
+    runId: string,
     repository: string,
     member: string,
     role: string,
     user: string,
   ): Promise<GrantRecord> {
-    let record: GrantRecord;
-    try {
-      const r = await this.#writePolicy(repository, (p) => withMemberAdded(p, role, member));
-      record = {
-        repository,
-        member,
-        role,
-        added: r.changed,
-        etagBefore: r.before.etag,
-        ...(r.after ? { etagAfter: r.after.etag } : {}),
-        by: user,
-        at: this.#now().toISOString(),
-      };
-    } catch (e) {
-      // A timeout or UNAVAILABLE may hide a write the server applied: look before reporting nothing changed.
-      const after = await this.#d.google.repositoryIam.getPolicy(repository).catch(() => undefined);
-      const present = after?.bindings.some((b) => b.role === role && !b.condition && b.members.includes(member));
-      if (after && present && e instanceof ReadError && e.code !== 'permission-denied') {
-        record = {
-          repository,
-          member,
-          role,
-          added: true,
-          etagBefore: 'unknown',
-          etagAfter: after.etag,
-          by: user,
-          at: this.#now().toISOString(),
-        };
-        await this.#record(incidentId, record);
-        this.#d.logger.warn(
-          { incident: incidentId, repository, err: e },
-          'setIamPolicy failed but the member is on the policy: recorded as added',
-        );
+    const iam = this.#d.google.repositoryIam;
+    const at = this.#now().toISOString();
+    for (let attempt = 0; ; attempt++) {
+      const before = await iam.getPolicy(repository);
+      const next = withMemberAdded(before, role, member);
+      const base = { repository, member, role, etagBefore: before.etag, by: user, at };
+      if (!next.changed) {
+        const kept: GrantRecord = { ...base, added: false };
+        await this.#ledger(incidentId, runId, kept);
+        return kept;
       }
-      throw e;
+      const pending: GrantRecord = { ...base, added: true, pending: true };
+      await this.#ledger(incidentId, runId, pending); // if this fails, nothing was written: nothing to undo
+      try {
+        const after = await iam.setPolicy(repository, next.policy);
+        const diff = diffPolicies(before, after);
+        this.#d.logger.info(
+          {
+            repository,
+            added: diff.added.length,
+            removed: diff.removed.length,
+            etagBefore: before.etag,
+            etagAfter: after.etag,
+          },
+          'repository IAM policy written',
+        );
+        this.#d.investigator.reader.invalidate(`repo-policy|${repository}`);
+        const done: GrantRecord = { ...base, added: true, etagAfter: after.etag };
+        await this.#ledger(incidentId, runId, done).catch((e: unknown) =>
+          // The pending record stays: Undo still removes the member.
+          this.#d.logger.error({ incident: incidentId, err: e }, 'grant written; its record stays pending'),
+        );
+        return done;
+      } catch (e) {
+        if (e instanceof ReadError && e.code === 'conflict' && attempt < 4) {
+          // ABORTED: the write was refused and nothing changed. Forget the pending record, re-read, try again.
+          await this.#ledger(incidentId, runId, pending, 'remove');
+          this.#d.logger.info({ repository, attempt }, 'IAM policy changed concurrently; re-reading');
+          await this.#sleep(200 * 2 ** attempt + Math.random() * 100);
+          continue;
+        }
+        // The write may or may not have been applied (timeout, UNAVAILABLE…): look before reporting.
+        const now = await iam.getPolicy(repository).catch(() => undefined);
+        const present = now?.bindings.some((b) => b.role === role && !b.condition && b.members.includes(member));
+        if (now && present && now.etag !== before.etag) {
+          await this.#ledger(incidentId, runId, { ...base, added: true, etagAfter: now.etag }).catch(() => undefined);
+          this.#d.logger.warn(
+            { incident: incidentId, repository, err: e },
+            'setIamPolicy failed but the member is now on the policy: recorded as added',
+          );
+        } else if (now && !present) {
+          await this.#ledger(incidentId, runId, pending, 'remove').catch(() => undefined);
+        }
+        // Otherwise the record stays pending: Undo removes the member if it is there.
+        throw e;
+      }
     }
-    this.#d.investigator.reader.invalidate(`repo-policy|${repository}`);
-    await this.#record(incidentId, record);
-    return record;
   }
 
-  async #record(incidentId: string, grant: GrantRecord): Promise<void> {
-    await this.#d.incidents.update(incidentId, (cur) => ({
-      ...cur,
-      grants: [...(cur.grants ?? []), grant],
-      ...(cur.fix
-        ? {
-            fix: {
+  /** Writes (or removes) one grant in the incident's ledger, keyed by when it was made. */
+  async #ledger(incidentId: string, runId: string, grant: GrantRecord, op: 'put' | 'remove' = 'put'): Promise<void> {
+    await this.#d.incidents.update(incidentId, (cur) => {
+      const others = (cur.grants ?? []).filter((g) => !sameGrant(g, grant));
+      const grants = op === 'put' ? [...others, grant] : others;
+      const fix =
+        cur.fix?.runId === runId && op === 'put' && !grant.pending
+          ? {
               ...cur.fix,
               grant: {
                 repository: grant.repository,
@@ -602,10 +692,10 @@ export class FixService {
                 etagBefore: grant.etagBefore,
                 ...(grant.etagAfter ? { etagAfter: grant.etagAfter } : {}),
               },
-            },
-          }
-        : {}),
-    }));
+            }
+          : cur.fix;
+      return { ...cur, grants, ...(fix ? { fix } : {}) };
+    });
   }
 
   /** getIamPolicy v3 → change → setIamPolicy with the etag; on ABORTED, re-read and retry (engineering.md §2.6). */
@@ -677,7 +767,12 @@ export class FixService {
   }
 
   /** New pods are those stamped with this restart's `restartedAt` (template annotations reach the pods). */
-  #verify(restarted: readonly RestartWorkloadPlan[], restartedAt: Date, progress: (d: string) => Promise<unknown>) {
+  #verify(
+    restarted: readonly RestartWorkloadPlan[],
+    restartedAt: Date,
+    progress: (d: string) => Promise<unknown>,
+    beat: () => Promise<void>,
+  ) {
     if (restarted.length === 0) return Promise.resolve({ ok: false, detail: 'no workload was restarted' });
     return this.#poll(
       this.#d.config.timing.rolloutTimeoutMs,
@@ -686,6 +781,7 @@ export class FixService {
         let want = 0;
         const failing: string[] = [];
         for (const r of restarted) {
+          await beat();
           try {
             const api = await this.#d.access.api(r.cluster);
             const w = await api.getWorkload(r.workload);

@@ -37,6 +37,8 @@ export interface Sighting {
 }
 
 const MAX_POD_NAMES = 200;
+/** Ended incidents are kept this long (for the App Home history and re-opening), then forgotten. */
+const RETENTION_MS = 14 * 24 * 60 * 60_000;
 /** How long the replica that created an incident has to post its message before another may. */
 const POST_LEASE_MS = 60_000;
 
@@ -295,7 +297,8 @@ export class IncidentService {
             if (slackError(e) !== 'message_not_found') throw e;
             // Someone deleted the message: post a new one rather than retrying an update forever.
             this.#d.logger.warn({ incident: id }, 'incident message was deleted; posting it again');
-            await this.#d.store.updateIncident(id, ({ ts: _ts, ...cur }) => cur);
+            // Only if no other replica has re-posted it meanwhile.
+            await this.#d.store.updateIncident(id, ({ ts, ...cur }) => (ts === rec.ts ? cur : undefined));
             st.dirty = true;
           }
         } else if (await this.#d.store.acquireLock(`post:${id}`, this.#owner, POST_LEASE_MS)) {
@@ -352,6 +355,7 @@ export class IncidentService {
    */
   async sweep(filter?: (r: IncidentRecord) => boolean): Promise<number> {
     await this.#releaseStaleRuns();
+    if (!filter) await this.#purge();
     const open = (await this.#d.store.listIncidents(['open', 'failed'])).filter((r) => !filter || filter(r));
     let resolved = 0;
     for (const r of open) {
@@ -371,6 +375,14 @@ export class IncidentService {
       }
     }
     return resolved;
+  }
+
+  /** Forgets incidents that ended (resolved, fixed, dismissed) more than two weeks ago, so sweeps stay small. */
+  async #purge(): Promise<void> {
+    const cutoff = this.#now().getTime() - RETENTION_MS;
+    for (const r of await this.#d.store.listIncidents(['resolved', 'fixed', 'dismissed'])) {
+      if (new Date(r.updatedAt).getTime() < cutoff) await this.#d.store.deleteIncident(r.id);
+    }
   }
 
   /** A run whose replica died leaves `fixing` behind: after the longest possible run, call it failed. */
@@ -399,7 +411,8 @@ export class IncidentService {
 
   /** Resolves the incidents fed by a Monitoring incident that closed, if their pods now run. */
   async monitoringIncidentClosed(alertIncidentId: string): Promise<number> {
-    return this.sweep((r) => r.alertIncidentIds.includes(alertIncidentId));
+    const fed = new Set((await this.#d.store.listIncidents(['open', 'failed'], alertIncidentId)).map((r) => r.id));
+    return fed.size === 0 ? 0 : this.sweep((r) => fed.has(r.id));
   }
 
   async #healthy(r: IncidentRecord): Promise<boolean> {

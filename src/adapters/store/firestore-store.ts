@@ -36,9 +36,14 @@ export class FirestoreStore implements StateStore {
     return this.#db.collection(`${this.#p}_${name}`);
   }
 
-  async claimDelivery(key: string, leaseMs: number): Promise<DeliveryClaim> {
+  async claimDelivery(key: string, leaseMs: number, owner: string): Promise<DeliveryClaim> {
     const ref = this.#col('deliveries').doc(hash(key));
-    const claim = () => ({ key: key.slice(0, 500), done: false, expireAt: Timestamp.fromMillis(Date.now() + leaseMs) });
+    const claim = () => ({
+      key: key.slice(0, 500),
+      done: false,
+      owner,
+      expireAt: Timestamp.fromMillis(Date.now() + leaseMs),
+    });
     try {
       // create() is the arbiter for a new key: exactly one writer succeeds.
       await ref.create(claim());
@@ -50,21 +55,30 @@ export class FirestoreStore implements StateStore {
       const snap = await tx.get(ref);
       const expireAt = snap.get('expireAt') as Timestamp | undefined;
       // An expired record (TTL policies delete lazily, a crashed claim) counts as absent.
-      if (snap.exists && expireAt && expireAt.toMillis() > Date.now())
-        return snap.get('done') === true ? 'done' : 'in-progress';
+      if (snap.exists && expireAt && expireAt.toMillis() > Date.now()) {
+        if (snap.get('done') === true) return 'done';
+        return snap.get('owner') === owner ? 'claimed' : 'in-progress';
+      }
       tx.set(ref, claim());
       return 'claimed';
     });
   }
 
-  async completeDelivery(key: string, ttlMs: number): Promise<void> {
-    await this.#col('deliveries')
-      .doc(hash(key))
-      .set({ key: key.slice(0, 500), done: true, expireAt: Timestamp.fromMillis(Date.now() + ttlMs) });
+  async completeDelivery(key: string, ttlMs: number, owner: string): Promise<void> {
+    const ref = this.#col('deliveries').doc(hash(key));
+    await this.#db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.exists && snap.get('owner') !== owner) return;
+      tx.set(ref, { key: key.slice(0, 500), done: true, owner, expireAt: Timestamp.fromMillis(Date.now() + ttlMs) });
+    });
   }
 
-  async releaseDelivery(key: string): Promise<void> {
-    await this.#col('deliveries').doc(hash(key)).delete();
+  async releaseDelivery(key: string, owner: string): Promise<void> {
+    const ref = this.#col('deliveries').doc(hash(key));
+    await this.#db.runTransaction(async (tx) => {
+      const snap = await tx.get(ref);
+      if (snap.exists && snap.get('owner') === owner && snap.get('done') !== true) tx.delete(ref);
+    });
   }
 
   async getIncident(id: string): Promise<IncidentRecord | undefined> {
@@ -102,11 +116,25 @@ export class FirestoreStore implements StateStore {
     );
   }
 
-  async listIncidents(statuses?: readonly IncidentStatus[]): Promise<IncidentRecord[]> {
-    const col = this.#col('incidents');
-    const q = statuses && statuses.length > 0 ? col.where('status', 'in', [...statuses]) : col;
-    const snap = await q.limit(500).get();
-    return snap.docs.map((d) => decode(d.get('data')));
+  async listIncidents(statuses?: readonly IncidentStatus[], alertIncidentId?: string): Promise<IncidentRecord[]> {
+    let q: FirebaseFirestore.Query = this.#col('incidents');
+    if (statuses && statuses.length > 0) q = q.where('status', 'in', [...statuses]);
+    if (alertIncidentId) q = q.where('alertIncidentIds', 'array-contains', alertIncidentId);
+    // Paged by document id: no cap on how many incidents a sweep sees.
+    const out: IncidentRecord[] = [];
+    let last: FirebaseFirestore.QueryDocumentSnapshot | undefined;
+    for (;;) {
+      let page = q.orderBy('__name__').limit(500);
+      if (last) page = page.startAfter(last);
+      const snap = await page.get();
+      out.push(...snap.docs.map((d) => decode(d.get('data'))));
+      if (snap.size < 500) return out;
+      last = snap.docs[snap.docs.length - 1];
+    }
+  }
+
+  async deleteIncident(id: string): Promise<void> {
+    await this.#col('incidents').doc(id).delete();
   }
 
   async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
@@ -152,6 +180,7 @@ function encode(r: IncidentRecord) {
     data: JSON.stringify(r),
     status: r.status,
     key: r.key.slice(0, 1000),
+    alertIncidentIds: [...r.alertIncidentIds],
     version: r.version,
     updatedAt: r.updatedAt,
   };

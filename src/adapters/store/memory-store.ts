@@ -5,7 +5,7 @@ import type { AuditRecord, DeliveryClaim, IncidentRecord, IncidentStatus, StateS
  * posted again on the next alert); use Firestore for several replicas or durable state.
  */
 export class MemoryStore implements StateStore {
-  readonly #deliveries = new Map<string, { done: boolean; until: number }>();
+  readonly #deliveries = new Map<string, { done: boolean; owner: string; until: number }>();
   readonly #incidents = new Map<string, IncidentRecord>();
   readonly #locks = new Map<string, { owner: string; until: number }>();
   readonly #audit: AuditRecord[] = [];
@@ -15,23 +15,25 @@ export class MemoryStore implements StateStore {
     this.#now = now;
   }
 
-  async claimDelivery(key: string, leaseMs: number): Promise<DeliveryClaim> {
+  async claimDelivery(key: string, leaseMs: number, owner: string): Promise<DeliveryClaim> {
     const now = this.#now();
     const held = this.#deliveries.get(key);
-    if (held && held.until > now) return held.done ? 'done' : 'in-progress';
-    this.#deliveries.set(key, { done: false, until: now + leaseMs });
+    if (held && held.until > now) return held.done ? 'done' : held.owner === owner ? 'claimed' : 'in-progress';
+    this.#deliveries.set(key, { done: false, owner, until: now + leaseMs });
     if (this.#deliveries.size > 200_000) {
       for (const [k, d] of this.#deliveries) if (d.until <= now) this.#deliveries.delete(k);
     }
     return 'claimed';
   }
 
-  async completeDelivery(key: string, ttlMs: number): Promise<void> {
-    this.#deliveries.set(key, { done: true, until: this.#now() + ttlMs });
+  async completeDelivery(key: string, ttlMs: number, owner: string): Promise<void> {
+    const held = this.#deliveries.get(key);
+    if (held && held.owner !== owner) return;
+    this.#deliveries.set(key, { done: true, owner, until: this.#now() + ttlMs });
   }
 
-  async releaseDelivery(key: string): Promise<void> {
-    this.#deliveries.delete(key);
+  async releaseDelivery(key: string, owner: string): Promise<void> {
+    if (this.#deliveries.get(key)?.owner === owner) this.#deliveries.delete(key);
   }
 
   async getIncident(id: string): Promise<IncidentRecord | undefined> {
@@ -57,8 +59,16 @@ export class MemoryStore implements StateStore {
     return stored;
   }
 
-  async listIncidents(statuses?: readonly IncidentStatus[]): Promise<IncidentRecord[]> {
-    return [...this.#incidents.values()].filter((r) => !statuses || statuses.includes(r.status));
+  async listIncidents(statuses?: readonly IncidentStatus[], alertIncidentId?: string): Promise<IncidentRecord[]> {
+    return [...this.#incidents.values()].filter(
+      (r) =>
+        (!statuses || statuses.includes(r.status)) &&
+        (!alertIncidentId || r.alertIncidentIds.includes(alertIncidentId)),
+    );
+  }
+
+  async deleteIncident(id: string): Promise<void> {
+    this.#incidents.delete(id);
   }
 
   async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {

@@ -182,7 +182,10 @@ function actions(incident: IncidentRecord, view: IncidentView): KnownBlock | und
     elements.push(
       button('Undo', ACTIONS.undo, buttonValue(incident.id), 'danger', {
         title: 'Undo the grant?',
-        text: `Remove ${first.member} from ${first.role} on the repository. Only the member the bot added is removed; pods that already pulled keep running.`,
+        text:
+          undoable.length === 1
+            ? `Remove ${first.member} from ${first.role} on the repository. Only the member the bot added is removed; pods that already pulled keep running.`
+            : `Remove the ${undoable.length} members the bot added (${first.member} and others). Only what the bot added is removed.`,
         confirm: 'Undo',
       }),
     );

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { diagnose } from '../../../src/diagnosis/diagnose.ts';
-import { authorize, fixModeAllows, grantStillNeeded, inScope, planCurrent } from '../../../src/fixes/guards.ts';
+import {
+  authorize,
+  fixingIsStale,
+  fixModeAllows,
+  grantStillNeeded,
+  inScope,
+  planCurrent,
+  staleRunMs,
+} from '../../../src/fixes/guards.ts';
 import type { IncidentRecord, PlanRecord } from '../../../src/ports/store.port.ts';
 import { ok, SEED, seedInput } from '../diagnosis/fixtures.ts';
 
@@ -97,6 +105,29 @@ describe('fix guards', () => {
       'a stale one does not',
     );
     assert.equal(planCurrent({ ...incident, status: 'fixed' }, 'plan1', now, max).ok, false);
+  });
+
+  it('a run is judged by its heartbeat, not by how long it has run', () => {
+    const long = {
+      ...incident,
+      status: 'fixing' as const,
+      fix: {
+        planId: 'plan1',
+        action: 'grant-restart' as const,
+        approvedBy: 'U0APPROVER',
+        startedAt: '2026-11-24T01:00:00Z',
+        heartbeatAt: '2026-11-24T02:59:00Z',
+        steps: [],
+      },
+    };
+    assert.equal(fixingIsStale(long, now, 5 * 60_000), false, 'beating two hours in: alive');
+    assert.equal(
+      fixingIsStale(long, new Date('2026-11-24T03:10:00Z'), 5 * 60_000),
+      true,
+      'silent for 11 minutes: gone',
+    );
+    assert.equal(staleRunMs(10_000, 10_000), 5 * 60_000);
+    assert.equal(staleRunMs(120_000, 10_000), 12 * 60_000, 'never shorter than a few poll intervals');
   });
 
   it('ALLOWED_PROJECTS also bounds restarts to clusters of allowed projects', () => {

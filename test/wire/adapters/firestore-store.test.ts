@@ -52,20 +52,33 @@ describe('FirestoreStore (Firestore emulator)', () => {
     const replicas = [store(), store(), store(), store(), store()];
     const created = await Promise.all(replicas.map((s) => s.createIncident(record)));
     assert.equal(created.filter(Boolean).length, 1);
-    const claims = await Promise.all(replicas.map((s) => s.claimDelivery('log:1x9k3f2g5h7j8', 60_000)));
+    const claims = await Promise.all(
+      replicas.map((s, i) => s.claimDelivery('log:1x9k3f2g5h7j8', 60_000, `replica-${i}`)),
+    );
     assert.equal(claims.filter((c) => c === 'claimed').length, 1);
     assert.equal(claims.filter((c) => c === 'in-progress').length, 4, 'the others are told to come back later');
-    await replicas[0]?.releaseDelivery('log:1x9k3f2g5h7j8');
+    const winner = claims.indexOf('claimed');
+    await replicas[(winner + 1) % 5]?.releaseDelivery('log:1x9k3f2g5h7j8', `replica-${(winner + 1) % 5}`);
     assert.equal(
-      await replicas[1]?.claimDelivery('log:1x9k3f2g5h7j8', 60_000),
+      await replicas[2]?.claimDelivery('log:1x9k3f2g5h7j8', 60_000, 'replica-x'),
+      'in-progress',
+      'only the owner can release',
+    );
+    await replicas[winner]?.releaseDelivery('log:1x9k3f2g5h7j8', `replica-${winner}`);
+    assert.equal(
+      await replicas[1]?.claimDelivery('log:1x9k3f2g5h7j8', 60_000, 'replica-1'),
       'claimed',
       'a released claim can be taken again',
     );
-    await replicas[1]?.completeDelivery('log:1x9k3f2g5h7j8', 60_000);
-    assert.equal(await replicas[2]?.claimDelivery('log:1x9k3f2g5h7j8', 60_000), 'done');
-    assert.equal(await replicas[2]?.claimDelivery('log:expired', 1), 'claimed');
+    await replicas[1]?.completeDelivery('log:1x9k3f2g5h7j8', 60_000, 'replica-1');
+    assert.equal(await replicas[2]?.claimDelivery('log:1x9k3f2g5h7j8', 60_000, 'replica-2'), 'done');
+    assert.equal(await replicas[2]?.claimDelivery('log:expired', 1, 'replica-2'), 'claimed');
     await new Promise((r) => setTimeout(r, 20));
-    assert.equal(await replicas[3]?.claimDelivery('log:expired', 60_000), 'claimed', 'a crashed claim expires');
+    assert.equal(
+      await replicas[3]?.claimDelivery('log:expired', 60_000, 'replica-3'),
+      'claimed',
+      'a crashed claim expires',
+    );
   });
 
   it('serializes concurrent read-modify-writes: no lost update', async () => {
@@ -84,6 +97,13 @@ describe('FirestoreStore (Firestore emulator)', () => {
     assert.deepEqual(final?.diagnosis, d, 'the diagnosis round-trips intact');
     assert.equal((await store().listIncidents(['open'])).length, 1);
     assert.equal((await store().listIncidents(['fixed'])).length, 0);
+    await store().updateIncident('inc-1', (cur) => ({ ...cur, alertIncidentIds: ['0.nv7dkq2x5hzm'] }));
+    assert.equal(
+      (await store().listIncidents(['open'], '0.nv7dkq2x5hzm')).length,
+      1,
+      'found by Monitoring incident id',
+    );
+    assert.equal((await store().listIncidents(['open'], '0.other')).length, 0);
   });
 
   it('holds a lock for one owner at a time until it is released or expires', async () => {

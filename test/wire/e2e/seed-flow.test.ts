@@ -184,3 +184,24 @@ describe('alert intake edge cases (Pub/Sub emulator)', () => {
     assert.equal(incident?.alertCount, 1, 'the redelivery was not counted twice');
   });
 });
+
+describe('a control plane that does not answer for a while', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ scenario: 'seed' });
+  });
+  after(() => h?.stop());
+
+  it('nacks with backoff and retries the read, then posts once the cluster answers', async () => {
+    // The Kubernetes API answers 503 to the first read of the pod, then recovers.
+    h.sb.google.failNext('kube.GET pods', 503, 1);
+    await h.sb.publish(h.sb.google.monitoringIncident());
+    const m = await h.firstMessage(30_000);
+    assert.match(h.text(m.ts), /node-sa-missing-reader/, 'a real diagnosis, not guesswork from the first blind read');
+    assert.ok(
+      h.bot.metrics.value('imagepull_alerts_total', { outcome: 'nacked' }) >= 1,
+      'the blind attempt was nacked',
+    );
+    assert.equal(h.sb.slack.messages(h.channel).filter((x) => !x.threadTs).length, 1);
+  });
+});
