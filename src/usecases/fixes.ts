@@ -225,7 +225,6 @@ export class FixService {
     for (const grant of open) {
       try {
         const r = await this.#writePolicy(grant.repository, (p) => withMemberRemoved(p, grant.role, grant.member));
-        this.#d.investigator.reader.invalidate(`repo-policy|${grant.repository}`);
         const undone = {
           by: user,
           at: this.#now().toISOString(),
@@ -630,19 +629,7 @@ export class FixService {
       const pending: GrantRecord = { ...base, added: true, pending: true };
       await this.#ledger(incidentId, runId, pending); // if this fails, nothing was written: nothing to undo
       try {
-        const after = await iam.setPolicy(repository, next.policy);
-        const diff = diffPolicies(before, after);
-        this.#d.logger.info(
-          {
-            repository,
-            added: diff.added.length,
-            removed: diff.removed.length,
-            etagBefore: before.etag,
-            etagAfter: after.etag,
-          },
-          'repository IAM policy written',
-        );
-        this.#d.investigator.reader.invalidate(`repo-policy|${repository}`);
+        const after = await this.#setPolicy(repository, before, next.policy);
         const done: GrantRecord = { ...base, added: true, etagAfter: after.etag };
         await this.#ledger(incidentId, runId, done).catch((e: unknown) =>
           // The pending record stays: Undo still removes the member.
@@ -698,6 +685,24 @@ export class FixService {
     });
   }
 
+  /** The one place the bot writes IAM: setIamPolicy with the etag read, logged with its diff; the cache forgets it. */
+  async #setPolicy(repository: string, before: IamPolicy, policy: IamPolicy): Promise<IamPolicy> {
+    const after = await this.#d.google.repositoryIam.setPolicy(repository, policy);
+    const diff = diffPolicies(before, after);
+    this.#d.logger.info(
+      {
+        repository,
+        added: diff.added.length,
+        removed: diff.removed.length,
+        etagBefore: before.etag,
+        etagAfter: after.etag,
+      },
+      'repository IAM policy written',
+    );
+    this.#d.investigator.reader.invalidate(`repo-policy|${repository}`);
+    return after;
+  }
+
   /** getIamPolicy v3 → change → setIamPolicy with the etag; on ABORTED, re-read and retry (engineering.md §2.6). */
   async #writePolicy(repository: string, change: (p: IamPolicy) => { policy: IamPolicy; changed: boolean }) {
     const iam = this.#d.google.repositoryIam;
@@ -706,18 +711,7 @@ export class FixService {
       const next = change(before);
       if (!next.changed) return { before, changed: false as const };
       try {
-        const after = await iam.setPolicy(repository, next.policy);
-        const diff = diffPolicies(before, after);
-        this.#d.logger.info(
-          {
-            repository,
-            added: diff.added.length,
-            removed: diff.removed.length,
-            etagBefore: before.etag,
-            etagAfter: after.etag,
-          },
-          'repository IAM policy written',
-        );
+        const after = await this.#setPolicy(repository, before, next.policy);
         return { before, after, changed: true as const };
       } catch (e) {
         if (!(e instanceof ReadError && e.code === 'conflict') || attempt >= 4) throw e;
