@@ -176,12 +176,7 @@ function explainDeny(
   }
   const policies = project.denyPolicies.map((p) => {
     const rules = p.rules.map((r) => explainRule(r.denyRule, email, permission));
-    const states = rules.map((r) => r.state);
-    const state: DenyState = states.includes('DENIED')
-      ? 'DENIED'
-      : states.includes('CONDITIONAL')
-        ? 'CONDITIONAL'
-        : 'NOT_DENIED';
+    const state = strongestDeny(rules.map((r) => r.state));
     return {
       state,
       json: {
@@ -192,12 +187,7 @@ function explainDeny(
       },
     };
   });
-  const states = policies.map((p) => p.state);
-  const state: DenyState = states.includes('DENIED')
-    ? 'DENIED'
-    : states.includes('CONDITIONAL')
-      ? 'CONDITIONAL'
-      : 'NOT_DENIED';
+  const state = strongestDeny(policies.map((p) => p.state));
   return {
     state,
     resources: [
@@ -209,6 +199,11 @@ function explainDeny(
       },
     ],
   };
+}
+
+/** A policy denies if any of its rules does; a resource, if any of its policies does (conditional in between). */
+function strongestDeny(states: readonly DenyState[]): DenyState {
+  return states.includes('DENIED') ? 'DENIED' : states.includes('CONDITIONAL') ? 'CONDITIONAL' : 'NOT_DENIED';
 }
 
 function explainRule(rule: DenyRule, email: string, permission: string): { state: DenyState; json: JsonObject } {
