@@ -10,8 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type Sandbox, startSandbox } from '../src/sandbox/index.ts';
-import { freePort } from '../src/sandbox/net.ts';
+import { freePort, type Sandbox, startSandbox } from '@imagepull/sandbox';
 
 process.env.METADATA_SERVER_DETECTION = 'none';
 

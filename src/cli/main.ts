@@ -55,7 +55,11 @@ export async function runCli(
       process.stderr.write(`imagepull ${name}: ${e.message}\n\n${USAGE}\n`);
       return EXIT.usage;
     }
-    process.stderr.write(`imagepull ${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    // Coded errors (`ipb_…`) are expected failures with a message meant for the user; anything else shows its stack.
+    const coded = e instanceof Error && String((e as { code?: unknown }).code ?? '').startsWith('ipb_');
+    process.stderr.write(
+      `imagepull ${name}: ${e instanceof Error ? (coded ? e.message : (e.stack ?? e.message)) : String(e)}\n`,
+    );
     return EXIT.failure;
   }
 }

@@ -1,8 +1,7 @@
-import './loopback-guard.ts';
+import type { PostedMessage } from '@imagepull/sandbox';
+import { type Sandbox, type SandboxOptions, startSandbox } from '@imagepull/sandbox';
 import { loadConfig } from '../../src/config.ts';
 import { type Bot, startBot } from '../../src/main.ts';
-import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.ts';
-import type { PostedMessage } from '../../src/sandbox/slack/index.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 
 // Google clients must never probe the metadata server in tests (engineering.md §0.3).

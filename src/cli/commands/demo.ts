@@ -1,11 +1,12 @@
 import { loadConfig } from '../../config.ts';
 import { startBot } from '../../main.ts';
-import { SANDBOX_PEOPLE, startSandbox } from '../../sandbox/index.ts';
-import type { PostedMessage } from '../../sandbox/slack/index.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { ACTIONS } from '../../slack/ids.ts';
 import { EXIT, type Io, parse } from '../io.ts';
 import { slackMessageText } from '../render-slack.ts';
+import { loadSandbox } from '../sandbox-loader.ts';
+
+type PostedMessage = { readonly text?: string; readonly blocks?: readonly unknown[] };
 
 /**
  * `npm run demo`: the seed story end to end on real parts — the Pub/Sub emulator, the real Bolt app in Socket Mode,
@@ -15,8 +16,8 @@ export async function demo(io: Io): Promise<number> {
   const { values } = parse(io.args, { scenario: { type: 'string' } }, false);
   const scenario = values.scenario ?? 'seed';
   const say = (s: string) => io.out(`\x1b[36m▸ ${s}\x1b[0m`);
-  const show = (m: PostedMessage | { text?: string; blocks?: readonly unknown[] }) =>
-    io.out(`\n${indent(slackMessageText(m.blocks, m.text ?? ''))}\n`);
+  const { SANDBOX_PEOPLE, startSandbox } = await loadSandbox();
+  const show = (m: PostedMessage) => io.out(`\n${indent(slackMessageText(m.blocks, m.text ?? ''))}\n`);
 
   say(
     `Starting the sandbox for scenario "${scenario}": simulated GCP + GKE (gRPC/HTTPS fakes), fake Slack, real Pub/Sub emulator…`,

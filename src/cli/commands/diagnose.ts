@@ -1,11 +1,11 @@
 import { createGoogleCloud } from '../../adapters/gcp/google-cloud.ts';
 import { KubernetesConnector } from '../../adapters/kube/cluster.adapter.ts';
 import type { WorkloadKind } from '../../diagnosis/facts.ts';
-import { SCENARIOS, startGoogleSandbox } from '../../sandbox/google/index.ts';
 import { FactReader } from '../../usecases/fact-reader.ts';
 import { type DiagnosisTarget, Investigator } from '../../usecases/investigate.ts';
 import { EXIT, type Io, parse, UsageError } from '../io.ts';
 import { investigationJson, investigationText } from '../render-text.ts';
+import { loadSandbox } from '../sandbox-loader.ts';
 
 const KINDS: Record<string, WorkloadKind> = {
   deployment: 'Deployment',
@@ -37,6 +37,7 @@ export async function diagnoseCommand(io: Io): Promise<number> {
   let target: DiagnosisTarget;
   let stop = async () => {};
   if (values.sandbox) {
+    const { SCENARIOS, startGoogleSandbox } = await loadSandbox();
     const known = SCENARIOS.map((s) => s.name);
     if (!known.includes(values.sandbox))
       throw new UsageError(`unknown scenario "${values.sandbox}"; scenarios: ${known.join(', ')}`);

@@ -1,8 +1,9 @@
-import { SCENARIOS, startSandbox } from '../../sandbox/index.ts';
 import { EXIT, type Io, parse, UsageError } from '../io.ts';
+import { loadSandbox } from '../sandbox-loader.ts';
 
 /** `imagepull sandbox`: runs the simulator until Ctrl-C and prints the env a bot (`npm start`) needs to use it. */
 export async function sandboxCommand(io: Io): Promise<number> {
+  const { SCENARIOS, startSandbox } = await loadSandbox();
   const { values } = parse(
     io.args,
     {

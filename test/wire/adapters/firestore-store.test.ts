@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { type Emulator, startFirestoreEmulator } from '@imagepull/sandbox';
 import { FirestoreStore } from '../../../src/adapters/store/firestore-store.ts';
 import { diagnose } from '../../../src/diagnosis/diagnose.ts';
 import type { IncidentRecord } from '../../../src/ports/store.port.ts';
-import { type Emulator, startFirestoreEmulator } from '../../../src/sandbox/emulators.ts';
 import { silentLogger } from '../../../src/shared/logger.ts';
 import { seedInput } from '../../unit/diagnosis/fixtures.ts';
 

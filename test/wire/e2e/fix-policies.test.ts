@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SANDBOX_PEOPLE } from '@imagepull/sandbox';
 import { createGoogleCloud } from '../../../src/adapters/gcp/google-cloud.ts';
 import { KubernetesConnector } from '../../../src/adapters/kube/cluster.adapter.ts';
-import { SANDBOX_PEOPLE } from '../../../src/sandbox/index.ts';
 import { ACTIONS } from '../../../src/slack/ids.ts';
 import { buttons, eventually, type Harness, startHarness } from '../helpers.ts';
 

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { freePort, SANDBOX_PEOPLE, type Sandbox, startSandbox } from '@imagepull/sandbox';
 import { parseAlert } from '../../../src/alerts/parse-alert.ts';
 import { loadConfig } from '../../../src/config.ts';
 import { type Bot, startBot } from '../../../src/main.ts';
-import { SANDBOX_PEOPLE, type Sandbox, startSandbox } from '../../../src/sandbox/index.ts';
-import { freePort } from '../../../src/sandbox/net.ts';
 import { silentLogger } from '../../../src/shared/logger.ts';
 import { ACTIONS } from '../../../src/slack/ids.ts';
 import { eventually } from '../helpers.ts';

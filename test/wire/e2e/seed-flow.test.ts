@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SANDBOX_PEOPLE } from '../../../src/sandbox/index.ts';
+import { SANDBOX_PEOPLE } from '@imagepull/sandbox';
 import { ACTIONS } from '../../../src/slack/ids.ts';
 import { buttons, eventually, type Harness, startHarness } from '../helpers.ts';
 

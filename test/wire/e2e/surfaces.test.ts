@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { SANDBOX_PEOPLE, type Sandbox, startSandbox } from '../../../src/sandbox/index.ts';
+import { SANDBOX_PEOPLE, type Sandbox, startSandbox } from '@imagepull/sandbox';
 import { eventually, type Harness, startHarness } from '../helpers.ts';
 
 describe('App Home and /imagepull status', () => {

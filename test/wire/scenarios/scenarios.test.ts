@@ -1,12 +1,11 @@
-import '../loopback-guard.ts';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { SCENARIOS, startGoogleSandbox } from '@imagepull/sandbox';
 import { createGoogleCloud } from '../../../src/adapters/gcp/google-cloud.ts';
 import { KubernetesConnector } from '../../../src/adapters/kube/cluster.adapter.ts';
 import type { Diagnosis } from '../../../src/diagnosis/diagnosis.ts';
-import { SCENARIOS, startGoogleSandbox } from '../../../src/sandbox/google/index.ts';
 import { FactReader } from '../../../src/usecases/fact-reader.ts';
 import { Investigator } from '../../../src/usecases/investigate.ts';
 

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { PubSub, type Topic } from '@google-cloud/pubsub';
+import { type Emulator, startFirestoreEmulator, startPubsubEmulator } from './emulators.ts';
+import { type GoogleSandbox, SCENARIOS, startGoogleSandbox } from './google/index.ts';
+import { freePort } from './net.ts';
+import { SLACK_FAKE_DEFAULTS, type SlackFake, startSlackFake } from './slack/index.ts';
+
+/**
+ * The sandbox: one simulator for tests, the demo and the benchmark (DESIGN §9). A simulated GCP + GKE cluster for a
+ * scenario, a fake Slack, and the real Pub/Sub (and optionally Firestore) emulator, all on loopback; `env` is the
+ * environment a bot needs to run against it. Nothing here reaches Slack or Google.
+ */
+export interface SandboxOptions {
+  readonly scenario?: string;
+  readonly slackMode?: 'socket' | 'http';
+  /** Start the Pub/Sub emulator and create the alert topic + subscription (default true). */
+  readonly pubsub?: boolean;
+  /** Start the Firestore emulator and point the bot's state at it (default false). */
+  readonly firestore?: boolean;
+  readonly latencyMs?: number;
+  readonly propagationDelayMs?: number;
+  readonly podStartMs?: number;
+  readonly slackLatencyMs?: number;
+  /** Extra environment for the bot (overrides the defaults). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly log?: (line: string) => void;
+}
+
+export interface Sandbox {
+  readonly google: GoogleSandbox;
+  readonly slack: SlackFake;
+  readonly pubsub?: Emulator;
+  readonly firestore?: Emulator;
+  /** `projects/P/topics/T` and `projects/P/subscriptions/S` of the alert route. */
+  readonly topic?: string;
+  readonly subscription?: string;
+  /** The environment for the bot (Slack tokens and URL, Google endpoint, emulator hosts, approvers, timings…). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Publishes one alert payload (a JSON object or raw text) to the alert topic, as Cloud Logging/Monitoring would. */
+  publish(payload: object | string, attributes?: Record<string, string>): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Approvers of the sandbox: Alice directly, Bob through the on-call user group; Carol is not one. */
+export const SANDBOX_PEOPLE = {
+  approver: 'U0ALICE',
+  groupApprover: 'U0BOB',
+  stranger: 'U0CAROL',
+  approverGroup: 'S0ONCALL',
+} as const;
+
+export { type Emulator, EmulatorMissingError, startFirestoreEmulator, startPubsubEmulator } from './emulators.ts';
+export { type GoogleSandbox, startGoogleSandbox } from './google/index.ts';
+export { freePort, waitUntil } from './net.ts';
+export { type PostedMessage, type SlackFake, startSlackFake, validateBlocks } from './slack/index.ts';
+export { SCENARIOS };
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const scenario = options.scenario ?? 'seed';
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const s of started.reverse()) await s.stop().catch(() => undefined);
+  };
+  try {
+    const google = await startGoogleSandbox({
+      scenario,
+      ...(options.latencyMs !== undefined ? { latencyMs: options.latencyMs } : {}),
+      ...(options.propagationDelayMs !== undefined ? { propagationDelayMs: options.propagationDelayMs } : {}),
+      ...(options.podStartMs !== undefined ? { podStartMs: options.podStartMs } : {}),
+    });
+    started.push(google);
+    const slack = await startSlackFake({
+      usergroups: { [SANDBOX_PEOPLE.approverGroup]: [SANDBOX_PEOPLE.groupApprover] },
+      ...(options.slackLatencyMs !== undefined ? { latencyMs: options.slackLatencyMs } : {}),
+    });
+    started.push(slack);
+    const t = google.scenario.target;
+    const mode = options.slackMode ?? 'socket';
+    const port = await freePort();
+    const env: Record<string, string> = {
+      METADATA_SERVER_DETECTION: 'none',
+      SLACK_BOT_TOKEN: slack.botToken,
+      ...(mode === 'socket' ? { SLACK_APP_TOKEN: slack.appToken } : { SLACK_SIGNING_SECRET: slack.signingSecret }),
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_BOT_USER_ID: SLACK_FAKE_DEFAULTS.botUserId,
+      SLACK_BOT_ID: SLACK_FAKE_DEFAULTS.botId,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      INCIDENT_CHANNEL: SLACK_FAKE_DEFAULTS.channels[0].id,
+      APPROVERS: `${SANDBOX_PEOPLE.approver},${SANDBOX_PEOPLE.approverGroup}`,
+      FIX_MODE: 'approve',
+      DEFAULT_CLUSTER: `${t.project}/${t.location}/${t.cluster}`,
+      IMAGEPULL_GOOGLE_ENDPOINT: google.endpoint,
+      POLL_INTERVAL_SECONDS: '0.2',
+      PROPAGATION_TIMEOUT_SECONDS: '60',
+      ROLLOUT_TIMEOUT_SECONDS: '60',
+      UPDATE_INTERVAL_SECONDS: '1',
+      FACT_TIMEOUT_SECONDS: '10',
+      LOG_LEVEL: 'warn',
+    };
+    let pubsub: Emulator | undefined;
+    let topic: Topic | undefined;
+    let client: PubSub | undefined;
+    let subscription: string | undefined;
+    if (options.pubsub !== false) {
+      pubsub = await startPubsubEmulator({ projectId: t.project, ...(options.log ? { log: options.log } : {}) });
+      started.push(pubsub);
+      client = new PubSub({ projectId: t.project, apiEndpoint: pubsub.host, emulatorMode: true });
+      const id = randomBytes(4).toString('hex');
+      [topic] = await client.createTopic(`gke-image-pull-${id}`);
+      const [sub] = await topic.createSubscription(`imagepull-bot-${id}`, { ackDeadlineSeconds: 60 });
+      subscription = sub.name;
+      env.PUBSUB_SUBSCRIPTION = sub.name;
+      env.PUBSUB_EMULATOR_HOST = pubsub.host;
+      const c = client;
+      started.push({ stop: () => c.close() });
+    }
+    let firestore: Emulator | undefined;
+    if (options.firestore) {
+      firestore = await startFirestoreEmulator({ projectId: t.project, ...(options.log ? { log: options.log } : {}) });
+      started.push(firestore);
+      env.FIRESTORE_EMULATOR_HOST = firestore.host;
+      env.STATE_STORE = 'firestore';
+      env.FIRESTORE_PROJECT = t.project;
+    }
+    Object.assign(env, options.env ?? {});
+    const stopped = { done: false };
+    return {
+      google,
+      slack,
+      ...(pubsub ? { pubsub } : {}),
+      ...(firestore ? { firestore } : {}),
+      ...(topic ? { topic: topic.name } : {}),
+      ...(subscription ? { subscription } : {}),
+      env,
+      async publish(payload, attributes) {
+        if (!topic) throw new Error('the sandbox was started without Pub/Sub');
+        const data = Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
+        return topic.publishMessage({ data, ...(attributes ? { attributes } : {}) });
+      },
+      async stop() {
+        if (stopped.done) return;
+        stopped.done = true;
+        await stopAll();
+      },
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
