@@ -1,9 +1,12 @@
 /**
- * Layer rules (STYLE.md, research/aesthetics.md §6.4): the diagnosis core is pure; vendor SDKs live in adapters;
- * renderers are pure; listeners reach use cases, not adapters; the sandbox never imports the code it tests.
+ * Layer rules (docs/architecture.md, "Layers"): the cores (diagnosis, alerts, incidents) are pure; fixes and use cases
+ * reach the world through ports; only slack/ builds messages; vendor SDKs live in adapters and transport; the
+ * simulator is a package of its own that the bot never imports at run time.
  */
 const SDKS =
-  '^node_modules/(@slack/bolt|@slack/web-api|@google-cloud|@kubernetes|@grpc|google-auth-library|google-gax|pino|ws)';
+  '^node_modules/(@slack/bolt|@slack/web-api|@google-cloud|@kubernetes|@grpc|google-auth-library|google-gax|pino|prom-client|ws)';
+const NODE_IO =
+  '^(fs|net|http|https|child_process|dgram|tls|node:fs|node:fs/promises|node:net|node:http|node:https|node:child_process|node:dgram|node:tls)$';
 module.exports = {
   forbidden: [
     {
@@ -14,33 +17,62 @@ module.exports = {
       to: { pathNot: ['^src/diagnosis/'], dependencyTypesNot: ['type-only'] },
     },
     {
-      name: 'diagnosis-no-node-io',
+      name: 'cores-do-no-io',
+      comment: 'The pure cores use no Node I/O module.',
       severity: 'error',
-      from: { path: '^src/diagnosis/' },
-      to: {
-        dependencyTypes: ['core'],
-        path: '^(fs|net|http|https|child_process|dgram|tls|node:fs|node:net|node:http|node:https|node:child_process)$',
-      },
+      from: { path: ['^src/diagnosis/', '^src/alerts/', '^src/incidents/'] },
+      to: { dependencyTypes: ['core'], path: NODE_IO },
     },
     {
-      name: 'fixes-guards-are-pure',
+      name: 'alerts-are-pure',
+      comment:
+        'Alert parsing is pure: it may use the diagnosis core (the classifier), nothing else. Transport is above.',
+      severity: 'error',
+      from: { path: '^src/alerts/' },
+      to: { pathNot: ['^src/alerts/', '^src/diagnosis/'], dependencyTypesNot: ['type-only', 'core'] },
+    },
+    {
+      name: 'incidents-are-pure',
+      comment: 'The incident model and its merge and plan rules depend only on the diagnosis core.',
+      severity: 'error',
+      from: { path: '^src/incidents/' },
+      to: { pathNot: ['^src/incidents/', '^src/diagnosis/'], dependencyTypesNot: ['type-only', 'core'] },
+    },
+    {
+      name: 'fixes-through-ports',
+      comment: 'Fixes and their runner reach the world through ports only, never an adapter, a use case or Slack.',
       severity: 'error',
       from: { path: '^src/fixes/' },
-      to: { path: ['^src/adapters/', '^src/slack/', '^src/usecases/', SDKS], dependencyTypesNot: ['type-only'] },
+      to: { path: ['^src/adapters/', '^src/slack/', '^src/usecases/', '^src/transport/', SDKS] },
+    },
+    {
+      name: 'no-slack-below-slack',
+      comment: 'Use cases, incidents and fixes emit state and audit records; only slack/ turns them into messages.',
+      severity: 'error',
+      from: { path: ['^src/usecases/', '^src/incidents/', '^src/fixes/'] },
+      to: { path: ['^src/slack/', '^node_modules/@slack/'] },
+    },
+    {
+      name: 'transport-above-use-cases',
+      comment: 'Transport (Pub/Sub pull, push and health routes) calls the use cases; nothing below calls transport.',
+      severity: 'error',
+      from: { path: ['^src/usecases/', '^src/alerts/', '^src/incidents/', '^src/fixes/', '^src/diagnosis/'] },
+      to: { path: '^src/transport/' },
     },
     {
       name: 'sdks-only-in-adapters',
-      comment: 'Vendor SDKs are imported only by adapters, the Slack app, the composition root and the sandbox.',
+      comment:
+        'Vendor SDKs are imported only by adapters, transport, the Slack app and listeners, the root and the CLI.',
       severity: 'error',
       from: {
         path: '^src/',
         pathNot: [
           '^src/adapters/',
-          '^src/alerts/pubsub-consumer\\.ts$',
+          '^src/transport/',
           '^src/slack/app\\.ts$',
           '^src/slack/listeners/',
           '^src/main\\.ts$',
-          '^src/shared/logger\\.ts$',
+          '^src/shared/(logger|metrics)\\.ts$',
           '^src/cli/',
         ],
       },
@@ -59,7 +91,7 @@ module.exports = {
       name: 'listeners-use-use-cases',
       severity: 'error',
       from: { path: '^src/slack/listeners/' },
-      to: { path: '^src/adapters/' },
+      to: { path: ['^src/adapters/', '^src/fixes/runner\\.ts$'] },
     },
     {
       name: 'usecases-not-adapters',

@@ -5,19 +5,25 @@ import { createGoogleCloud } from './adapters/gcp/google-cloud.ts';
 import { KubernetesConnector } from './adapters/kube/cluster.adapter.ts';
 import { SlackChatAdapter } from './adapters/slack/chat.adapter.ts';
 import { MemoryStore } from './adapters/store/memory-store.ts';
-import { PubSubConsumer } from './alerts/pubsub-consumer.ts';
 import type { Config } from './config.ts';
+import type { FixWorld } from './fixes/fix.ts';
 import { staleRunMs } from './fixes/guards.ts';
+import { FixRunner } from './fixes/runner.ts';
 import type { GoogleCloud } from './ports/gcp.port.ts';
 import type { StateStore } from './ports/store.port.ts';
-import { operationalRoutes, serveRoutes } from './server/routes.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { Metrics } from './shared/metrics.ts';
 import { createSlackApp } from './slack/app.ts';
+import { SlackMessageSync } from './slack/message-sync.ts';
+import { operationalRoutes, type Route, serveRoutes } from './transport/http-routes.ts';
+import { PubSubConsumer } from './transport/pubsub-consumer.ts';
+import { pushRoute } from './transport/push-route.ts';
 import { AlertIntake } from './usecases/alert-intake.ts';
+import { Approvers } from './usecases/approvers.ts';
+import { AuditTrail } from './usecases/audit.ts';
 import { ClusterAccess } from './usecases/cluster-access.ts';
 import { FactReader } from './usecases/fact-reader.ts';
-import { FixService } from './usecases/fixes.ts';
+import { IncidentActions, targetOf } from './usecases/incident-actions.ts';
 import { IncidentService } from './usecases/incidents.ts';
 import { Investigator } from './usecases/investigate.ts';
 import { OnDemandDiagnosis } from './usecases/on-demand.ts';
@@ -34,7 +40,9 @@ export interface Bot {
   readonly reader: FactReader;
   readonly intake: AlertIntake;
   readonly incidents: IncidentService;
-  readonly fixes: FixService;
+  readonly actions: IncidentActions;
+  /** Keeps the incident messages in step with the store (flush one now: `messages.flush(id)`). */
+  readonly messages: SlackMessageSync;
   readonly consumer?: PubSubConsumer;
   /** Stops pulling, finishes or nacks in-flight work, flushes pending message updates, closes clients. */
   stop(): Promise<void>;
@@ -77,43 +85,75 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
   });
   const chat = new SlackChatAdapter(web);
-  const incidents = new IncidentService({
+  const messages = new SlackMessageSync({
     store,
     chat,
-    access,
     logger,
     metrics,
     channel: config.incidentChannel,
     fixMode: config.fixMode,
     updateIntervalMs: config.timing.updateIntervalMs,
+  });
+  const audit = new AuditTrail(store, logger, messages);
+  const incidents = new IncidentService({
+    store,
+    notifier: messages,
+    access,
+    logger,
+    metrics,
     planTtlMs: config.timing.planTtlMs,
     staleFixingMs: staleRunMs(config.timing.pollIntervalMs, config.timing.factTimeoutMs),
   });
-  const fixes = new FixService({ config, incidents, investigator, google, access, store, chat, logger, metrics });
+  const world: FixWorld = {
+    repositoryIam: google.repositoryIam,
+    access: google.access,
+    cluster: (ref) => access.api(ref),
+    workloadHealth: (cluster, ref, restartedAt) => access.workloadHealth(cluster, ref, restartedAt),
+    invalidate: (prefix) => reader.invalidate(prefix),
+  };
+  const runner = new FixRunner({
+    locks: store,
+    incidents,
+    audit: (r) => audit.record(r),
+    recheck: async (incident) => {
+      const inv = await investigator.investigate(targetOf(incident), { fresh: true });
+      const diagnosis = inv.diagnoses.find((d) => d.key === incident.key) ?? inv.diagnoses[0];
+      return { ...(diagnosis ? { diagnosis } : {}), ...(inv.note ? { note: inv.note } : {}) };
+    },
+    world,
+    timing: config.timing,
+    fixMode: config.fixMode,
+    logger,
+    metrics,
+  });
+  const actions = new IncidentActions({
+    config,
+    incidents,
+    runner,
+    approvers: new Approvers(config.approvers, config.fourEyes, chat, logger),
+    audit,
+    investigate: (target) => investigator.investigate(target, { fresh: true }),
+    repositoryIam: google.repositoryIam,
+    invalidate: (prefix) => reader.invalidate(prefix),
+    logger,
+    metrics,
+  });
   const onDemand = new OnDemandDiagnosis(investigator, incidents, config.defaultCluster);
   const permissions = new PermissionHealth(google, access, store, config.defaultCluster);
   const intake = new AlertIntake({ investigator, incidents, store, logger, metrics });
-  const status = async () => {
-    const all = await store.listIncidents();
-    const permalinks = new Map<string, string>();
-    for (const r of all.filter((i) => i.channel && i.ts).slice(0, 30)) {
-      const link = await chat.permalink({ channel: r.channel as string, ts: r.ts as string });
-      if (link) permalinks.set(r.id, link);
-    }
-    return { incidents: all, health: await permissions.checks(), fixMode: config.fixMode, permalinks };
-  };
+  const status = async () => ({
+    incidents: await store.listIncidents(),
+    health: await permissions.checks(),
+    fixMode: config.fixMode,
+  });
 
   let consumer: PubSubConsumer | undefined;
   let started = false;
-  const routes = operationalRoutes({
-    metrics,
-    logger,
-    ready: () => started,
-    ...(config.pubsubPushToken
-      ? { push: { token: config.pubsubPushToken, handle: (a, n) => intake.handle(a, n) } }
-      : {}),
-  });
-  const app = createSlackApp({ config, listeners: { fixes, onDemand, status, logger }, logger, routes });
+  const routes: Route[] = operationalRoutes({ metrics, ready: () => started });
+  if (config.pubsubPushToken) {
+    routes.push(pushRoute({ token: config.pubsubPushToken, handle: (a, n) => intake.handle(a, n), metrics, logger }));
+  }
+  const app = createSlackApp({ config, listeners: { actions, onDemand, status, logger }, logger, routes });
   await app.init();
   let healthServer: Server | undefined;
   if (config.slack.mode === 'http') {
@@ -163,14 +203,15 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     reader,
     intake,
     incidents,
-    fixes,
+    actions,
+    messages,
     ...(consumer ? { consumer } : {}),
     async stop() {
       started = false;
       if (sweep) clearInterval(sweep);
       await consumer?.close();
-      await fixes.close();
-      await incidents.close();
+      await runner.close();
+      await messages.close();
       await app.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping Slack failed'));
       if (healthServer) await new Promise((r) => healthServer?.close(r));
       await google.close();

@@ -1,15 +1,47 @@
 import type { FixMode } from '../config.ts';
 import { parseRepositoryName } from '../diagnosis/commands.ts';
 import type { Diagnosis } from '../diagnosis/diagnosis.ts';
-import type { IncidentRecord, PlanRecord } from '../ports/store.port.ts';
+import type { FixAction, IncidentRecord, PlanRecord } from '../incidents/model.ts';
 
 /**
- * Pure decisions before any change (DESIGN §4): who may approve, whether fixes are enabled, whether the plan is
- * in scope, still current and still what the world needs. Each refusal carries the reason shown to the person.
+ * Pure decisions before any change (docs/incidents-and-fixes.md, "Refusals"): who may approve, whether fixes are
+ * enabled, whether the plan is in scope, still current and still what the world needs. A refusal carries a stable
+ * `code` (audit records, metrics and tests key on it) and the reason shown to the person.
  */
-export type Decision = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+export const REFUSAL_CODES = [
+  'not-approver',
+  'four-eyes',
+  'fix-mode-off',
+  'project-not-allowed',
+  'namespace-not-allowed',
+  'no-plan',
+  'plan-outdated',
+  'plan-expired',
+  'fix-running',
+  'incident-closed',
+  'no-grant',
+  'nothing-to-restart',
+  'already-granted',
+  'diagnosis-changed',
+  'grant-target-changed',
+  'nothing-failing',
+  'nothing-to-undo',
+  'not-added-by-bot',
+  'incident-unknown',
+  'shutting-down',
+] as const;
+
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+export type Decision =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code: RefusalCode; readonly reason: string };
 
 const OK: Decision = { ok: true };
+
+export function refuse(code: RefusalCode, reason: string): Decision & { ok: false } {
+  return { ok: false, code, reason };
+}
 
 export interface ApproverPolicy {
   /** Slack user ids allowed directly. */
@@ -21,16 +53,16 @@ export interface ApproverPolicy {
 
 export function authorize(user: string, policy: ApproverPolicy, incident: IncidentRecord): Decision {
   if (!policy.users.has(user) && !policy.groupMembers.has(user)) {
-    return { ok: false, reason: 'you are not an approver for image-pull fixes (APPROVERS): nothing was changed' };
+    return refuse('not-approver', 'you are not an approver for image-pull fixes (APPROVERS): nothing was changed');
   }
   if (policy.fourEyes && incident.requestedBy === user) {
-    return { ok: false, reason: 'four-eyes is on: the person who asked for this diagnosis cannot approve its fix' };
+    return refuse('four-eyes', 'four-eyes is on: the person who asked for this diagnosis cannot approve its fix');
   }
   return OK;
 }
 
 export function fixModeAllows(mode: FixMode): Decision {
-  return mode === 'off' ? { ok: false, reason: 'fixes are turned off here (FIX_MODE=off): nothing was changed' } : OK;
+  return mode === 'off' ? refuse('fix-mode-off', 'fixes are turned off here (FIX_MODE=off): nothing was changed') : OK;
 }
 
 export function inScope(
@@ -43,29 +75,37 @@ export function inScope(
     if (withGrant && plan.grant) {
       const project = parseRepositoryName(plan.grant.repository)?.project;
       if (!project || !allowedProjects.includes(project)) {
-        return {
-          ok: false,
-          reason: `project \`${project}\` is not in ALLOWED_PROJECTS: the bot may not change its IAM`,
-        };
+        return refuse(
+          'project-not-allowed',
+          `project \`${project}\` is not in ALLOWED_PROJECTS: the bot may not change its IAM`,
+        );
       }
     }
     const foreign = plan.restarts.find((r) => !allowedProjects.includes(r.cluster.project));
     if (foreign) {
-      return {
-        ok: false,
-        reason: `project \`${foreign.cluster.project}\` is not in ALLOWED_PROJECTS: the bot may not restart workloads in its clusters`,
-      };
+      return refuse(
+        'project-not-allowed',
+        `project \`${foreign.cluster.project}\` is not in ALLOWED_PROJECTS: the bot may not restart workloads in its clusters`,
+      );
     }
   }
   if (allowedNamespaces.length > 0) {
-    const outside = plan.restarts.filter((r) => !allowedNamespaces.includes(r.workload.namespace));
-    if (outside.length > 0) {
-      return {
-        ok: false,
-        reason: `namespace \`${outside[0]?.workload.namespace}\` is not in ALLOWED_NAMESPACES: the bot may not restart workloads there`,
-      };
+    const outside = plan.restarts.find((r) => !allowedNamespaces.includes(r.workload.namespace));
+    if (outside) {
+      return refuse(
+        'namespace-not-allowed',
+        `namespace \`${outside.workload.namespace}\` is not in ALLOWED_NAMESPACES: the bot may not restart workloads there`,
+      );
     }
   }
+  return OK;
+}
+
+/** Does the plan have what the pressed button asks for? */
+export function planAllows(plan: PlanRecord, action: FixAction): Decision {
+  if (action === 'grant-restart' && !plan.grant) return refuse('no-grant', 'this plan has no grant: use Restart only');
+  if (action === 'restart' && plan.restarts.length === 0)
+    return refuse('nothing-to-restart', 'there is no workload to restart');
   return OK;
 }
 
@@ -80,22 +120,22 @@ export function planCurrent(
   staleFixingMs: number,
 ): Decision {
   const plan = incident.plan;
-  if (!plan) return { ok: false, reason: 'there is no fix to apply for this incident any more' };
+  if (!plan) return refuse('no-plan', 'there is no fix to apply for this incident any more');
   if (planId !== plan.id) {
-    return {
-      ok: false,
-      reason: 'this button belongs to an older version of the plan; the message now shows the current one',
-    };
+    return refuse(
+      'plan-outdated',
+      'this button belongs to an older version of the plan; the message now shows the current one',
+    );
   }
   if (new Date(plan.expiresAt) <= now)
-    return { ok: false, reason: 'the plan has expired: press Re-check to compute a fresh one' };
+    return refuse('plan-expired', 'the plan has expired: press Re-check to compute a fresh one');
   if (incident.status === 'fixing') {
     return fixingIsStale(incident, now, staleFixingMs)
       ? OK
-      : { ok: false, reason: 'a fix for this incident is already running' };
+      : refuse('fix-running', 'a fix for this incident is already running');
   }
   if (incident.status !== 'open' && incident.status !== 'failed')
-    return { ok: false, reason: `the incident is ${incident.status}` };
+    return refuse('incident-closed', `the incident is ${incident.status}`);
   return OK;
 }
 
@@ -109,7 +149,6 @@ export function staleRunMs(pollIntervalMs: number, factTimeoutMs: number): numbe
 
 /** A "fixing" state whose run has not beaten for `staleFixingMs`: the replica that ran it is gone. */
 export function fixingIsStale(incident: IncidentRecord, now: Date, staleFixingMs: number): boolean {
-  // A live run beats on every step; silence longer than the window means its replica is gone.
   const last = incident.fix?.heartbeatAt ?? incident.fix?.startedAt;
   return incident.status === 'fixing' && last !== undefined && now.getTime() - new Date(last).getTime() > staleFixingMs;
 }
@@ -123,20 +162,20 @@ export function grantStillNeeded(plan: PlanRecord, fresh: Diagnosis): Decision {
   if (!plan.grant) return OK;
   const grant = fresh.fixes.find((f) => f.kind === 'grant-repo-reader');
   if (fresh.findings.some((f) => f.id === 'access-already-granted')) {
-    return {
-      ok: false,
-      reason: 'the node service account can already pull (someone granted access since): use Restart only',
-    };
+    return refuse(
+      'already-granted',
+      'the node service account can already pull (someone granted access since): use Restart only',
+    );
   }
   if (!grant) {
     const now = fresh.findings[0]?.title ?? fresh.headline;
-    return { ok: false, reason: `the diagnosis changed (${now}): the grant no longer applies` };
+    return refuse('diagnosis-changed', `the diagnosis changed (${now}): the grant no longer applies`);
   }
   if (grant.repository !== plan.grant.repository || grant.member !== plan.grant.member) {
-    return {
-      ok: false,
-      reason: `the diagnosis now points at ${grant.member} on ${grant.repository}: review the new plan`,
-    };
+    return refuse(
+      'grant-target-changed',
+      `the diagnosis now points at ${grant.member} on ${grant.repository}: review the new plan`,
+    );
   }
   return OK;
 }

@@ -13,13 +13,28 @@ export interface PostedRef {
   readonly ts: string;
 }
 
+/**
+ * What the chat adapter throws: a stable `code` (Slack's own error string, e.g. `message_not_found`,
+ * `channel_not_found`, `ratelimited`, or `request_failed` when no answer came) and whether a retry can help.
+ */
+export class ChatError extends Error {
+  override readonly name = 'ChatError';
+  readonly code: string;
+  /** No retry fixes it: the bot is not in the channel, the token is revoked, the blocks are invalid… */
+  readonly permanent: boolean;
+  constructor(code: string, permanent: boolean, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.permanent = permanent;
+  }
+}
+
 export interface ChatPort {
   post(channel: string, message: ChatMessage): Promise<PostedRef>;
   update(ref: PostedRef, message: ChatMessage): Promise<void>;
   reply(ref: PostedRef, message: ChatMessage): Promise<void>;
-  ephemeral(channel: string, user: string, message: ChatMessage): Promise<void>;
   /** Members of a Slack user group (`usergroups.users.list`). */
   usergroupMembers(usergroup: string): Promise<readonly string[]>;
-  publishHome(user: string, view: object): Promise<void>;
+  /** The message's permalink, or undefined when Slack does not give one. */
   permalink(ref: PostedRef): Promise<string | undefined>;
 }

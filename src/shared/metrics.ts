@@ -1,54 +1,76 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
 /**
- * A small Prometheus registry: counters and gauges with labels, rendered as the text exposition format on /metrics.
- * Enough for the bot's own numbers without a dependency.
+ * The bot's Prometheus metrics (`/metrics`, docs/operations.md lists them): the process metrics of prom-client's
+ * defaults (memory, CPU, event-loop lag, GC) and the bot's own counters, gauges and histograms, in one registry per
+ * bot (tests run several bots in one process).
  */
 export class Metrics {
-  readonly #counters = new Map<string, { help: string; values: Map<string, number> }>();
-  readonly #gauges = new Map<string, { help: string; read: () => number }>();
+  readonly registry = new Registry();
 
-  counter(name: string, help: string): (labels?: Record<string, string>, by?: number) => void {
-    const entry = { help, values: new Map<string, number>() };
-    this.#counters.set(name, entry);
-    return (labels = {}, by = 1) => {
-      const key = labelText(labels);
-      entry.values.set(key, (entry.values.get(key) ?? 0) + by);
-    };
+  constructor(options: { readonly defaults?: boolean } = {}) {
+    if (options.defaults !== false) collectDefaultMetrics({ register: this.registry });
   }
 
+  /** A counter; the returned function adds `by` (default 1) for a set of labels among `labelNames`. */
+  counter(
+    name: string,
+    help: string,
+    labelNames: readonly string[] = [],
+  ): (labels?: Record<string, string>, by?: number) => void {
+    const c = new Counter({ name, help, labelNames: [...labelNames], registers: [this.registry] });
+    return (labels = {}, by = 1) => c.inc(labels, by);
+  }
+
+  /** A gauge read when scraped. */
   gauge(name: string, help: string, read: () => number): void {
-    this.#gauges.set(name, { help, read });
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 
-  /** Current value of a counter (sum over label sets matching `labels`), for tests and the benchmark. */
-  value(name: string, labels: Record<string, string> = {}): number {
-    const entry = this.#counters.get(name);
-    if (!entry) return this.#gauges.get(name)?.read() ?? 0;
-    const want = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
-    let sum = 0;
-    for (const [key, v] of entry.values) if (want.every((w) => key.includes(w))) sum += v;
-    return sum;
+  /** A histogram of seconds; the returned function observes one value. */
+  histogram(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    buckets: readonly number[],
+  ): (seconds: number, labels?: Record<string, string>) => void {
+    const h = new Histogram({
+      name,
+      help,
+      labelNames: [...labelNames],
+      buckets: [...buckets],
+      registers: [this.registry],
+    });
+    return (seconds, labels = {}) => h.observe(labels, seconds);
   }
 
-  render(): string {
-    const out: string[] = [];
-    for (const [name, { help, values }] of this.#counters) {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
-      for (const [labels, v] of values) out.push(`${name}${labels} ${v}`);
-    }
-    for (const [name, { help, read }] of this.#gauges) {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${read()}`);
-    }
-    return `${out.join('\n')}\n`;
+  /**
+   * Current value of a counter or gauge, summed over the label sets that include `labels` (for tests and the
+   * benchmark); for a histogram, its observation count.
+   */
+  async value(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const metric = this.registry.getSingleMetric(name);
+    if (!metric) return 0;
+    const { values } = await metric.get();
+    const want = Object.entries(labels);
+    return values
+      .filter((v) => !('metricName' in v) || v.metricName === undefined || v.metricName === `${name}_count`)
+      .filter((v) => want.every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x))
+      .reduce((sum, v) => sum + v.value, 0);
   }
-}
 
-function labelText(labels: Record<string, string>): string {
-  const parts = Object.entries(labels)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${k}="${escapeLabel(v)}"`);
-  return parts.length > 0 ? `{${parts.join(',')}}` : '';
-}
+  get contentType(): string {
+    return this.registry.contentType;
+  }
 
-function escapeLabel(v: string): string {
-  return v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
 }

@@ -1,7 +1,7 @@
 import { App, type Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import type { Config } from '../config.ts';
-import type { Route } from '../server/routes.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Route } from '../transport/http-routes.ts';
 import { type ListenerDeps, registerListeners } from './listeners/index.ts';
 
 export interface SlackAppOptions {

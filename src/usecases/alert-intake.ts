@@ -48,10 +48,14 @@ export class AlertIntake {
 
   constructor(deps: AlertIntakeDeps) {
     this.#d = deps;
-    this.#count = deps.metrics.counter('imagepull_alerts_total', 'Alerts received, by kind and outcome');
+    this.#count = deps.metrics.counter('imagepull_alerts_total', 'Alerts received, by kind and outcome', [
+      'kind',
+      'outcome',
+    ]);
   }
 
   async handle(alert: Alert, deliveryAttempt = 1): Promise<IntakeOutcome> {
+    const receivedAt = new Date();
     const log = this.#d.logger;
     switch (alert.kind) {
       case 'ignored':
@@ -132,7 +136,7 @@ export class AlertIntake {
             alerts: 1,
             ...(alert.incidentId ? { alertIncidentId: alert.incidentId } : {}),
           },
-          { kind: 'alert' },
+          { kind: 'alert', receivedAt },
         );
       }
       if (dedupe) await this.#d.store.completeDelivery(dedupe, DELIVERY_TTL_MS, owner);

@@ -1,6 +1,11 @@
 import { type Fact, type FactError, factFailed, factOk } from '../diagnosis/facts.ts';
 import { ReadError } from '../shared/errors.ts';
 
+/** Reads within one investigation: each key at most once (see `FactReader.session`). */
+export interface FactSession {
+  read<T>(key: string, source: string, fn: () => Promise<T>): Promise<Fact<T>>;
+}
+
 /**
  * Reads facts for the diagnosis: every read becomes a `Fact` (never a throw), has a deadline, and identical reads
  * in flight or done within the TTL are shared. Under an alert storm this keeps Google API calls bounded by the
@@ -45,6 +50,24 @@ export class FactReader {
     });
     if (this.#entries.size > 20_000) this.#evict(now);
     return value;
+  }
+
+  /**
+   * A session for one investigation: each key is read at most once in it. `fresh` sessions (Re-check, the re-read
+   * before a fix, `/imagepull diagnose`) send each read anew the first time, then share it within the session.
+   */
+  session(options?: { fresh?: boolean }): FactSession {
+    const fresh = options?.fresh === true;
+    const seen = new Map<string, Promise<Fact<unknown>>>();
+    return {
+      read: <T>(key: string, source: string, fn: () => Promise<T>): Promise<Fact<T>> => {
+        const hit = seen.get(key);
+        if (hit) return hit as Promise<Fact<T>>;
+        const value = this.read(key, source, fn, { fresh });
+        seen.set(key, value);
+        return value;
+      },
+    };
   }
 
   /** Drops cached reads whose key starts with `prefix` (after a change the bot made itself). */

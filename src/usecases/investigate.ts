@@ -5,22 +5,21 @@ import type { Diagnosis, DiagnosisSubject, PullIdentity } from '../diagnosis/dia
 import {
   type AccessVerdict,
   type ClusterRef,
-  type ContainerFacts,
   type Fact,
   type FactError,
   type Facts,
   factFailed,
-  type PodEventFacts,
   type PodFacts,
   type WorkloadRef,
 } from '../diagnosis/facts.ts';
 import { identityOfPool, resolveIdentity } from '../diagnosis/identity.ts';
-import { type ImageRef, parseImageRef } from '../diagnosis/image-ref.ts';
-import { DOWNLOAD_PERMISSION } from '../diagnosis/roles.ts';
+import { parseImageRef } from '../diagnosis/image-ref.ts';
 import type { ClusterApi, ClusterConnector, WorkloadState } from '../ports/cluster.port.ts';
 import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
 import { PULL_FAILURE_REASONS } from './cluster-access.ts';
-import type { FactReader } from './fact-reader.ts';
+import { accessFact, clusterFact, imageFacts, projectNumberFact } from './fact-gathering.ts';
+import type { FactReader, FactSession } from './fact-reader.ts';
+import { clusterKey, failingContainers, hinted, messageFor, messageOf, parsed } from './pull-messages.ts';
 
 /** What to diagnose: a pod (optionally one container), a workload, or an image against the cluster's node pools. */
 export interface DiagnosisTarget {
@@ -73,18 +72,19 @@ export class Investigator {
   }
 
   async investigate(target: DiagnosisTarget, options?: { fresh?: boolean }): Promise<Investigation> {
-    const fresh = options?.fresh === true;
+    // One session per investigation: each fact is read once, also when fresh (docs/diagnosis.md, "Facts").
+    const s = this.#reader.session({ fresh: options?.fresh === true });
     const hinted = target.message ? classifyMessage(target.message) : undefined;
     const hintImage = target.image ?? hinted?.image;
     // Start repository reads before anything else when the alert already names the image.
-    if (hintImage) void this.#imageFacts(parsed(hintImage), fresh);
-    const cluster = this.#cluster(target.cluster, fresh);
-    const projectNumber = this.#projectNumber(target.cluster.project, fresh);
+    if (hintImage) void imageFacts(this.#google, s, parsed(hintImage));
+    const cluster = clusterFact(this.#google, s, target.cluster);
+    const projectNumber = projectNumberFact(this.#google, s, target.cluster.project);
 
     if (target.pod && target.namespace)
-      return this.#investigatePod(target, target.namespace, target.pod, cluster, projectNumber, fresh);
-    if (target.workload) return this.#investigateWorkload(target, target.workload, cluster, projectNumber, fresh);
-    if (target.image) return this.#investigateImage(target, target.image, cluster, projectNumber, fresh);
+      return this.#investigatePod(target, target.namespace, target.pod, cluster, projectNumber, s);
+    if (target.workload) return this.#investigateWorkload(target, target.workload, cluster, projectNumber, s);
+    if (target.image) return this.#investigateImage(target, target.image, cluster, projectNumber, s);
     return { target, diagnoses: [], note: 'Nothing to diagnose: give a pod, a workload or an image.' };
   }
 
@@ -94,16 +94,15 @@ export class Investigator {
     podName: string,
     clusterP: Promise<Fact<ClusterInfo>>,
     projectNumberP: Promise<Fact<string>>,
-    fresh: boolean,
+    s: FactSession,
   ): Promise<Investigation> {
     const cluster = await clusterP;
-    const api = cluster.ok ? await this.#connect(cluster.value) : undefined;
+    const api = cluster.ok ? await this.#clusters.connect(cluster.value) : undefined;
     const pod: Fact<PodFacts> = api
-      ? await this.#reader.read(
+      ? await s.read(
           `pod|${clusterKey(target.cluster)}|${namespace}/${podName}`,
           `Kubernetes get pods ${namespace}/${podName}`,
           () => api.getPod(namespace, podName),
-          { fresh },
         )
       : (cluster as Fact<never>);
     if (!pod.ok) {
@@ -115,7 +114,7 @@ export class Investigator {
         cluster: cluster,
         clusterProjectNumber: projectNumber,
         pod,
-        ...(image ? await this.#imageFacts(image, fresh) : {}),
+        ...(image ? await imageFacts(this.#google, s, image) : {}),
       };
       const subject: DiagnosisSubject = {
         cluster: target.cluster,
@@ -132,7 +131,7 @@ export class Investigator {
         readError: pod.error,
       };
     }
-    return this.#diagnosePod(target, pod, cluster, projectNumberP, api as ClusterApi, fresh);
+    return this.#diagnosePod(target, pod, cluster, projectNumberP, api as ClusterApi, s);
   }
 
   async #diagnosePod(
@@ -141,16 +140,13 @@ export class Investigator {
     cluster: Fact<ClusterInfo>,
     projectNumberP: Promise<Fact<string>>,
     api: ClusterApi,
-    fresh: boolean,
+    s: FactSession,
   ): Promise<Investigation> {
     const p = pod.value;
     const ck = clusterKey(target.cluster);
     const nodeP = p.nodeName
-      ? this.#reader.read(
-          `node|${ck}|${p.nodeName}`,
-          `Kubernetes get nodes ${p.nodeName}`,
-          () => api.getNode(p.nodeName as string),
-          { fresh },
+      ? s.read(`node|${ck}|${p.nodeName}`, `Kubernetes get nodes ${p.nodeName}`, () =>
+          api.getNode(p.nodeName as string),
         )
       : Promise.resolve(
           factFailed<never>(
@@ -158,33 +154,30 @@ export class Investigator {
             `Kubernetes get pods ${p.namespace}/${p.name}`,
           ),
         );
-    const eventsP = this.#reader.read(
+    const eventsP = s.read(
       `events|${ck}|${p.namespace}/${p.name}`,
       `Kubernetes list events ${p.namespace}/${p.name}`,
       () => api.listPodEvents(p.namespace, p.name),
-      { fresh },
     );
     const owner = p.owner;
     const workloadP: Promise<Fact<WorkloadState | undefined>> | undefined = owner
-      ? this.#reader.read(
+      ? s.read(
           `workload|${ck}|${p.namespace}|${owner.kind}/${owner.name}`,
           `Kubernetes get ${owner.kind.toLowerCase()}s ${p.namespace}/${owner.name}`,
           () => api.resolveWorkload(p.namespace, owner),
-          { fresh },
         )
       : undefined;
-    const ksaP = this.#reader.read(
+    const ksaP = s.read(
       `ksa|${ck}|${p.namespace}/${p.serviceAccountName}`,
       `Kubernetes get serviceaccounts ${p.namespace}/${p.serviceAccountName}`,
       () => api.getServiceAccount(p.namespace, p.serviceAccountName),
-      { fresh },
     );
 
     const failing = failingContainers(p, target);
     // Repository reads for every failing image start now, in parallel with node/events/workload.
     for (const c of failing) {
       const image = parsed(c.image);
-      if (image) void this.#imageFacts(image, fresh);
+      if (image) void imageFacts(this.#google, s, image);
     }
     // Who pulls (node → pool → service account), then the Troubleshooter verdict, start as soon as the node is
     // known: the critical path is cluster → pod → node → troubleshooter, in parallel with the owner chain.
@@ -197,7 +190,7 @@ export class Investigator {
       if (image?.ar && !accessP.has(image.ar.resourceName)) {
         accessP.set(
           image.ar.resourceName,
-          identityP.then((id) => (id?.ok ? this.#access(id.value, image, fresh) : undefined)),
+          identityP.then((id) => (id?.ok ? accessFact(this.#google, s, id.value, image) : undefined)),
         );
       }
     }
@@ -234,7 +227,7 @@ export class Investigator {
         const message = messageFor(c, target, events.ok ? events.value : []);
         const classification = classifyMessage(message ?? '');
         const image = parsed(c.image);
-        const imageFacts = image ? await this.#imageFacts(image, fresh) : {};
+        const facts = image ? await imageFacts(this.#google, s, image) : {};
         const access = image?.ar ? await accessP.get(image.ar.resourceName) : undefined;
         const subject: DiagnosisSubject = {
           cluster: target.cluster,
@@ -248,7 +241,7 @@ export class Investigator {
           image: c.image,
         };
         return diagnose({
-          facts: { ...baseFacts, ...imageFacts, ...(access ? { access } : {}) },
+          facts: { ...baseFacts, ...facts, ...(access ? { access } : {}) },
           classification,
           ...(message ? { message } : {}),
           subject,
@@ -265,16 +258,15 @@ export class Investigator {
     ref: WorkloadRef,
     clusterP: Promise<Fact<ClusterInfo>>,
     projectNumberP: Promise<Fact<string>>,
-    fresh: boolean,
+    s: FactSession,
   ): Promise<Investigation> {
     const cluster = await clusterP;
     if (!cluster.ok) return { target, diagnoses: [], note: `Cluster could not be read: ${cluster.error.message}` };
-    const api = await this.#connect(cluster.value);
-    const pods = await this.#reader.read(
+    const api = await this.#clusters.connect(cluster.value);
+    const pods = await s.read(
       `pods|${clusterKey(target.cluster)}|${ref.kind}/${ref.namespace}/${ref.name}`,
       `Kubernetes list pods of ${ref.kind.toLowerCase()}/${ref.name}`,
       () => api.listWorkloadPods(ref),
-      { fresh },
     );
     if (!pods.ok)
       return {
@@ -306,7 +298,7 @@ export class Investigator {
           cluster,
           projectNumberP,
           api,
-          fresh,
+          s,
         ),
       ),
     );
@@ -322,7 +314,7 @@ export class Investigator {
     raw: string,
     clusterP: Promise<Fact<ClusterInfo>>,
     projectNumberP: Promise<Fact<string>>,
-    fresh: boolean,
+    s: FactSession,
   ): Promise<Investigation> {
     const image = parsed(raw);
     const classification: Classification = target.message ? classifyMessage(target.message) : { cause: 'unknown' };
@@ -330,16 +322,16 @@ export class Investigator {
       const r = parseImageRef(raw);
       return { target, diagnoses: [], note: `Invalid image reference: ${r.ok ? raw : r.reason}` };
     }
-    const [cluster, projectNumber, imageFacts] = await Promise.all([
+    const [cluster, projectNumber, repoFacts] = await Promise.all([
       clusterP,
       projectNumberP,
-      this.#imageFacts(image, fresh),
+      imageFacts(this.#google, s, image),
     ]);
     const subject: DiagnosisSubject = { cluster: target.cluster, image: raw };
     if (!cluster.ok) {
       return {
         target,
-        diagnoses: [diagnose({ facts: { cluster: cluster, ...imageFacts }, classification, subject, image })],
+        diagnoses: [diagnose({ facts: { cluster: cluster, ...repoFacts }, classification, subject, image })],
       };
     }
     // A pre-flight: can each distinct node identity of the cluster pull this image?
@@ -350,12 +342,12 @@ export class Investigator {
     }
     const diagnoses = await Promise.all(
       [...identities.values()].map(async (identity) => {
-        const access = image.ar && identity.ok ? await this.#access(identity.value, image, fresh) : undefined;
+        const access = image.ar && identity.ok ? await accessFact(this.#google, s, identity.value, image) : undefined;
         return diagnose({
           facts: {
             cluster: cluster,
             clusterProjectNumber: projectNumber,
-            ...imageFacts,
+            ...repoFacts,
             ...(access ? { access } : {}),
           },
           classification,
@@ -367,153 +359,4 @@ export class Investigator {
     );
     return { target, diagnoses };
   }
-
-  #cluster(ref: ClusterRef, fresh: boolean): Promise<Fact<ClusterInfo>> {
-    const name = `projects/${ref.project}/locations/${ref.location}/clusters/${ref.name}`;
-    return this.#reader.read(`cluster|${name}`, `GKE clusters.get ${name}`, () => this.#google.gke.getCluster(ref), {
-      fresh,
-    });
-  }
-
-  #projectNumber(project: string, fresh: boolean): Promise<Fact<string>> {
-    return this.#reader.read(
-      `project-number|${project}`,
-      `Resource Manager projects.get projects/${project}`,
-      () => this.#google.projects.getProjectNumber(project),
-      { fresh },
-    );
-  }
-
-  async #connect(cluster: ClusterInfo): Promise<ClusterApi> {
-    return this.#clusters.connect(cluster);
-  }
-
-  /** Repository, tag and allow policies of an Artifact Registry image, read in parallel. */
-  async #imageFacts(image: ImageRef | undefined, fresh: boolean): Promise<Partial<Facts>> {
-    const ar = image?.ar;
-    if (!image || !ar) return {};
-    const r = this.#reader;
-    const g = this.#google;
-    const ref = image.digest ?? image.tag ?? 'latest';
-    const [repository, tag, repositoryPolicy, projectPolicy] = await Promise.all([
-      r.read(
-        `repo|${ar.resourceName}`,
-        `Artifact Registry repositories.get ${ar.resourceName}`,
-        () => g.registry.getRepository(ar.resourceName),
-        { fresh },
-      ),
-      r.read(
-        `tag|${ar.resourceName}|${ar.packageName}|${ref}`,
-        `Artifact Registry tags ${ar.packageName}:${ref}`,
-        () =>
-          g.registry.getTag({
-            ...ar,
-            ...(image.tag ? { tag: image.tag } : {}),
-            ...(image.digest ? { digest: image.digest } : {}),
-          }),
-        { fresh },
-      ),
-      r.read(
-        `repo-policy|${ar.resourceName}`,
-        `Artifact Registry repositories.getIamPolicy ${ar.resourceName}`,
-        () => g.repositoryIam.getPolicy(ar.resourceName),
-        { fresh },
-      ),
-      r.read(
-        `project-policy|${ar.project}`,
-        `Resource Manager projects.getIamPolicy projects/${ar.project}`,
-        () => g.projects.getIamPolicy(ar.project),
-        { fresh },
-      ),
-    ]);
-    const missing = !repository.ok && repository.error.code === 'not-found';
-    const similarRepositories = missing
-      ? await r.read(
-          `repos|${ar.project}`,
-          `Artifact Registry repositories.list projects/${ar.project}`,
-          () => g.registry.listRepositories(ar.project),
-          { fresh },
-        )
-      : undefined;
-    return {
-      repository,
-      ...(repository.ok || !missing ? { tag } : {}),
-      repositoryPolicy,
-      projectPolicy,
-      ...(similarRepositories ? { similarRepositories } : {}),
-    };
-  }
-
-  #access(identity: PullIdentity, image: ImageRef, fresh: boolean) {
-    const resource = `//artifactregistry.googleapis.com/${image.ar?.resourceName}`;
-    return this.#reader.read(
-      `access|${identity.serviceAccount}|${resource}`,
-      `Policy Troubleshooter iam.troubleshoot ${resource}`,
-      () => this.#google.access.troubleshoot(identity.serviceAccount, resource, DOWNLOAD_PERMISSION),
-      { fresh },
-    );
-  }
-}
-
-function parsed(raw: string | undefined): ImageRef | undefined {
-  if (!raw) return undefined;
-  const r = parseImageRef(raw);
-  return r.ok ? r.ref : undefined;
-}
-
-function clusterKey(c: ClusterRef): string {
-  return `${c.project}/${c.location}/${c.name}`;
-}
-
-function hinted(target: DiagnosisTarget): Classification {
-  return target.message ? classifyMessage(target.message) : { cause: 'no-detail' };
-}
-
-function messageOf(target: DiagnosisTarget): { message?: string } {
-  return target.message ? { message: target.message } : {};
-}
-
-/** Containers failing to pull; when none is, the one the alert named (it may be between retries). */
-function failingContainers(pod: PodFacts, target: DiagnosisTarget): ContainerFacts[] {
-  const failing = pod.containers.filter(
-    (c) => c.waitingReason !== undefined && PULL_FAILURE_REASONS.has(c.waitingReason),
-  );
-  const wanted = target.container ? failing.filter((c) => c.name === target.container) : failing;
-  if (wanted.length > 0) return wanted;
-  if (target.container && target.message) {
-    const named = pod.containers.find((c) => c.name === target.container);
-    if (named && !named.running) return [named];
-  }
-  return target.container ? [] : failing;
-}
-
-/**
- * The message that says why a container's pull failed: the alert's own (when it has detail and names this
- * container), else the newest `Failed to pull image` event for the container, else the kubelet's waiting message.
- */
-function messageFor(c: ContainerFacts, target: DiagnosisTarget, events: readonly PodEventFacts[]): string | undefined {
-  const alert = target.message;
-  if (alert && (!target.container || target.container === c.name)) {
-    const cls = classifyMessage(alert);
-    if (cls.cause !== 'no-detail' && (!cls.image || sameImage(cls.image, c.image))) return alert;
-  }
-  const pulls = events.filter(
-    (e) =>
-      (e.container === undefined || e.container === c.name) &&
-      e.type === 'Warning' &&
-      (e.message.startsWith('Failed to pull image') ||
-        e.reason === 'ErrImageNeverPull' ||
-        e.reason === 'InspectFailed') &&
-      (!e.message.includes('"') || e.message.includes(c.image)),
-  );
-  const latest = pulls[pulls.length - 1];
-  if (latest) return latest.message;
-  return c.waitingMessage ?? alert;
-}
-
-function sameImage(a: string, b: string): boolean {
-  if (a === b) return true;
-  const pa = parseImageRef(a);
-  const pb = parseImageRef(b);
-  return pa.ok && pb.ok && pa.ref.normalized === pb.ref.normalized;
 }

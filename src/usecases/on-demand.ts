@@ -1,5 +1,5 @@
 import type { ClusterRef, WorkloadRef } from '../diagnosis/facts.ts';
-import type { IncidentRecord } from '../ports/store.port.ts';
+import type { IncidentRecord } from '../incidents/model.ts';
 import type { IncidentService } from './incidents.ts';
 import type { Investigation, Investigator } from './investigate.ts';
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
-import type { AuditRecord, DeliveryClaim, IncidentRecord, IncidentStatus, StateStore } from '../../ports/store.port.ts';
+import type { AuditRecord, IncidentRecord, IncidentStatus } from '../../incidents/model.ts';
+import type { DeliveryClaim, StateStore } from '../../ports/store.port.ts';
 import type { Logger } from '../../shared/logger.ts';
 
 export interface FirestoreStoreOptions {

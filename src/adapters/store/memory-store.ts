@@ -1,4 +1,5 @@
-import type { AuditRecord, DeliveryClaim, IncidentRecord, IncidentStatus, StateStore } from '../../ports/store.port.ts';
+import type { AuditRecord, IncidentRecord, IncidentStatus } from '../../incidents/model.ts';
+import type { DeliveryClaim, StateStore } from '../../ports/store.port.ts';
 
 /**
  * State in process memory: the default for a single replica. Loses state on restart (an incident message is then

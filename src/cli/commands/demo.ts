@@ -1,4 +1,5 @@
 import { loadConfig } from '../../config.ts';
+import { stepLabel } from '../../fixes/steps.ts';
 import { startBot } from '../../main.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { ACTIONS } from '../../slack/ids.ts';
@@ -66,15 +67,15 @@ export async function demo(io: Io): Promise<number> {
     await until(async () => {
       const rec = incident ? await bot?.store.getIncident(incident.id) : undefined;
       for (const step of rec?.fix?.steps ?? []) {
-        const line = `${STEP_MARK[step.state]} ${step.name}${step.detail ? ` — ${step.detail}` : ''}`;
-        if (step.state !== 'pending' && printed.get(step.name) !== line) {
-          printed.set(step.name, line);
+        const line = `${STEP_MARK[step.state]} ${stepLabel(step.id)}${step.detail ? ` — ${step.detail}` : ''}`;
+        if (step.state !== 'pending' && printed.get(step.id) !== line) {
+          printed.set(step.id, line);
           io.out(`  ${line}`);
         }
       }
       return rec?.status === 'fixed' || rec?.status === 'failed' ? rec : undefined;
     }, 90_000);
-    await bot.incidents.flush(incident?.id ?? '');
+    await bot.messages.flush(incident?.id ?? '');
     const final = sb.slack.message(channel, posted.ts) ?? posted;
     say(`The incident message, updated in place (${final.updates.length} updates):`);
     show(final);

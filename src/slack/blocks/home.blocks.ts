@@ -1,6 +1,6 @@
 import type { HomeView, KnownBlock } from '@slack/types';
 import type { FixMode } from '../../config.ts';
-import type { IncidentRecord } from '../../ports/store.port.ts';
+import type { IncidentRecord } from '../../incidents/model.ts';
 import type { HealthCheck } from '../../usecases/permission-health.ts';
 import { plain } from './diagnosis.blocks.ts';
 import { clip, esc, withinLimits } from './limits.ts';
@@ -9,11 +9,10 @@ export interface StatusModel {
   readonly incidents: readonly IncidentRecord[];
   readonly health: readonly HealthCheck[];
   readonly fixMode: FixMode;
-  readonly permalinks: ReadonlyMap<string, string>;
 }
 
-function incidentLine(r: IncidentRecord, permalinks: ReadonlyMap<string, string>): string {
-  const link = permalinks.get(r.id);
+function incidentLine(r: IncidentRecord): string {
+  const link = r.permalink;
   const title = esc(plain(r.diagnosis.headline));
   const pods = r.affected.reduce((n, a) => n + a.podCount, 0);
   const who = r.fix ? ` · ${r.fix.outcome ?? 'in progress'} (<@${r.fix.approvedBy}>)` : '';
@@ -47,17 +46,17 @@ export function statusBlocks(m: StatusModel): KnownBlock[] {
     },
     section(
       'Open incidents',
-      open.slice(0, 15).map((r) => incidentLine(r, m.permalinks)),
+      open.slice(0, 15).map((r) => incidentLine(r)),
       'no open image-pull incidents',
     ),
     section(
       'Waiting for approval',
-      pending.slice(0, 10).map((r) => incidentLine(r, m.permalinks)),
+      pending.slice(0, 10).map((r) => incidentLine(r)),
       'nothing waiting',
     ),
     section(
       'Recent fixes',
-      recent.map((r) => incidentLine(r, m.permalinks)),
+      recent.map((r) => incidentLine(r)),
       'no fixes yet',
     ),
     section('Permission health', health, 'not checked'),

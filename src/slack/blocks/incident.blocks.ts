@@ -1,8 +1,9 @@
 import type { ActionsBlockElement, Button, KnownBlock } from '@slack/types';
 import type { FixMode } from '../../config.ts';
 import { parseRepositoryName } from '../../diagnosis/commands.ts';
+import { stepLabel } from '../../fixes/steps.ts';
+import type { FixStep, IncidentRecord, PlanRecord } from '../../incidents/model.ts';
 import type { ChatMessage } from '../../ports/chat.port.ts';
-import type { FixStep, IncidentRecord, PlanRecord } from '../../ports/store.port.ts';
 import { duration } from '../../shared/time.ts';
 import { ACTIONS, buttonValue } from '../ids.ts';
 import {
@@ -128,14 +129,19 @@ function fixSection(incident: IncidentRecord, now: Date): KnownBlock | undefined
         ? `*Fix failed* — approved by <@${fix.approvedBy}> after ${took}.`
         : fix.outcome === 'dry-run'
           ? `*Dry run* requested by <@${fix.approvedBy}>: nothing was changed (FIX_MODE=dry-run).`
-          : fix.outcome === 'refused'
-            ? `*Not applied* — ${esc(fix.summary ?? '')}`
-            : `*Fix in progress* — approved by <@${fix.approvedBy}>, ${took} so far.`;
-  const steps = fix.steps.map((s) => `${STEP_EMOJI[s.state]} ${esc(s.name)}${s.detail ? ` — ${esc(s.detail)}` : ''}`);
+          : `*Fix in progress* — approved by <@${fix.approvedBy}>, ${took} so far.`;
+  const steps = fix.steps.map(
+    (s) => `${STEP_EMOJI[s.state]} ${esc(stepLabel(s.id))}${s.detail ? ` — ${esc(s.detail)}` : ''}`,
+  );
   const undo = fix.undo
     ? `\n:leftwards_arrow_with_hook: Undone by <@${fix.undo.by}> (${fix.undo.outcome}${fix.undo.detail ? `: ${esc(fix.undo.detail)}` : ''}).`
     : '';
-  const summary = fix.summary && fix.outcome !== 'refused' ? `\n${esc(fix.summary)}` : '';
+  const summary =
+    fix.outcome === 'dry-run'
+      ? `\nWould run:\n\`\`\`${esc((fix.wouldRun ?? []).join('\n'))}\`\`\``
+      : fix.summary
+        ? `\n${esc(fix.summary)}`
+        : '';
   return {
     type: 'section',
     text: { type: 'mrkdwn', text: clip(`${head}\n${steps.join('\n')}${summary}${undo}`, LIMITS.text) },

@@ -10,7 +10,7 @@ import {
   planCurrent,
   staleRunMs,
 } from '../../../src/fixes/guards.ts';
-import type { IncidentRecord, PlanRecord } from '../../../src/ports/store.port.ts';
+import type { IncidentRecord, PlanRecord } from '../../../src/incidents/model.ts';
 import { ok, SEED, seedInput } from '../diagnosis/fixtures.ts';
 
 const now = new Date('2026-11-24T03:00:00Z');

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { validateBlocks } from '@imagepull/sandbox';
 import { diagnose } from '../../../src/diagnosis/diagnose.ts';
-import type { IncidentRecord } from '../../../src/ports/store.port.ts';
+import type { IncidentRecord } from '../../../src/incidents/model.ts';
 import { investigationBlocks } from '../../../src/slack/blocks/command.blocks.ts';
 import { homeView, statusBlocks } from '../../../src/slack/blocks/home.blocks.ts';
 import { incidentMessage } from '../../../src/slack/blocks/incident.blocks.ts';

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Emulator, startFirestoreEmulator } from '@imagepull/sandbox';
 import { FirestoreStore } from '../../../src/adapters/store/firestore-store.ts';
 import { diagnose } from '../../../src/diagnosis/diagnose.ts';
-import type { IncidentRecord } from '../../../src/ports/store.port.ts';
+import type { IncidentRecord } from '../../../src/incidents/model.ts';
 import { silentLogger } from '../../../src/shared/logger.ts';
 import { seedInput } from '../../unit/diagnosis/fixtures.ts';
 
@@ -128,14 +128,14 @@ describe('FirestoreStore (Firestore emulator)', () => {
     await s.appendAudit({
       at: '2026-11-24T03:01:00.000Z',
       incidentId: 'inc-1',
-      action: 'verify',
+      action: 'finish',
       user: 'U0ALICE',
       result: 'succeeded',
     });
     const audit = await s.listAudit(10);
     assert.deepEqual(
       audit.map((a) => a.action),
-      ['verify', 'approve'],
+      ['finish', 'approve'],
     );
   });
 });

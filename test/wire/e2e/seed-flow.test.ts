@@ -168,16 +168,21 @@ describe('alert intake edge cases (Pub/Sub emulator)', () => {
     await h.sb.publish(entry as object);
     await h.sb.publish(entry as object);
     await eventually(
-      () =>
-        counter({ kind: 'ignored' }) >= 1 && counter({ kind: 'test' }) >= 1 && counter({ outcome: 'duplicate' }) >= 1,
+      async () =>
+        (await counter({ kind: 'ignored' })) >= 1 &&
+        (await counter({ kind: 'test' })) >= 1 &&
+        (await counter({ outcome: 'duplicate' })) >= 1,
       'the alerts to be handled',
     );
     await eventually(() => h.sb.slack.messages(h.channel).length === 1, 'one incident message');
     // A redelivery that arrives while the first copy is handled is nacked once ("in progress"), then dropped.
-    await eventually(() => counter({ outcome: 'duplicate' }) >= 1, 'the second copy dropped as a duplicate');
+    await eventually(
+      async () => (await counter({ outcome: 'duplicate' })) >= 1,
+      'the second copy dropped as a duplicate',
+    );
     assert.equal(
-      h.bot.metrics.value('imagepull_pubsub_messages_total', { result: 'nacked' }),
-      counter({ outcome: 'in-progress' }),
+      await h.bot.metrics.value('imagepull_pubsub_messages_total', { result: 'nacked' }),
+      await counter({ outcome: 'in-progress' }),
       'nothing else nacked, nothing loops',
     );
     const [incident] = await h.bot.store.listIncidents();
@@ -199,7 +204,7 @@ describe('a control plane that does not answer for a while', () => {
     const m = await h.firstMessage(30_000);
     assert.match(h.text(m.ts), /node-sa-missing-reader/, 'a real diagnosis, not guesswork from the first blind read');
     assert.ok(
-      h.bot.metrics.value('imagepull_alerts_total', { outcome: 'nacked' }) >= 1,
+      (await h.bot.metrics.value('imagepull_alerts_total', { outcome: 'nacked' })) >= 1,
       'the blind attempt was nacked',
     );
     assert.equal(h.sb.slack.messages(h.channel).filter((x) => !x.threadTs).length, 1);

@@ -88,7 +88,11 @@ describe('imagepull serve as a process: health, metrics, SIGTERM', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(metrics, /# TYPE imagepull_alerts_total counter/);
     assert.match(metrics, /imagepull_alerts_total\{kind="monitoring-incident",outcome="recorded"\} 1/);
-    assert.match(metrics, /imagepull_incident_events_total\{event="posted"\} 1/);
+    assert.match(metrics, /imagepull_slack_messages_total\{event="posted"\} 1/);
+    assert.match(metrics, /imagepull_alert_to_first_post_seconds_count 1/, 'the alert→first post histogram');
+    assert.match(metrics, /# TYPE imagepull_fix_duration_seconds histogram/);
+    assert.match(metrics, /process_resident_memory_bytes \d+/, 'process metrics');
+    assert.match(metrics, /nodejs_eventloop_lag_seconds/, 'event-loop lag');
     const started = Date.now();
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');

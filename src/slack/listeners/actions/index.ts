@@ -27,9 +27,9 @@ export function registerActions(app: App, deps: ListenerDeps): void {
       reply.done?.catch((e: unknown) => deps.logger.error({ err: e, incident: value.incidentId }, 'fix run crashed'));
     });
 
-  on(ACTIONS.grantRestart, (id, plan, user) => deps.fixes.approve(id, plan, 'grant-restart', user));
-  on(ACTIONS.restart, (id, plan, user) => deps.fixes.approve(id, plan, 'restart', user));
-  on(ACTIONS.undo, (id, _plan, user) => deps.fixes.undo(id, user));
-  on(ACTIONS.recheck, (id, _plan, user) => deps.fixes.recheck(id, user));
-  on(ACTIONS.dismiss, (id, _plan, user) => deps.fixes.dismiss(id, user));
+  on(ACTIONS.grantRestart, (id, plan, user) => deps.actions.approve(id, plan, 'grant-restart', user));
+  on(ACTIONS.restart, (id, plan, user) => deps.actions.approve(id, plan, 'restart', user));
+  on(ACTIONS.undo, (id, _plan, user) => deps.actions.undo(id, user));
+  on(ACTIONS.recheck, (id, _plan, user) => deps.actions.recheck(id, user));
+  on(ACTIONS.dismiss, (id, _plan, user) => deps.actions.dismiss(id, user));
 }

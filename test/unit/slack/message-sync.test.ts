@@ -5,6 +5,7 @@ import { diagnose } from '../../../src/diagnosis/diagnose.ts';
 import type { ChatMessage, ChatPort, PostedRef } from '../../../src/ports/chat.port.ts';
 import { silentLogger } from '../../../src/shared/logger.ts';
 import { Metrics } from '../../../src/shared/metrics.ts';
+import { SlackMessageSync } from '../../../src/slack/message-sync.ts';
 import type { ClusterAccess } from '../../../src/usecases/cluster-access.ts';
 import { IncidentService } from '../../../src/usecases/incidents.ts';
 import { seedInput } from '../diagnosis/fixtures.ts';
@@ -21,11 +22,9 @@ class RecordingChat implements ChatPort {
     this.updates.push({ at: Date.now(), message });
   }
   async reply(): Promise<void> {}
-  async ephemeral(): Promise<void> {}
   async usergroupMembers(): Promise<readonly string[]> {
     return [];
   }
-  async publishHome(): Promise<void> {}
   async permalink(): Promise<string | undefined> {
     return undefined;
   }
@@ -33,22 +32,32 @@ class RecordingChat implements ChatPort {
 
 const cluster = { project: 'acme-prod-417', location: 'us-central1', name: 'prod' };
 
+/** The incident service with the Slack message sync over a recording chat: what a storm makes reach Slack. */
 function service(chat: ChatPort, updateIntervalMs: number) {
-  return new IncidentService({
-    store: new MemoryStore(),
+  const store = new MemoryStore();
+  const metrics = new Metrics({ defaults: false });
+  const messages = new SlackMessageSync({
+    store,
     chat,
-    access: {} as ClusterAccess, // not reached by these tests
     logger: silentLogger(),
-    metrics: new Metrics(),
+    metrics,
     channel: 'C0INCIDENTS',
     fixMode: 'approve',
     updateIntervalMs,
+  });
+  const incidents = new IncidentService({
+    store,
+    notifier: messages,
+    access: {} as ClusterAccess, // not reached by these tests
+    logger: silentLogger(),
+    metrics,
     planTtlMs: 86_400_000,
     staleFixingMs: 3_600_000,
   });
+  return { record: incidents.record.bind(incidents), close: () => messages.close() };
 }
 
-describe('IncidentService under an alert storm', () => {
+describe('the incident message under an alert storm', () => {
   it('posts one message per root cause and coalesces updates to one per interval', async () => {
     const chat = new RecordingChat();
     const incidents = service(chat, 200);

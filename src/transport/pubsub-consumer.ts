@@ -1,9 +1,9 @@
 import { Duration, type Message, PubSub, type Subscription } from '@google-cloud/pubsub';
+import type { Alert } from '../alerts/alert.ts';
+import { parseAlert } from '../alerts/parse-alert.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { IntakeOutcome } from '../usecases/alert-intake.ts';
-import type { Alert } from './alert.ts';
-import { parseAlert } from './parse-alert.ts';
 
 export interface PubSubConsumerOptions {
   /** `projects/P/subscriptions/S`. */
@@ -40,7 +40,7 @@ export class PubSubConsumer {
       // With PUBSUB_EMULATOR_HOST the client goes insecure on its own; passing it here keeps config in one place.
       ...(options.emulatorHost ? { apiEndpoint: options.emulatorHost, emulatorMode: true } : {}),
     });
-    this.#count = options.metrics.counter('imagepull_pubsub_messages_total', 'Pub/Sub messages by result');
+    this.#count = options.metrics.counter('imagepull_pubsub_messages_total', 'Pub/Sub messages by result', ['result']);
     options.metrics.gauge('imagepull_pubsub_in_flight', 'Messages being processed', () => this.#inFlight.size);
   }
 

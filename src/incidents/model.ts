@@ -1,0 +1,163 @@
+import type { Diagnosis, GrantRepoReaderPlan, RestartWorkloadPlan } from '../diagnosis/diagnosis.ts';
+import type { ClusterRef, WorkloadRef } from '../diagnosis/facts.ts';
+
+/**
+ * The incident model: one incident per root cause, its fix plan, the runs of that plan and the grants they made, and
+ * the audit records of every decision (docs/incidents-and-fixes.md). Pure data, persisted by the state store and
+ * rendered by `slack/`; everything that is matched or persisted is an id, never a label.
+ */
+
+export type IncidentStatus = 'open' | 'fixing' | 'fixed' | 'resolved' | 'dismissed' | 'failed';
+
+/** A workload hit by the incident, with its counters. */
+export interface AffectedWorkload {
+  readonly cluster: ClusterRef;
+  readonly namespace: string;
+  /** Absent when the pod has no known controller. */
+  readonly workload?: WorkloadRef;
+  /** A few pod names (bounded), for the message. */
+  readonly pods: readonly string[];
+  readonly podCount: number;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+}
+
+/** Where one failing pod was seen, as recorded on its incident. */
+export interface Sighting {
+  readonly cluster: ClusterRef;
+  readonly namespace: string;
+  readonly pod?: string;
+  readonly workload?: WorkloadRef;
+  /** Alerts this sighting stands for (coalesced redeliveries and repeats). */
+  readonly alerts: number;
+  readonly alertIncidentId?: string;
+}
+
+/** The fix a person approves: pure data, with an id the buttons carry and an expiry. */
+export interface PlanRecord {
+  readonly id: string;
+  readonly grant?: GrantRepoReaderPlan;
+  readonly restarts: readonly RestartWorkloadPlan[];
+  readonly createdAt: string;
+  readonly expiresAt: string;
+}
+
+/** Grant & restart, or Restart only. */
+export type FixAction = 'grant-restart' | 'restart';
+
+/**
+ * Stable step ids (persisted, matched by tests and renderers); labels come from `stepLabel` (fixes/steps.ts).
+ * `restart:KIND/NAMESPACE/NAME` names the workload it restarts.
+ */
+export type StepId = 'recheck' | 'grant' | 'propagate' | 'verify' | `restart:${string}`;
+
+export type FixStepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+export interface FixStep {
+  readonly id: StepId;
+  readonly state: FixStepState;
+  readonly detail?: string;
+}
+
+/** One execution of a plan (or a dry run), as shown in the message and the audit trail. */
+export interface FixRun {
+  /** Unique per attempt: tells concurrent attempts (double clicks, replicas) apart. */
+  readonly runId?: string;
+  readonly planId: string;
+  readonly action: FixAction | 'dry-run';
+  readonly approvedBy: string;
+  readonly startedAt: string;
+  /** Refreshed on every step of a live run; a silent run belongs to a replica that is gone. */
+  readonly heartbeatAt?: string;
+  readonly finishedAt?: string;
+  readonly outcome?: 'succeeded' | 'failed' | 'dry-run';
+  /** One line for people: what happened, and what to do if it failed. */
+  readonly summary?: string;
+  /** For a dry run: the commands that would have run. */
+  readonly wouldRun?: readonly string[];
+  readonly steps: readonly FixStep[];
+  readonly undo?: {
+    readonly by: string;
+    readonly at: string;
+    readonly outcome: 'succeeded' | 'failed';
+    readonly detail?: string;
+  };
+}
+
+/**
+ * A member the bot put on a repository policy (or found there), kept for the life of the incident whatever became
+ * of the run that made it: Undo works from this ledger, never from a run that may have been replaced.
+ */
+export interface GrantRecord {
+  readonly repository: string;
+  readonly member: string;
+  readonly role: string;
+  /** False when the member was already there: Undo then removes nothing. */
+  readonly added: boolean;
+  /**
+   * The write was sent but its outcome is not known (recorded before the write, so a crash or a lost answer
+   * cannot hide it): Undo removes the member if it is on the policy.
+   */
+  readonly pending?: boolean;
+  /** The run that made it. */
+  readonly runId?: string;
+  readonly etagBefore: string;
+  readonly etagAfter?: string;
+  readonly by: string;
+  readonly at: string;
+  readonly undone?: {
+    readonly by: string;
+    readonly at: string;
+    readonly etagBefore?: string;
+    readonly etagAfter?: string;
+  };
+}
+
+export interface IncidentRecord {
+  /** Short stable id derived from `key`: buttons and the store use it. */
+  readonly id: string;
+  /** Root-cause key of the diagnosis (e.g. repository × node SA × finding). */
+  readonly key: string;
+  readonly status: IncidentStatus;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** The message, once posted. */
+  readonly channel?: string;
+  readonly ts?: string;
+  /** Its permalink, stored when it is posted (App Home lists incidents without asking Slack again). */
+  readonly permalink?: string;
+  /** The latest diagnosis of a representative pod. */
+  readonly diagnosis: Diagnosis;
+  readonly affected: readonly AffectedWorkload[];
+  readonly alertCount: number;
+  /** Monitoring incident ids that fed it (to resolve on `closed`). */
+  readonly alertIncidentIds: readonly string[];
+  readonly origin: 'alert' | 'command';
+  /** Who asked, for `/imagepull diagnose --share` (four-eyes). */
+  readonly requestedBy?: string;
+  readonly plan?: PlanRecord;
+  readonly fix?: FixRun;
+  /** Every grant the bot made for this incident (append-only; Undo marks them undone). */
+  readonly grants?: readonly GrantRecord[];
+  readonly resolvedAt?: string;
+  readonly dismissedBy?: string;
+  /** Bumped on every write; the store rejects stale writes. */
+  readonly version: number;
+}
+
+/** What an audit record is about. `finish` ends a run; `apply` is one change a run made. */
+export type AuditAction = 'approve' | 'refuse' | 'dry-run' | 'apply' | 'finish' | 'undo' | 'dismiss' | 'recheck';
+
+/** A structured record of one decision or change: logged, stored, and rendered into the incident's thread. */
+export interface AuditRecord {
+  readonly at: string;
+  readonly incidentId: string;
+  readonly action: AuditAction;
+  readonly user: string;
+  readonly planId?: string;
+  /** A stable code: `accepted`, `succeeded`, `failed`, a refusal code (fixes/guards.ts), `granted`… */
+  readonly result: string;
+  /** One line for people (channel-neutral text with `code` spans). */
+  readonly summary?: string;
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
+}

@@ -1,0 +1,77 @@
+import type { PullIdentity } from '../diagnosis/diagnosis.ts';
+import type { ClusterRef, Fact, Facts } from '../diagnosis/facts.ts';
+import type { ImageRef } from '../diagnosis/image-ref.ts';
+import { DOWNLOAD_PERMISSION } from '../diagnosis/roles.ts';
+import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
+import type { FactSession } from './fact-reader.ts';
+
+/**
+ * The Google facts an investigation reads, each through the investigation's session (read once, shared by every
+ * container and node identity of it). Keys name the fact; sources name the call, for evidence.
+ */
+
+/** The cluster, with what it takes to reach its Kubernetes API. */
+export function clusterFact(google: GoogleCloud, s: FactSession, ref: ClusterRef): Promise<Fact<ClusterInfo>> {
+  const name = `projects/${ref.project}/locations/${ref.location}/clusters/${ref.name}`;
+  return s.read(`cluster|${name}`, `GKE clusters.get ${name}`, () => google.gke.getCluster(ref));
+}
+
+/** The number of a project, to resolve the `default` node service account. */
+export function projectNumberFact(google: GoogleCloud, s: FactSession, project: string): Promise<Fact<string>> {
+  return s.read(`project-number|${project}`, `Resource Manager projects.get projects/${project}`, () =>
+    google.projects.getProjectNumber(project),
+  );
+}
+
+/** Repository, tag and allow policies of an Artifact Registry image, read in parallel. */
+export async function imageFacts(
+  google: GoogleCloud,
+  s: FactSession,
+  image: ImageRef | undefined,
+): Promise<Partial<Facts>> {
+  const ar = image?.ar;
+  if (!image || !ar) return {};
+  const g = google;
+  const ref = image.digest ?? image.tag ?? 'latest';
+  const [repository, tag, repositoryPolicy, projectPolicy] = await Promise.all([
+    s.read(`repo|${ar.resourceName}`, `Artifact Registry repositories.get ${ar.resourceName}`, () =>
+      g.registry.getRepository(ar.resourceName),
+    ),
+    s.read(`tag|${ar.resourceName}|${ar.packageName}|${ref}`, `Artifact Registry tags ${ar.packageName}:${ref}`, () =>
+      g.registry.getTag({
+        ...ar,
+        ...(image.tag ? { tag: image.tag } : {}),
+        ...(image.digest ? { digest: image.digest } : {}),
+      }),
+    ),
+    s.read(`repo-policy|${ar.resourceName}`, `Artifact Registry repositories.getIamPolicy ${ar.resourceName}`, () =>
+      g.repositoryIam.getPolicy(ar.resourceName),
+    ),
+    s.read(`project-policy|${ar.project}`, `Resource Manager projects.getIamPolicy projects/${ar.project}`, () =>
+      g.projects.getIamPolicy(ar.project),
+    ),
+  ]);
+  const missing = !repository.ok && repository.error.code === 'not-found';
+  const similarRepositories = missing
+    ? await s.read(`repos|${ar.project}`, `Artifact Registry repositories.list projects/${ar.project}`, () =>
+        g.registry.listRepositories(ar.project),
+      )
+    : undefined;
+  return {
+    repository,
+    ...(repository.ok || !missing ? { tag } : {}),
+    repositoryPolicy,
+    projectPolicy,
+    ...(similarRepositories ? { similarRepositories } : {}),
+  };
+}
+
+/** The Policy Troubleshooter's verdict: can the node identity download from the image's repository? */
+export function accessFact(google: GoogleCloud, s: FactSession, identity: PullIdentity, image: ImageRef) {
+  const resource = `//artifactregistry.googleapis.com/${image.ar?.resourceName}`;
+  return s.read(
+    `access|${identity.serviceAccount}|${resource}`,
+    `Policy Troubleshooter iam.troubleshoot ${resource}`,
+    () => google.access.troubleshoot(identity.serviceAccount, resource, DOWNLOAD_PERMISSION),
+  );
+}
