@@ -1,6 +1,6 @@
 import type { Classification } from './cause.ts';
 import { causeText } from './cause-text.ts';
-import { CHECKS, type Check, type CheckContext } from './checks/index.ts';
+import { CHECKS, type Check, type CheckContext, type CheckResult } from './checks/index.ts';
 import {
   describePodCommand,
   getCredentialsCommand,
@@ -59,7 +59,7 @@ export function diagnose(input: DiagnoseInput, checks: readonly Check[] = CHECKS
   let fixes: FixPlan[] = [];
   const unknowns: Unknown[] = [];
   for (const check of checks) {
-    const result = check.run(ctx);
+    const result = runGuarded(check, ctx);
     if (result.status === 'found') {
       findings.push(result.finding);
       unknowns.push(...(result.unknowns ?? []));
@@ -92,6 +92,28 @@ export function diagnose(input: DiagnoseInput, checks: readonly Check[] = CHECKS
     confidence: confidence(findings, unknowns, input.classification),
     unknowns,
   };
+}
+
+/**
+ * A check that throws (a bug, or facts of a shape nobody foresaw) becomes a visible `unknown` for that check; the
+ * other checks and the diagnosis go on.
+ */
+function runGuarded(check: Check, ctx: CheckContext): CheckResult {
+  try {
+    return check.run(ctx);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return {
+      status: 'unknown',
+      missing: [
+        {
+          check: check.id,
+          source: `check ${check.id}`,
+          error: { code: 'failed', message: `the check failed: ${message}` },
+        },
+      ],
+    };
+  }
 }
 
 function sameFix(a: FixPlan, b: FixPlan): boolean {

@@ -17,7 +17,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { duration } from '../shared/time.ts';
 import { FixInterrupted, type FixRunContext, type FixTiming, type FixWorld } from './fix.ts';
-import { grantStillNeeded, planCurrent, type RefusalCode, refuse, staleRunMs } from './guards.ts';
+import { type Decision, grantStillNeeded, planCurrent, type RefusalCode, refuse, staleRunMs } from './guards.ts';
 import { commandsFor, FIXES, stepsFor } from './index.ts';
 import { setStep } from './steps.ts';
 
@@ -128,33 +128,39 @@ export class FixRunner {
     if (!(await this.#d.locks.acquireLock(lock, runId, this.staleMs)))
       return refuse('fix-running', 'a fix for this incident is already running');
     let started: IncidentRecord | undefined;
+    let refused: (Decision & { ok: false }) | undefined;
     try {
       const now = this.#now();
       started = await this.#d.incidents.update(
         incident.id,
-        // Re-checked inside the store transaction: another click may have started (or finished) a run meanwhile.
-        (cur) =>
-          planCurrent(cur, plan.id, now, this.staleMs).ok
-            ? {
-                ...cur,
-                status: 'fixing',
-                fix: {
-                  runId,
-                  planId: plan.id,
-                  action,
-                  approvedBy: user,
-                  startedAt: now.toISOString(),
-                  steps: stepsFor(plan, action),
-                },
-              }
-            : undefined,
+        // Re-checked inside the store transaction: another click may have started (or finished) a run meanwhile,
+        // or the plan may have expired or changed since the click was checked.
+        (cur) => {
+          const current = planCurrent(cur, plan.id, now, this.staleMs);
+          if (!current.ok) {
+            refused = current;
+            return undefined;
+          }
+          return {
+            ...cur,
+            status: 'fixing',
+            fix: {
+              runId,
+              planId: plan.id,
+              action,
+              approvedBy: user,
+              startedAt: now.toISOString(),
+              steps: stepsFor(plan, action),
+            },
+          };
+        },
         { now: true },
       );
     } finally {
       if (started?.fix?.runId !== runId) await this.#d.locks.releaseLock(lock, runId);
     }
     if (started?.fix?.runId !== runId || started.status !== 'fixing')
-      return refuse('fix-running', 'a fix for this incident is already running');
+      return refused ?? refuse('fix-running', 'a fix for this incident is already running');
     await this.#d.audit({
       incidentId: incident.id,
       action: 'approve',

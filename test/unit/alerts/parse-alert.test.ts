@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import {
-  alertJson,
-  MAX_ALERT_BYTES,
-  parseAlert,
-  parseDocumentationFields,
-  parseSummaryLabels,
-} from '../../../src/alerts/parse-alert.ts';
+import { parseDocumentationFields, parseSummaryLabels } from '../../../src/alerts/labels.ts';
+import { alertJson, MAX_ALERT_BYTES, parseAlert } from '../../../src/alerts/parse-alert.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 
-/** Shared steering fixtures when present next to this checkout, else the copy vendored in test/fixtures. */
-function sharedFixture(name: string): Buffer {
-  const shared = resolve(repoRoot, '../shared/fixtures/alerts', name);
-  return readFileSync(existsSync(shared) ? shared : resolve(repoRoot, 'test/fixtures/alerts', name));
-}
-
-function ownFixture(name: string): Buffer {
+/** Real payloads, kept in the repository (test/fixtures/alerts/README.md says where each comes from). */
+function fixture(name: string): Buffer {
   return readFileSync(resolve(repoRoot, 'test/fixtures/alerts', name));
 }
 
@@ -37,7 +27,7 @@ const SEED_POD = {
 
 describe('shared fixtures', () => {
   test('sink LogEntry with the Failed event: identity, message, image, dedupe key, time', () => {
-    const alert = parseAlert(sharedFixture('logentry-failed-to-pull.json'));
+    const alert = parseAlert(fixture('logentry-failed-to-pull.json'));
     assert.deepEqual(alert, {
       kind: 'log-entry',
       state: 'open',
@@ -51,7 +41,7 @@ describe('shared fixtures', () => {
   });
 
   test('sink LogEntry with the BackOff event is kept as a trigger', () => {
-    const alert = parseAlert(sharedFixture('logentry-backoff.json'));
+    const alert = parseAlert(fixture('logentry-backoff.json'));
     assert.equal(alert.kind, 'log-entry');
     assert.equal(alert.reason, 'BackOff');
     assert.equal(alert.message, `Back-off pulling image "${SEED_IMAGE}"`);
@@ -61,7 +51,7 @@ describe('shared fixtures', () => {
   });
 
   test('log-based Monitoring incident: identity from resource labels, message from documentation', () => {
-    const alert = parseAlert(sharedFixture('monitoring-incident-imagepull.json'));
+    const alert = parseAlert(fixture('monitoring-incident-imagepull.json'));
     assert.deepEqual(alert, {
       kind: 'monitoring-incident',
       state: 'open',
@@ -77,7 +67,7 @@ describe('shared fixtures', () => {
   });
 
   test('closed incident resolves, with a dedupe key distinct from the open one', () => {
-    const alert = parseAlert(sharedFixture('monitoring-incident-imagepull-closed.json'));
+    const alert = parseAlert(fixture('monitoring-incident-imagepull-closed.json'));
     assert.equal(alert.kind, 'monitoring-incident');
     assert.equal(alert.state, 'closed');
     assert.equal(alert.dedupeKey, 'incident:0.nv7dkq2x5hzm:closed');
@@ -85,7 +75,7 @@ describe('shared fixtures', () => {
   });
 
   test('metric-threshold incident on a VM is ignored with a reason', () => {
-    const alert = parseAlert(sharedFixture('monitoring-metric-alert.json'));
+    const alert = parseAlert(fixture('monitoring-metric-alert.json'));
     assert.equal(alert.kind, 'ignored');
     assert.match(alert.reason ?? '', /metric/);
   });
@@ -93,7 +83,7 @@ describe('shared fixtures', () => {
 
 describe('own fixtures', () => {
   test('Pub/Sub push envelope around a sink LogEntry is unwrapped', () => {
-    const alert = parseAlert(ownFixture('push-envelope-logentry.json'));
+    const alert = parseAlert(fixture('push-envelope-logentry.json'));
     assert.equal(alert.kind, 'log-entry');
     assert.equal(alert.dedupeKey, 'log:1x9k3f2g5h7j8');
     assert.equal(alert.image, SEED_IMAGE);
@@ -101,19 +91,19 @@ describe('own fixtures', () => {
   });
 
   test('push envelope holding a non-event LogEntry (verbatim promtail sample) is ignored', () => {
-    const alert = parseAlert(ownFixture('push-envelope-cloudaudit.json'));
+    const alert = parseAlert(fixture('push-envelope-cloudaudit.json'));
     assert.equal(alert.kind, 'ignored');
     assert.match(alert.reason ?? '', /not a Kubernetes event/);
   });
 
   test('console test notification (documentation as a string, state OPEN) is a test', () => {
-    const alert = parseAlert(ownFixture('monitoring-test-notification.json'));
+    const alert = parseAlert(fixture('monitoring-test-notification.json'));
     assert.equal(alert.kind, 'test');
     assert.deepEqual(alertJson(alert), { kind: 'test' });
   });
 
   test('summary labels with commas, brackets, braces and "=" inside the message', () => {
-    const alert = parseAlert(ownFixture('monitoring-summary-labels.json'));
+    const alert = parseAlert(fixture('monitoring-summary-labels.json'));
     assert.equal(alert.kind, 'monitoring-incident');
     assert.equal(alert.pod, 'trainer-5b7f9c7d8-x2x9p');
     assert.equal(alert.namespace, 'training');
@@ -127,7 +117,7 @@ describe('own fixtures', () => {
   });
 
   test('unresolved log.extracted_label placeholders in documentation fall back to the summary labels', () => {
-    const alert = parseAlert(ownFixture('monitoring-unresolved-documentation.json'));
+    const alert = parseAlert(fixture('monitoring-unresolved-documentation.json'));
     assert.equal(alert.kind, 'monitoring-incident');
     assert.match(alert.message ?? '', /^Failed to pull image "gcr\.io\/acme-prod-417\/payments\/api:3\.1"/);
     assert.equal(alert.image, 'gcr.io/acme-prod-417/payments/api:3.1');
@@ -136,7 +126,7 @@ describe('own fixtures', () => {
   });
 
   test('k8s_container incident takes the container from the resource and tolerates OPEN', () => {
-    const alert = parseAlert(ownFixture('monitoring-k8s-container.json'));
+    const alert = parseAlert(fixture('monitoring-k8s-container.json'));
     assert.equal(alert.kind, 'monitoring-incident');
     assert.equal(alert.state, 'open');
     assert.equal(alert.container, 'frontend');
@@ -147,13 +137,13 @@ describe('own fixtures', () => {
   });
 
   test('metric-threshold incident on a container resource is still ignored', () => {
-    const alert = parseAlert(ownFixture('monitoring-metric-on-container.json'));
+    const alert = parseAlert(fixture('monitoring-metric-on-container.json'));
     assert.equal(alert.kind, 'ignored');
     assert.match(alert.reason ?? '', /conditionThreshold/);
   });
 
   test('init container Failed event sets initContainer', () => {
-    const alert = parseAlert(ownFixture('logentry-init-container.json'));
+    const alert = parseAlert(fixture('logentry-init-container.json'));
     assert.equal(alert.kind, 'log-entry');
     assert.equal(alert.container, 'migrate');
     assert.equal(alert.initContainer, true);
@@ -163,26 +153,26 @@ describe('own fixtures', () => {
   });
 
   test('CrashLoop BackOff is ignored', () => {
-    const alert = parseAlert(ownFixture('logentry-crashloop-backoff.json'));
+    const alert = parseAlert(fixture('logentry-crashloop-backoff.json'));
     assert.equal(alert.kind, 'ignored');
     assert.match(alert.reason ?? '', /CrashLoopBackOff/);
   });
 
   test('a Failed event that is not about images is ignored', () => {
-    const alert = parseAlert(ownFixture('logentry-failed-not-image.json'));
+    const alert = parseAlert(fixture('logentry-failed-not-image.json'));
     assert.equal(alert.kind, 'ignored');
     assert.match(alert.reason ?? '', /not about pulling an image/);
   });
 
   test('garbage is ignored with a reason', () => {
-    const alert = parseAlert(ownFixture('garbage.txt'));
+    const alert = parseAlert(fixture('garbage.txt'));
     assert.equal(alert.kind, 'ignored');
     assert.match(alert.reason ?? '', /not JSON/);
   });
 });
 
 describe('input forms', () => {
-  const failedText = sharedFixture('logentry-failed-to-pull.json').toString('utf8');
+  const failedText = fixture('logentry-failed-to-pull.json').toString('utf8');
 
   test('bytes, text and an already-parsed object give the same alert', () => {
     const fromBytes = parseAlert(new Uint8Array(Buffer.from(failedText)));
@@ -329,7 +319,7 @@ describe('parseDocumentationFields', () => {
     );
   });
   test('init container from documentation sets initContainer on the incident', () => {
-    const incident = JSON.parse(sharedFixture('monitoring-incident-imagepull.json').toString('utf8'));
+    const incident = JSON.parse(fixture('monitoring-incident-imagepull.json').toString('utf8'));
     incident.incident.documentation.content =
       'container: spec.initContainers{migrate}\nmessage: Error: ImagePullBackOff';
     const alert = parseAlert(incident);
@@ -341,7 +331,7 @@ describe('parseDocumentationFields', () => {
 
 describe('alertJson (imagepull parse-alert --json)', () => {
   test('keys in the documented order; internal fields left out', () => {
-    const json = alertJson(parseAlert(sharedFixture('logentry-failed-to-pull.json')));
+    const json = alertJson(parseAlert(fixture('logentry-failed-to-pull.json')));
     assert.deepEqual(Object.keys(json), [
       'kind',
       'state',
@@ -362,7 +352,7 @@ describe('alertJson (imagepull parse-alert --json)', () => {
       kind: 'ignored',
       reason: alertJson(parseAlert('not json at all')).reason,
     });
-    const incident = alertJson(parseAlert(sharedFixture('monitoring-incident-imagepull.json')));
+    const incident = alertJson(parseAlert(fixture('monitoring-incident-imagepull.json')));
     assert.ok(!('reason' in incident));
     assert.equal(incident.kind, 'monitoring-incident');
     assert.equal(incident.image, SEED_IMAGE);

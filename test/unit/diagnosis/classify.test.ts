@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { CAUSES, type Cause } from '../../../src/diagnosis/cause.ts';
@@ -7,10 +7,9 @@ import { classifyMessage, explainJson } from '../../../src/diagnosis/classify.ts
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 
-/** The shared steering fixtures when this checkout sits next to them, else the copy vendored in test/fixtures. */
+/** Fixtures kept in the repository (test/fixtures/pull-errors/README.md says where each set comes from). */
 function fixturePath(relative: string): string {
-  const shared = resolve(repoRoot, '../shared/fixtures', relative);
-  return existsSync(shared) ? shared : resolve(repoRoot, 'test/fixtures', relative);
+  return resolve(repoRoot, 'test/fixtures', relative);
 }
 
 interface Sample {

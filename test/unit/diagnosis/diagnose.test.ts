@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CHECKS, type Check } from '../../../src/diagnosis/checks/index.ts';
 import { diagnose } from '../../../src/diagnosis/diagnose.ts';
 import type { Facts } from '../../../src/diagnosis/facts.ts';
 import { denied, notFound, ok, projectPolicy, repoPolicy, SEED, seedCluster, seedInput } from './fixtures.ts';
@@ -278,6 +279,28 @@ describe('diagnose (pure, over hand-built facts)', () => {
       ),
     );
     assert.ok(commands.some((c) => c === 'kubectl rollout restart deployment/checkout -n prod'));
+  });
+
+  it('a check that throws becomes a visible unknown for that check; the other findings stand', () => {
+    const broken: Check = {
+      id: 'vpc-sc',
+      run: () => {
+        throw new TypeError("Cannot read properties of undefined (reading 'perimeter')");
+      },
+    };
+    const d = diagnose(seedInput(), [broken, ...CHECKS.filter((c) => c.id !== 'vpc-sc')]);
+    assert.deepEqual(
+      d.findings.map((f) => f.id),
+      ['node-sa-missing-reader'],
+      'the seed diagnosis is not lost',
+    );
+    assert.deepEqual(
+      d.fixes.map((f) => f.kind),
+      ['grant-repo-reader', 'restart-workload'],
+    );
+    const u = d.unknowns.find((x) => x.check === 'vpc-sc');
+    assert.match(u?.error.message ?? '', /the check failed: Cannot read properties of undefined/);
+    assert.equal(d.confidence, 'medium', 'an unknown lowers the confidence');
   });
 
   it('names every permission the bot lacked', () => {
