@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: an alert storm through the real Pub/Sub emulator into the running bot (a child process, as in
- * production), with the sandbox adding a fixed latency to every Google and Kubernetes API call (DESIGN §10).
+ * production), with the sandbox adding a fixed latency to every Google and Kubernetes API call (docs/testing.md, "The benchmark").
  * Prints a report; it is a measurement, not a pass/fail test. Options:
  *   --latency MS     added to every Google/Kubernetes call (default 50)
  *   --per-pod N      log entries per failing pod (default 20: 500 pods → 10,000 messages)
@@ -227,7 +227,7 @@ const line = (k: string, v: string, target = '') => console.log(`${k.padEnd(42)}
 console.log(
   `\nimagepull-bot alert-storm benchmark — ${result.at}, Node ${process.version}, +${latencyMs} ms per Google/Kubernetes call\n`,
 );
-line('measure', 'value', 'target (DESIGN §10)');
+line('measure', 'value', 'target (docs/testing.md, "The benchmark")');
 line('log entries / pods / root causes', `${st.messages} / ${st.pods} / 2`);
 line('incident messages posted', String(st.incidentMessages), 'exactly 2');
 line('drain rate (messages/s)', `${st.messagesPerSecond} (${st.drainSeconds.toFixed(1)} s)`, '≥ 2,000');

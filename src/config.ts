@@ -1,5 +1,5 @@
 /**
- * Configuration from the environment (DESIGN §6): parsed once, every error reported at once, frozen, passed down.
+ * Configuration from the environment (README, "Configuration"): parsed once, every error reported at once, frozen, passed down.
  * This is the only module that reads environment variables; callers hand it `process.env`.
  */
 
@@ -15,7 +15,7 @@ export interface Config {
     readonly appToken?: string;
     readonly signingSecret?: string;
     readonly apiUrl: string;
-    /** Known bot ids skip `auth.test` at start-up (engineering.md §0.4). */
+    /** Known bot ids skip `auth.test` at start-up (docs/library-traps.md, "Slack and Bolt"). */
     readonly botUserId?: string;
     readonly botId?: string;
   };
@@ -49,7 +49,7 @@ export interface Config {
   readonly pubsubEmulatorHost?: string;
   readonly firestoreEmulatorHost?: string;
   readonly timing: {
-    /** How long to wait for an IAM grant to reach the registry before giving up (DESIGN §4: 2–7 minutes typical). */
+    /** How long to wait for an IAM grant to reach the registry before giving up (typically 2–7 minutes: docs/incidents-and-fixes.md, "Fixes"). */
     readonly propagationTimeoutMs: number;
     /** How long to wait for restarted pods to run. */
     readonly rolloutTimeoutMs: number;
@@ -250,19 +250,4 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-/** Google-side settings the CLI needs without Slack (diagnose against real GCP or the sandbox). */
-export interface GoogleConfig {
-  readonly googleEndpoint?: string;
-  readonly factTimeoutMs: number;
-}
-
-export function loadGoogleConfig(env: Env): GoogleConfig {
-  const endpoint = env.IMAGEPULL_GOOGLE_ENDPOINT?.trim();
-  const timeout = Number(env.FACT_TIMEOUT_SECONDS ?? '10');
-  return Object.freeze({
-    ...(endpoint ? { googleEndpoint: endpoint } : {}),
-    factTimeoutMs: (Number.isFinite(timeout) && timeout > 0 ? timeout : 10) * 1000,
-  });
 }

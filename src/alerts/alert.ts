@@ -1,5 +1,5 @@
 /**
- * One normalized alert, whatever shape Google delivered it in (DESIGN §2).
+ * One normalized alert, whatever shape Google delivered it in (docs/alerts.md).
  *
  * The alert is a hint, not the truth: the diagnosis always re-reads the live cluster.
  */

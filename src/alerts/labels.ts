@@ -6,7 +6,7 @@ import { canonicalKey, unresolved } from './fields.ts';
  * quotes. Pure.
  */
 
-// Monitoring log-match summary (research/gcp-facts.md §1.4):
+// Monitoring log-match summary (docs/alerts.md, "Monitoring"):
 // "Log match condition with labels {k=v, …} fired for <Resource> with {…}."
 const SUMMARY_LABELS = /with labels \{/;
 /**

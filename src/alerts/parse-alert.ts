@@ -1,5 +1,5 @@
 /**
- * Normalizes whatever Google delivered to one `Alert` (DESIGN §2): Cloud Monitoring notifications (schema
+ * Normalizes whatever Google delivered to one `Alert` (docs/alerts.md): Cloud Monitoring notifications (schema
  * `1.2`, `test`), LogEntries exported by a logging sink, and either of them inside a Pub/Sub push envelope.
  *
  * Pure and total: no I/O, never throws. Anything unreadable becomes `{ kind: 'ignored', reason }`, so the
@@ -10,7 +10,7 @@ import { ignored, isObject, obj, str } from './fields.ts';
 import { parseLogEntry } from './log-entry.ts';
 import { parseMonitoring } from './monitoring.ts';
 
-/** Bodies above this size are refused before `JSON.parse` (DESIGN §2: "a huge body"). */
+/** Bodies above this size are refused before `JSON.parse` (docs/alerts.md, "Garbage"). */
 export const MAX_ALERT_BYTES = 1024 * 1024;
 
 function utf8Length(text: string): number {
@@ -120,7 +120,7 @@ export function parseAlert(input: string | Uint8Array | unknown, attributes?: Re
   }
 }
 
-/** The `imagepull parse-alert --json` object (DESIGN §8). Absent keys are omitted. */
+/** The `imagepull parse-alert --json` object (README, "The CLI"). Absent keys are omitted. */
 export interface AlertJson {
   readonly kind: Alert['kind'];
   readonly state?: 'open' | 'closed';

@@ -10,7 +10,7 @@ export interface Io {
   err(text: string): void;
 }
 
-/** Exit codes of DESIGN §8. */
+/** Exit codes of the CLI (README, "The CLI"). */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
 export class UsageError extends Error {

@@ -25,7 +25,7 @@ const USAGE = [
   'Exit codes: 0 ok, 1 diagnosis/runtime failure, 2 bad usage or bad input.',
 ].join('\n');
 
-/** The CLI (DESIGN §8). Returns the exit code. */
+/** The CLI (README, "The CLI"). Returns the exit code. */
 export async function runCli(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,

@@ -56,7 +56,7 @@ export function investigationText(inv: Investigation, color = false): string {
   return parts.join('\n\n────────\n\n');
 }
 
-/** The JSON of DESIGN §8 for `diagnose --json`: the first diagnosis's fields at top level, all of them in `diagnoses`. */
+/** The JSON of the CLI contract (README, "The CLI") for `diagnose --json`: the first diagnosis's fields at top level, all of them in `diagnoses`. */
 export function investigationJson(inv: Investigation): object {
   const first = inv.diagnoses[0];
   const one = (d: Diagnosis) => ({

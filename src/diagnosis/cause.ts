@@ -1,5 +1,5 @@
 /**
- * Message causes: what the kubelet/runtime text alone says went wrong (DESIGN §3.1).
+ * Message causes: what the kubelet/runtime text alone says went wrong (docs/diagnosis.md, "Causes").
  *
  * These ids are a public contract: the CLI prints them, tests and dashboards key on them.
  * Never rename one; add new ids at the end.
@@ -39,8 +39,4 @@ export interface Classification {
   readonly repositoryHint?: string;
   /** The part of the message that decided the cause, for evidence. */
   readonly matched?: string;
-}
-
-export function isCause(value: string): value is Cause {
-  return (CAUSES as readonly string[]).includes(value);
 }

@@ -1,5 +1,5 @@
 /**
- * Message classification (DESIGN §3.1): reads one kubelet / container-runtime message and names its cause.
+ * Message classification (docs/diagnosis.md, "Causes"): reads one kubelet / container-runtime message and names its cause.
  *
  * Pure and instant: no I/O. The rules are data (`RULES`), tried in order; the first that matches decides.
  * Each rule cites the fixture id (`dev.jsonl` s01…, `extra.jsonl` x001…) or the source text that proves it.
@@ -279,7 +279,7 @@ function extractImage(text: string): string | undefined {
 const MATCHED_MAX = 300;
 
 /**
- * Classifies one kubelet/runtime message into a DESIGN §3.1 cause.
+ * Classifies one kubelet/runtime message into a cause (docs/diagnosis.md, "Causes").
  *
  * Guarantees: pure, never throws, always returns one of the stable cause ids (`unknown` when nothing matched);
  * `subKind` only for `network`; `image` is the reference the message names (verbatim, or rebuilt from a
@@ -314,7 +314,7 @@ export function classifyMessage(message: string): Classification {
   };
 }
 
-/** The `imagepull explain --json` object (DESIGN §8). Absent keys are omitted, never `null`. */
+/** The `imagepull explain --json` object (README, "The CLI"). Absent keys are omitted, never `null`. */
 export interface ExplainJson {
   readonly cause: Cause;
   readonly subKind?: NetworkSubKind;

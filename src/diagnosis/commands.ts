@@ -66,14 +66,6 @@ export function restartCommand(workload: WorkloadRef): ShellCommand {
   };
 }
 
-export function rolloutStatusCommand(workload: WorkloadRef): ShellCommand {
-  return {
-    tool: 'kubectl',
-    purpose: 'Watch the rollout',
-    command: `kubectl rollout status ${workload.kind.toLowerCase()}/${w(workload.name)} -n ${w(workload.namespace)}`,
-  };
-}
-
 export function describePodCommand(namespace: string, pod: string): ShellCommand {
   return {
     tool: 'kubectl',

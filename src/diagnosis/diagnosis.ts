@@ -3,7 +3,7 @@ import type { ClusterRef, FactError, WorkloadRef } from './facts.ts';
 import type { ImageRef } from './image-ref.ts';
 
 /**
- * Findings: what the gathered facts prove about a pull failure (DESIGN §3.3). Stable ids — renderers, metrics,
+ * Findings: what the gathered facts prove about a pull failure (docs/diagnosis.md, "Findings"). Stable ids — renderers, metrics,
  * tests and the CLI switch on them, never on prose. Add new ids at the end; never rename.
  */
 export const FINDING_IDS = [
@@ -134,9 +134,4 @@ export interface Diagnosis {
   readonly links: readonly Link[];
   readonly confidence: Confidence;
   readonly unknowns: readonly Unknown[];
-}
-
-/** The primary finding, or undefined when only the message cause is known. */
-export function primaryFinding(d: Diagnosis): Finding | undefined {
-  return d.findings[0];
 }

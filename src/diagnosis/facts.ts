@@ -34,11 +34,6 @@ export function factFailed<T>(error: FactError, source: string): Fact<T> {
   return { ok: false, error, source };
 }
 
-/** The value of a fact, or undefined when the read failed or did not happen. */
-export function factValue<T>(fact: Fact<T> | undefined): T | undefined {
-  return fact?.ok ? fact.value : undefined;
-}
-
 export interface ClusterRef {
   readonly project: string;
   readonly location: string;

@@ -1,4 +1,4 @@
-import { READER_ROLE, roleCanPull } from './roles.ts';
+import { roleCanPull } from './roles.ts';
 
 /** An IAM Condition (CEL), as in `google.type.Expr`. */
 export interface IamCondition {
@@ -124,5 +124,3 @@ export function diffPolicies(before: IamPolicy, after: IamPolicy): BindingDiff {
 export function hasUnconditionalPull(policy: IamPolicy, email: string): boolean {
   return pullGrantsFor(policy, email).some((g) => !g.condition);
 }
-
-export { READER_ROLE };

@@ -77,7 +77,7 @@ function isComputeDefault(email: string): boolean {
   return /^\d+-compute@developer\.gserviceaccount\.com$/.test(email);
 }
 
-/** OAuth scopes that let a node read from Artifact Registry (gcp-facts.md §3: cloud-platform or devstorage.*). */
+/** OAuth scopes that let a node read from Artifact Registry (docs/diagnosis.md, "Who pulls": cloud-platform or devstorage.*). */
 const PULL_SCOPES = new Set([
   'https://www.googleapis.com/auth/cloud-platform',
   'https://www.googleapis.com/auth/devstorage.read_only',

@@ -1,5 +1,5 @@
 /**
- * Container image references, parsed the way the container runtime does (DESIGN §3.2).
+ * Container image references, parsed the way the container runtime does (docs/diagnosis.md, "Image references").
  *
  * The grammar is the one of the distribution reference package that containerd, CRI-O and
  * Docker share (github.com/distribution/reference, `reference.go` / `normalize.go`):
@@ -71,7 +71,7 @@ const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384
 // Artifact Registry Docker hosts: `LOCATION-docker.pkg.dev` (https://cloud.google.com/artifact-registry/docs/docker/names).
 const AR_HOST = /^([a-z][a-z0-9]*(?:-[a-z0-9]+)*)-docker\.pkg\.dev$/;
 
-/** gcr.io hosts served by Artifact Registry and the repository behind each (research/gcp-facts.md §4.4). */
+/** gcr.io hosts served by Artifact Registry and the repository behind each (docs/diagnosis.md, "Image references"). */
 const GCR_HOSTS: Readonly<Record<string, { readonly location: string }>> = {
   'gcr.io': { location: 'us' },
   'us.gcr.io': { location: 'us' },

@@ -1,7 +1,7 @@
 /**
  * Which IAM roles let a principal pull from Artifact Registry.
  *
- * Source: gcp-facts.md §4.1 (iann0036/iam-dataset, role files dated 2026-05, mirroring the IAM roles API): every
+ * Source: the IAM roles data (iann0036/iam-dataset, role files dated 2026-05, mirroring the IAM roles API; docs/diagnosis.md, "Roles that can pull"): every
  * predefined role that contains `artifactregistry.repositories.downloadArtifacts`. Custom roles are not listed here;
  * the Policy Troubleshooter verdict covers them.
  */
@@ -81,8 +81,8 @@ export function roleCanPull(role: string): boolean {
 
 /**
  * Roles that only look like they should help and do not: people grant them believing they cover image pulls
- * (gcp-facts.md §4.1: the GKE node roles carry logging/monitoring only; Storage roles stopped mattering when
- * gcr.io moved to Artifact Registry, §4.4).
+ * (docs/diagnosis.md, "Roles that can pull": the GKE node roles carry logging/monitoring only; Storage
+ * roles stopped mattering when gcr.io moved to Artifact Registry).
  */
 export function isMisleadingPullRole(role: string): boolean {
   return (

@@ -26,6 +26,3 @@ export function stepsFor(plan: PlanRecord, action: FixAction): FixStep[] {
 export function commandsFor(plan: PlanRecord, action: FixAction): string[] {
   return FIXES.filter((f) => f.appliesTo(plan, action)).flatMap((f) => f.commands(plan));
 }
-
-export type { Fix, FixResult, FixRunContext, FixWorld } from './fix.ts';
-export { FixInterrupted } from './fix.ts';

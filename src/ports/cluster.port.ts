@@ -3,7 +3,6 @@ import type {
   NodeFacts,
   PodEventFacts,
   PodFacts,
-  WorkloadKind,
   WorkloadRef,
 } from '../diagnosis/facts.ts';
 import type { ClusterInfo } from './gcp.port.ts';
@@ -41,5 +40,3 @@ export interface ClusterApi {
 export interface ClusterConnector {
   connect(cluster: ClusterInfo): Promise<ClusterApi>;
 }
-
-export type { WorkloadKind };

@@ -12,8 +12,7 @@ const SEVERITY: Record<string, string> = {
 };
 
 /**
- * Structured JSON logs that Cloud Logging parses (`severity`, `message`), with secrets redacted (engineering.md §5,
- * option B: no metadata-server probing). Never log Slack payloads whole: they carry tokens and response URLs.
+ * Structured JSON logs that Cloud Logging parses (`severity`, `message`), with secrets redacted (docs/library-traps.md, "Logging"). Never log Slack payloads whole: they carry tokens and response URLs.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(

@@ -27,7 +27,7 @@ export function createSlackApp(o: SlackAppOptions): App {
       : { signingSecret: s.signingSecret as string, port: config.port, customRoutes: [...o.routes] }),
     ...(s.botUserId ? { botUserId: s.botUserId } : {}),
     ...(s.botId ? { botId: s.botId } : {}),
-    // Without known bot ids, auth.test runs in init(), where a failure is an error we can report (engineering.md §0.4).
+    // Without known bot ids, auth.test runs in init(), where a failure is an error we can report (docs/library-traps.md, "Slack and Bolt").
     deferInitialization: true,
     clientOptions: { slackApiUrl: s.apiUrl },
     logger: boltLogger(o.logger),

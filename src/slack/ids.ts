@@ -1,6 +1,6 @@
 /**
  * Action ids and button values shared by renderers and listeners, so they cannot drift apart. Buttons carry only
- * ids; plans live server-side (DESIGN §4).
+ * ids; plans live server-side (docs/incidents-and-fixes.md, "The plan").
  */
 export const ACTIONS = {
   grantRestart: 'imagepull_grant_restart',
@@ -9,8 +9,6 @@ export const ACTIONS = {
   dismiss: 'imagepull_dismiss',
   undo: 'imagepull_undo',
 } as const;
-
-export type ActionId = (typeof ACTIONS)[keyof typeof ACTIONS];
 
 export const COMMAND = '/imagepull';
 

@@ -19,7 +19,7 @@ export interface PubSubConsumerOptions {
 
 /**
  * Pulls alerts from the subscription (transport only): decode → `parseAlert` → hand off → ack or nack as the
- * handler decides (DESIGN §11). An unreadable message is logged and acked — never a crash, never a loop. On close,
+ * handler decides (docs/alerts.md, "Acknowledging"). An unreadable message is logged and acked — never a crash, never a loop. On close,
  * it stops pulling, lets in-flight work finish, and nacks what remains.
  */
 export class PubSubConsumer {
@@ -54,7 +54,7 @@ export class PubSubConsumer {
       minAckDeadline: Duration.from({ seconds: 60 }),
       closeOptions: { behavior: 'WAIT', timeout: Duration.from({ seconds: 20 }) },
     });
-    // `on`, never `once`: removing the last listener closes the subscriber (engineering.md §0.7).
+    // `on`, never `once`: removing the last listener closes the subscriber (docs/library-traps.md, "Pub/Sub").
     sub.on('message', (m: Message) => {
       // Stopping: hand the message back at once (another replica, or this one after restart, takes it).
       if (this.#closing) {

@@ -9,7 +9,7 @@ export interface FactSession {
 /**
  * Reads facts for the diagnosis: every read becomes a `Fact` (never a throw), has a deadline, and identical reads
  * in flight or done within the TTL are shared. Under an alert storm this keeps Google API calls bounded by the
- * number of distinct facts, not by the number of messages (DESIGN §10).
+ * number of distinct facts, not by the number of messages (docs/testing.md, "The benchmark").
  */
 export class FactReader {
   readonly #ttlMs: number;

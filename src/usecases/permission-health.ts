@@ -13,7 +13,7 @@ export interface HealthCheck {
   readonly permission?: string;
 }
 
-/** Kubernetes RBAC the bot needs (DESIGN §11), as SelfSubjectAccessReview attributes. */
+/** Kubernetes RBAC the bot needs (docs/architecture.md; README "The bot's own permissions"), as SelfSubjectAccessReview attributes. */
 const RBAC: readonly { verb: string; group: string; resource: string }[] = [
   { verb: 'get', group: '', resource: 'pods' },
   { verb: 'list', group: '', resource: 'pods' },

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.ts';
 import { type Bot, startBot } from '../../src/main.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 
-// Google clients must never probe the metadata server in tests (engineering.md §0.3).
+// Google clients must never probe the metadata server in tests (docs/library-traps.md, "Google clients").
 process.env.METADATA_SERVER_DETECTION = 'none';
 
 export interface Harness {

@@ -26,7 +26,7 @@ function enumName(value: unknown, names: readonly string[]): string {
   return typeof value === 'number' ? (names[value] ?? String(value)) : String(value ?? 'UNSPECIFIED');
 }
 
-/** Package ids containing `/` are escaped in resource names (gcp-facts / engineering.md §2.3). */
+/** Package ids containing `/` are escaped in resource names (docs/library-traps.md, "Google clients"). */
 export function packageResource(image: ImageLocator): string {
   return `${image.resourceName}/packages/${encodeURIComponent(image.packageName)}`;
 }

@@ -20,7 +20,7 @@ export function clientOptions(endpoint: string | undefined, timeoutMs: number): 
       apiEndpoint: endpoint.slice(0, i),
       port: Number(endpoint.slice(i + 1)),
       sslCreds: grpc.credentials.createInsecure(),
-      // No ADC discovery, hence no metadata-server probe for the universe domain (engineering.md §0.3).
+      // No ADC discovery, hence no metadata-server probe for the universe domain (docs/library-traps.md, "Google clients").
       universeDomain: 'googleapis.com',
     },
     timeoutMs,

@@ -59,7 +59,7 @@ function firstLine(s: string): string {
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
 
-/** Retries idempotent reads on UNAVAILABLE / DEADLINE_EXCEEDED with jittered backoff (DESIGN §11). */
+/** Retries idempotent reads on UNAVAILABLE / DEADLINE_EXCEEDED with jittered backoff (docs/alerts.md, "Acknowledging"). */
 export async function withRetry<T>(fn: () => Promise<T>, attempts = 3, baseMs = 150): Promise<T> {
   for (let i = 0; ; i++) {
     try {

@@ -19,7 +19,7 @@ export class ProjectsAdapter implements ProjectDirectory {
     const name = `projects/${projectId}`;
     try {
       const [p] = await withRetry(() => this.#client.getProject({ name }, { timeout: this.#timeout }));
-      // The number is the numeric suffix of `name` (engineering.md §2.5).
+      // The number is the numeric suffix of `name` (docs/library-traps.md, "Google clients").
       const number = /^projects\/(\d+)$/.exec(p.name ?? '')?.[1];
       if (!number) throw new Error(`unexpected project name ${p.name}`);
       return number;

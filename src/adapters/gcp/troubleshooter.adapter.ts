@@ -25,7 +25,7 @@ interface TroubleshootResponse {
 
 /**
  * IAM Policy Troubleshooter v3 (`POST /v3/iam:troubleshoot`). There is no Node client for it, so it is called over
- * REST with google-auth-library (DESIGN §3.3). Reports allow and deny states and names the deny policies that deny.
+ * REST with google-auth-library (docs/diagnosis.md, "Findings"). Reports allow and deny states and names the deny policies that deny.
  */
 export class TroubleshooterAdapter implements AccessChecker {
   readonly #baseUrl: string;

@@ -27,7 +27,7 @@ import { KubeHttp } from './kube-http.ts';
 const NODE_POOL_LABEL = 'cloud.google.com/gke-nodepool';
 const WI_ANNOTATION = 'iam.gke.io/gcp-service-account';
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
-/** The field manager `kubectl rollout restart` uses (gcp-facts.md §5). */
+/** The field manager `kubectl rollout restart` uses (docs/incidents-and-fixes.md, "Fixes"). */
 const FIELD_MANAGER = 'kubectl-rollout';
 const STRATEGIC_MERGE = 'application/strategic-merge-patch+json';
 const PLURAL: Record<WorkloadKind, string> = {
@@ -38,7 +38,7 @@ const PLURAL: Record<WorkloadKind, string> = {
 
 /**
  * Connects to a GKE cluster's Kubernetes API exactly as kubectl would after `get-credentials`: `https://ENDPOINT`,
- * the cluster CA from GKE, and a Google access token as bearer (engineering.md §4.1). Connections (keep-alive) are
+ * the cluster CA from GKE, and a Google access token as bearer (docs/library-traps.md, "Kubernetes"). Connections (keep-alive) are
  * reused for a few minutes; tokens come from the caller (google-auth-library caches and refreshes them).
  */
 export class KubernetesConnector implements ClusterConnector {

@@ -6,8 +6,8 @@ import { ReadError } from '../../shared/errors.ts';
  * bearer token, keep-alive connections, and Kubernetes `Status` errors turned into `ReadError`s.
  *
  * Why not @kubernetes/client-node: importing it costs ~75 MB of resident memory (its generated code covers every
- * API group), a third of the bot's memory budget (DESIGN §10), and its patch calls default to the wrong content
- * type (engineering.md §0.5). The bot needs eight paths.
+ * API group), a third of the bot's memory budget, and its patch calls default to the wrong content
+ * type (docs/library-traps.md, "Kubernetes"). The bot needs eight paths.
  */
 export class KubeHttp {
   readonly #base: URL;

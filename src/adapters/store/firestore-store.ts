@@ -14,7 +14,7 @@ export interface FirestoreStoreOptions {
 }
 
 /**
- * State in Firestore, for several replicas sharing one subscription (DESIGN §5): deliveries and incidents are
+ * State in Firestore, for several replicas sharing one subscription (docs/architecture.md, "State"): deliveries and incidents are
  * created with `create()` (exactly one writer wins), incidents change in transactions (read-modify-write on a
  * version), locks are leases with an expiry. Records are stored as JSON text plus the few fields queries need.
  */

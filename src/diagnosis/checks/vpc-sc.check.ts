@@ -3,7 +3,7 @@ import { type Check, isArtifactRegistry, SKIP } from './check.ts';
 
 /**
  * `vpc-sc`: a VPC Service Controls perimeter refused the pull. No IAM grant fixes it, so none is offered
- * (gcp-facts.md §3: never offer the grant for a VPC-SC denial).
+ * (docs/diagnosis.md, "Findings": never offer the grant for a VPC-SC denial).
  */
 export const vpcScCheck: Check = {
   id: 'vpc-sc',

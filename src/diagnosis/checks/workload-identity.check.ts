@@ -5,7 +5,7 @@ import { accessMayBeTheCause, type Check, CLEAR, isArtifactRegistry, SKIP } from
 /**
  * `workload-identity-misconception`: reader was granted to the Google service account the workload impersonates
  * (Workload Identity), not to the node's. The kubelet pulls images with the node's credentials; the pod's identity
- * plays no part in image pulls (gcp-facts.md §4.7).
+ * plays no part in image pulls (docs/diagnosis.md, "Who pulls").
  */
 export const workloadIdentityCheck: Check = {
   id: 'workload-identity-misconception',

@@ -5,7 +5,7 @@ import type { IamPolicy } from '../../../src/diagnosis/iam-policy.ts';
 import { resolveIdentity } from '../../../src/diagnosis/identity.ts';
 import { parseImageRef } from '../../../src/diagnosis/image-ref.ts';
 
-/** Hand-built facts for pure diagnosis tests: the seed incident of DESIGN.md, varied one fact at a time. */
+/** Hand-built facts for pure diagnosis tests: the seed incident (a node pool on the Compute Engine default SA without reader), varied one fact at a time. */
 export const SEED = {
   project: 'acme-prod-417',
   number: '123456789012',

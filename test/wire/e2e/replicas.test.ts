@@ -12,7 +12,7 @@ const REPO = 'projects/acme-prod-417/locations/us-central1/repositories/services
 
 /**
  * Two replicas sharing one subscription and one Firestore (emulator): exactly one of them posts each incident and
- * applies each fix, however the alerts and the clicks are spread between them (DESIGN §5).
+ * applies each fix, however the alerts and the clicks are spread between them (docs/architecture.md, "State").
  */
 describe('two replicas, one subscription, Firestore state', () => {
   let sb: Sandbox;

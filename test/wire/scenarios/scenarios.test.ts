@@ -22,7 +22,7 @@ interface Expect {
   container?: string;
 }
 
-// What the bot must conclude for each sandbox scenario (DESIGN §9), written from the DESIGN's finding table, not
+// What the bot must conclude for each sandbox scenario (docs/testing.md), written from the finding table (docs/diagnosis.md), not
 // copied from the scenarios' own notes. `storm` is the benchmark's world (bench/), not a diagnosis case.
 const EXPECT: Record<string, Expect> = {
   seed: {
