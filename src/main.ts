@@ -149,7 +149,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 
   let consumer: PubSubConsumer | undefined;
   let started = false;
-  const routes: Route[] = operationalRoutes({ metrics, ready: () => started });
+  // Ready: started, and pulling alerts when intake is configured (a deleted subscription or a revoked role says so).
+  const routes: Route[] = operationalRoutes({ metrics, ready: () => started && (consumer?.ready ?? true) });
   if (config.pubsubPushToken) {
     routes.push(pushRoute({ token: config.pubsubPushToken, handle: (a, n) => intake.handle(a, n), metrics, logger }));
   }
@@ -167,6 +168,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       subscription: config.pubsubSubscription,
       handle: (alert, attempt) => intake.handle(alert, attempt),
       maxInFlight: config.pubsubMaxMessages,
+      maxInFlightBytes: config.pubsubMaxBytes,
+      healthCheckMs: config.pubsubHealthCheckMs,
       logger,
       metrics,
       ...(config.pubsubEmulatorHost ? { emulatorHost: config.pubsubEmulatorHost } : {}),
