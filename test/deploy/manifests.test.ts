@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -309,5 +310,36 @@ describe('deploy/ renders with kubectl kustomize into valid, consistent objects'
       (ing.metadata.annotations as Record<string, string>)['networking.gke.io/managed-certificates'],
       cert.metadata.name,
     );
+  });
+});
+
+describe('deploy/README.md step 4: filling in the project and region', () => {
+  it('the README’s sed leaves no placeholder in what gets applied', async () => {
+    const readme = await readFile(join(DEPLOY_DIR, 'README.md'), 'utf8');
+    const command = /```sh\n(sed -i [^`]+?)\n```/.exec(readme)?.[1];
+    assert.ok(command, 'the README has the sed command');
+    const root = await mkdtemp(join(tmpdir(), 'deploy-copy-'));
+    try {
+      await cp(DEPLOY_DIR, join(root, 'deploy'), { recursive: true });
+      const run = spawnSync('bash', ['-c', command.replace(/\\\n/g, ' ')], { cwd: root, encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      for (const overlay of Object.keys(OVERLAYS)) {
+        const objects = await kustomize(join(root, 'deploy', 'overlays', overlay));
+        const text = JSON.stringify(objects);
+        assert.doesNotMatch(text, /PROJECT_ID|REGION/, `${overlay}: no placeholder left`);
+        const d = one(objects, 'Deployment') as DeploymentLike;
+        assert.equal(
+          d.spec.template.spec.containers[0]?.image,
+          'us-central1-docker.pkg.dev/my-project/imagepull-bot/imagepull-bot:0.1.0',
+        );
+        const sa = one(objects, 'ServiceAccount');
+        assert.equal(
+          (sa.metadata.annotations as Record<string, string>)['iam.gke.io/gcp-service-account'],
+          'imagepull-bot@my-project.iam.gserviceaccount.com',
+        );
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
