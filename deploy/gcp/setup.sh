@@ -18,7 +18,7 @@
 #   --bot-gsa ID               its Google service account id (default imagepull-bot)
 #   --workload-pool POOL       Workload Identity pool of the cluster the bot runs in (default BOT_PROJECT.svc.id.goog)
 #   --topic ID, --subscription ID, --role-id ID   names (defaults gke-image-pull, imagepull-bot, imagepullBot)
-# Needs gcloud (with its alpha component for --route log-alert) and rights to create all of the above.
+# Needs gcloud (with its alpha and beta components for --route log-alert) and rights to create all of the above.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
