@@ -121,17 +121,23 @@ function monitoring(text: string): string {
   });
 }
 
-/** Runs every parse of `text` and returns the longest time one of them blocked. */
+/**
+ * Runs every parse of `text` (the payloads are built beforehand: only the bot's own work is timed) and returns the
+ * longest time one of them blocked. Each is timed three times and the fastest kept: on a shared machine other load
+ * only ever adds time, so the minimum is the cost of the input itself.
+ */
 function worst(text: string): number {
+  const entry = logEntry(text);
+  const notification = monitoring(text);
   let max = 0;
-  for (const run of [
-    () => classifyMessage(text),
-    () => parseAlert(logEntry(text)),
-    () => parseAlert(monitoring(text)),
-  ]) {
-    const t = performance.now();
-    run();
-    max = Math.max(max, performance.now() - t);
+  for (const run of [() => classifyMessage(text), () => parseAlert(entry), () => parseAlert(notification)]) {
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      run();
+      best = Math.min(best, performance.now() - t);
+    }
+    max = Math.max(max, best);
   }
   return max;
 }
