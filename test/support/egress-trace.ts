@@ -78,9 +78,13 @@ export function parseStrace(text: string): SocketTarget[] {
   return out;
 }
 
-/** True when a target cannot leave the machine: loopback IP, unix or netlink socket. */
+/**
+ * True when a target cannot leave the machine: loopback IP, unix or netlink socket. A DNS query (port 53) never
+ * counts as local, even to a loopback stub resolver, which would forward it.
+ */
 export function staysLocal(t: SocketTarget): boolean {
   if (LOCAL_FAMILIES.has(t.family)) return true;
+  if (t.port === 53) return false;
   if (t.family === 'AF_INET' || t.family === 'AF_INET6') return LOOPBACK.test(t.address);
   return false;
 }
@@ -124,6 +128,7 @@ const net = require('node:net');
 const fs = require('node:fs');
 const [dir, ...ports] = process.argv.slice(1);
 let open = 0;
+if (ports.length === 0) fs.writeFileSync(dir + '/ready', '');
 for (const port of ports) {
   const server = net.createServer((c) => {
     const u = net.connect(dir + '/' + port + '.sock');
@@ -159,7 +164,11 @@ async function bridge(dir: string, port: number): Promise<Server> {
  * every socket address it used. It never rejects for the tool's own failure; it rejects (with
  * {@link ConfinementUnavailableError}) when confinement is impossible here, or on timeout.
  */
-export async function runConfined(command: string, args: readonly string[], opts: ConfineOptions): Promise<ConfinedRun> {
+export async function runConfined(
+  command: string,
+  args: readonly string[],
+  opts: ConfineOptions,
+): Promise<ConfinedRun> {
   const flags = confinementPrefix();
   const dir = await mkdtemp(join(tmpdir(), 'confined-'));
   const bridges = await Promise.all(opts.ports.map((p) => bridge(dir, p)));
@@ -197,7 +206,8 @@ export async function runConfined(command: string, args: readonly string[], opts
         resolve(c);
       });
     });
-    if (code === 120 || code === 121) throw new ConfinementUnavailableError(`confinement setup failed (${code}): ${stderr}`);
+    if (code === 120 || code === 121)
+      throw new ConfinementUnavailableError(`confinement setup failed (${code}): ${stderr}`);
     const targets = parseStrace(await readFile(trace, 'utf8').catch(() => ''));
     return { code, stdout, stderr, targets, violations: targets.filter((t) => !staysLocal(t)).map(describe) };
   } finally {

@@ -9,7 +9,11 @@
  *   `gcloud config config-helper` returns it, which is what `gke-gcloud-auth-plugin` (the exec plugin in the
  *   kubeconfig `get-credentials` writes) asks for; without it the plugin, hence kubectl, fails ("You do not
  *   currently have an active account selected").
- * - `core/check_gce_metadata false`: otherwise gcloud probes 169.254.169.254 to learn whether it runs on GCE.
+ * - `core/check_gce_metadata false`: otherwise gcloud asks the metadata server for credentials.
+ * - `metrics/environment`: gcloud names its environment in every User-Agent, and when the property is unset it
+ *   finds out by probing the metadata server (`metadata.google.internal`, a DNS query then HTTP) on the first run
+ *   of a configuration directory — even with `check_gce_metadata false`. The `gce` cache file, answering "not on
+ *   GCE", is written too, so no other path probes either.
  * - no usage reporting, no update checks, no surveys, no prompts.
  *
  * The files are written directly (not with `gcloud config set`), so writing needs no gcloud and prints none of
@@ -63,6 +67,7 @@ export function gcloudProperties(
     },
     auth: { disable_credentials: 'true', access_token_file: tokenFile },
     component_manager: { disable_update_check: 'true' },
+    metrics: { environment: 'imagepull-sandbox' },
     survey: { disable_prompts: 'true' },
     api_endpoint_overrides: Object.fromEntries(GCLOUD_APIS.map((api) => [api, url])),
   };
@@ -91,6 +96,7 @@ export async function writeGcloudConfig(opts: GcloudConfigOptions): Promise<Gclo
   await writeFile(tokenFile, GCLOUD_SANDBOX_TOKEN, { mode: 0o600 });
   await writeFile(join(dir, 'configurations', 'config_default'), ini(properties));
   await writeFile(join(dir, 'active_config'), 'default');
+  await writeFile(join(dir, 'gce'), 'False', { mode: 0o600 });
   return {
     dir,
     env: { CLOUDSDK_CONFIG: dir },
