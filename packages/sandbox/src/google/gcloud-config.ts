@@ -26,6 +26,13 @@ import { join } from 'node:path';
 /** The gcloud API names whose endpoint the sandbox serves (`api_endpoint_overrides/NAME`). */
 export const GCLOUD_APIS = ['artifactregistry', 'container', 'cloudresourcemanager', 'policytroubleshooter'] as const;
 
+/**
+ * APIs the sandbox does not serve that neighbouring gcloud commands call (`artifacts docker images describe` asks
+ * Service Usage and Container Analysis, `iam service-accounts` asks IAM, `compute` commands Compute Engine). They are
+ * pinned to the sandbox too, so such a command fails there with a 404 instead of reaching Google.
+ */
+export const GCLOUD_PINNED_APIS = ['serviceusage', 'containeranalysis', 'iam', 'compute', 'logging'] as const;
+
 /** The access token `gcloud config config-helper` hands to credential plugins. */
 export const GCLOUD_SANDBOX_TOKEN = 'sandbox-operator-token';
 
@@ -69,7 +76,7 @@ export function gcloudProperties(
     component_manager: { disable_update_check: 'true' },
     metrics: { environment: 'imagepull-sandbox' },
     survey: { disable_prompts: 'true' },
-    api_endpoint_overrides: Object.fromEntries(GCLOUD_APIS.map((api) => [api, url])),
+    api_endpoint_overrides: Object.fromEntries([...GCLOUD_APIS, ...GCLOUD_PINNED_APIS].map((api) => [api, url])),
   };
 }
 

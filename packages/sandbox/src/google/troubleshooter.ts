@@ -10,6 +10,18 @@ import type { World } from '../world/world.ts';
 import { parseTemplate } from './http-rule.ts';
 import { type JsonRoute, RestError } from './rest.ts';
 
+/** Drops what proto3 JSON never sends: null fields and empty lists (the verdict is built as plain objects). */
+function proto3(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(proto3);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null || v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+    out[k] = proto3(v);
+  }
+  return out;
+}
+
 /** The `iam:troubleshoot` route over the world. */
 export function troubleshooterRoute(world: World, rt: WireRuntime): JsonRoute {
   return {
@@ -25,7 +37,7 @@ export function troubleshooterRoute(world: World, rt: WireRuntime): JsonRoute {
         permission: String(parsed.accessTuple?.permission ?? ''),
       };
       try {
-        return troubleshoot(world, tuple, caller);
+        return proto3(troubleshoot(world, tuple, caller));
       } catch (e) {
         if (e instanceof TroubleshootError) throw new RestError(400, e.message);
         throw e;
