@@ -5,12 +5,12 @@
  * reads: its next diagnosis says `access-already-granted`.
  */
 import assert from 'node:assert/strict';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { describe, it } from 'node:test';
-import { type GoogleSandbox, startGoogleSandbox } from '@imagepull/sandbox';
+import type { GoogleSandbox } from '@imagepull/sandbox';
 import type { Diagnosis } from '../../../src/diagnosis/diagnosis.ts';
-import { type ConfinedRun, runConfined } from '../../support/egress-trace.ts';
+import type { ConfinedRun } from '../../support/egress-trace.ts';
 import {
   evidence,
   type GcloudWorkspace,
@@ -257,117 +257,4 @@ describe(`printed gcloud commands, with the real gcloud ${GCLOUD_VERSION}`, { co
       }
     });
   }
-});
-
-describe('the gcloud commands around them, against one sandbox', () => {
-  it('describes the repository, the cluster and the project as the APIs would', async () => {
-    const sandbox = await startGoogleSandbox({ scenario: 'seed' });
-    const ws = await gcloudWorkspace(sandbox);
-    try {
-      const run = (c: string) => runByHand(ws, c).then((r) => ({ c, r }));
-      const [repo, cluster, project] = await Promise.all([
-        run('gcloud artifacts repositories describe services --project=acme-prod-417 --location=us-central1'),
-        run('gcloud container clusters describe prod --location=us-central1 --project=acme-prod-417'),
-        run('gcloud projects describe acme-prod-417'),
-      ]);
-      for (const { c, r } of [repo, cluster, project]) {
-        assert.equal(r.code, 0, shown(c, r));
-        assert.deepEqual(r.violations, [], shown(c, r));
-      }
-      assert.match(repo.r.stdout, /^name: projects\/acme-prod-417\/locations\/us-central1\/repositories\/services$/m);
-      assert.match(repo.r.stdout, /^registryUri: us-central1-docker\.pkg\.dev\/acme-prod-417\/services$/m);
-      assert.match(repo.r.stdout, /^format: DOCKER$/m);
-      const endpoint = sandbox.kubeEndpoints.get('projects/acme-prod-417/locations/us-central1/clusters/prod');
-      assert.match(cluster.r.stdout, new RegExp(`^endpoint: ${endpoint}$`, 'm'));
-      assert.match(cluster.r.stdout, /^status: RUNNING$/m);
-      assert.ok(cluster.r.stdout.includes(Buffer.from(sandbox.caPem).toString('base64')), 'the cluster CA, base64');
-      assert.match(project.r.stdout, /^projectNumber: '123456789012'$/m);
-      assert.match(project.r.stdout, /^lifecycleState: ACTIVE$/m);
-      assert.match(project.r.stdout, /^ {2}type: organization$/m);
-    } finally {
-      await ws.remove();
-      await sandbox.stop();
-    }
-  });
-
-  it('removes a grant it added, and refuses at version 1 to remove one from a policy with conditions', async () => {
-    const sandbox = await startGoogleSandbox({ scenario: 'cross-project' });
-    const ws = await gcloudWorkspace(sandbox);
-    const member = 'serviceAccount:123456789012-compute@developer.gserviceaccount.com';
-    const flags = `--member=${member} --role=roles/artifactregistry.reader`;
-    const holds = (name: string) =>
-      sandbox.world
-        .repository(name)
-        ?.iam.bindings.some((b) => b.role === 'roles/artifactregistry.reader' && b.members.includes(member));
-    try {
-      const base = 'projects/acme-shared-artifacts/locations/us/repositories/base';
-      const add = `gcloud artifacts repositories add-iam-policy-binding base --project=acme-shared-artifacts --location=us ${flags}`;
-      const added = await runByHand(ws, add);
-      assert.equal(added.code, 0, shown(add, added));
-      assert.equal(holds(base), true);
-      const remove = add.replace('add-iam-policy-binding', 'remove-iam-policy-binding');
-      const removed = await runByHand(ws, remove);
-      assert.equal(removed.code, 0, shown(remove, removed));
-      assert.equal(holds(base), false, 'the grant is gone from the world the bot reads');
-      assert.deepEqual([...added.violations, ...removed.violations], []);
-
-      // `services` holds a conditional binding; gcloud reads and writes at version 1, and IAM requires version 3
-      // to remove any binding from a policy with conditions (google/iam/v1/policy.proto).
-      const services = sandbox.world.repository('projects/acme-prod-417/locations/us-central1/repositories/services');
-      assert.ok(services);
-      assert.ok(
-        services.iam.bindings.some((b) => b.condition),
-        'services has a conditional binding',
-      );
-      const etag = Buffer.from(services.iam.etag);
-      const strip =
-        'gcloud artifacts repositories remove-iam-policy-binding services --project=acme-prod-417 --location=us-central1 ' +
-        '--member=serviceAccount:ci-builder@acme-prod-417.iam.gserviceaccount.com --role=roles/artifactregistry.writer';
-      const refused = await runByHand(ws, strip);
-      assert.equal(refused.code, 1, shown(strip, refused));
-      assert.match(refused.stderr, /INVALID_ARGUMENT: .*requires policy version 3/);
-      assert.ok(services.iam.etag.equals(etag), 'the policy is unchanged');
-    } finally {
-      await ws.remove();
-      await sandbox.stop();
-    }
-  });
-});
-
-describe('the confinement the runs above rely on', () => {
-  it('catches a connection to the metadata server and a DNS query, which cannot leave the namespace', async () => {
-    const probe =
-      `"${process.execPath}" -e "require('net').connect(80, '169.254.169.254').on('error', () => process.exit(3))"; ` +
-      'getent hosts metadata.google.internal; echo done';
-    const run = await runConfined('sh', ['-c', probe], { env: { PATH: process.env.PATH ?? '' }, ports: [] });
-    assert.match(run.stdout, /done/);
-    assert.ok(
-      run.violations.some((v) => v.startsWith('connect AF_INET 169.254.169.254:80')),
-      run.violations.join('\n'),
-    );
-    assert.ok(
-      run.violations.some((v) => /:53 /.test(v)),
-      `the DNS query is caught: ${run.violations.join('\n')}`,
-    );
-  });
-
-  it('catches gcloud probing the metadata server when metrics/environment is not set', async () => {
-    const sandbox = await startGoogleSandbox({ scenario: 'seed' });
-    const ws = await gcloudWorkspace(sandbox);
-    try {
-      const file = `${ws.env.CLOUDSDK_CONFIG}/configurations/config_default`;
-      const config = await readFile(file, 'utf8');
-      await writeFile(file, config.replace(/\[metrics\]\nenvironment = .*\n/, ''));
-      await rm(`${ws.env.CLOUDSDK_CONFIG}/gce`);
-      const run = await runByHand(ws, 'gcloud projects describe acme-prod-417');
-      assert.equal(run.code, 0, shown('gcloud projects describe', run));
-      assert.ok(
-        run.violations.some((v) => /:53 /.test(v)),
-        `gcloud resolves metadata.google.internal${shown('', run)}`,
-      );
-    } finally {
-      await ws.remove();
-      await sandbox.stop();
-    }
-  });
 });
