@@ -249,7 +249,12 @@ describe(`printed gcloud commands, with the real gcloud ${GCLOUD_VERSION}`, { co
           .map((c) => c.command);
         assert.ok(commands.length > 0, 'the scenario prints gcloud commands');
         const mutating = (c: string) => CHECKS.find((k) => k.pattern.test(c))?.mutates === true;
-        await Promise.all(commands.filter((c) => !mutating(c)).map((c) => runChecked(sandbox, diagnoses, ws, c)));
+        // Every run ends before cleanup, even when one fails early.
+        const reads = await Promise.allSettled(
+          commands.filter((c) => !mutating(c)).map((c) => runChecked(sandbox, diagnoses, ws, c)),
+        );
+        const failed = reads.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
         for (const c of commands.filter(mutating)) await runChecked(sandbox, diagnoses, ws, c);
       } finally {
         await ws.remove();
