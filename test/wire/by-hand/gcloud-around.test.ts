@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startGoogleSandbox } from '@imagepull/sandbox';
 import { runConfined } from '../../support/egress-trace.ts';
@@ -145,6 +147,24 @@ describe('the confinement the runs above rely on', () => {
       run.violations.some((v) => /:53 /.test(v)),
       `the DNS query is caught: ${run.violations.join('\n')}`,
     );
+  });
+
+  it("keeps the emulator launcher's own gcloud call (finding the SDK) on loopback and off ~/.config/gcloud", async () => {
+    const home = await mkdtemp(join(tmpdir(), 'launcher-home-'));
+    try {
+      const script = `import('${new URL('../../../packages/sandbox/src/emulators.ts', import.meta.url).href}')
+        .then((m) => m.findCloudSdkRoot()).then((root) => console.log(root ?? 'none'))`;
+      const run = await runConfined(process.execPath, ['-e', script], {
+        env: { PATH: process.env.PATH ?? '', HOME: home },
+        ports: [],
+      });
+      assert.equal(run.code, 0, shown('findCloudSdkRoot()', run));
+      assert.notEqual(run.stdout.trim(), 'none', 'it finds the SDK');
+      assert.deepEqual(run.violations, [], 'gcloud info probes nothing');
+      await assert.rejects(stat(join(home, '.config', 'gcloud')), { code: 'ENOENT' }, "the user's gcloud config");
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it('catches gcloud probing the metadata server when metrics/environment is not set', async () => {
