@@ -50,6 +50,13 @@ export const SANDBOX_PEOPLE = {
 } as const;
 
 export { type Emulator, EmulatorMissingError, startFirestoreEmulator, startPubsubEmulator } from './emulators.ts';
+export {
+  GCLOUD_APIS,
+  GCLOUD_SANDBOX_TOKEN,
+  type GcloudConfig,
+  type GcloudConfigOptions,
+  writeGcloudConfig,
+} from './google/gcloud-config.ts';
 export { type GoogleSandbox, startGoogleSandbox } from './google/index.ts';
 export { freePort, waitUntil } from './net.ts';
 export { type PostedMessage, type SlackFake, startSlackFake, validateBlocks } from './slack/index.ts';

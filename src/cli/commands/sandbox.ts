@@ -3,7 +3,7 @@ import { loadSandbox } from '../sandbox-loader.ts';
 
 /** `imagepull sandbox`: runs the simulator until Ctrl-C and prints the env a bot (`npm start`) needs to use it. */
 export async function sandboxCommand(io: Io): Promise<number> {
-  const { SCENARIOS, startSandbox } = await loadSandbox();
+  const { SCENARIOS, startSandbox, writeGcloudConfig } = await loadSandbox();
   const { values } = parse(
     io.args,
     {
@@ -30,6 +30,9 @@ export async function sandboxCommand(io: Io): Promise<number> {
   io.err(`Sandbox "${scenario}" running: ${sb.google.scenario.description}`);
   io.err(`Failing pod: ${t.namespace}/${t.pod} (${t.image}). Paste the lines below into a shell, then run: npm start`);
   for (const [k, v] of Object.entries(sb.env)) io.out(`export ${k}=${v}`);
+  // The real gcloud, pointed at the sandbox (private config: credentials disabled, no metadata probe).
+  const gcloud = await writeGcloudConfig({ endpoint: sb.google.endpoint, project: t.project });
+  io.out(`export CLOUDSDK_CONFIG=${gcloud.dir}`);
   if (sb.topic)
     io.err(
       `Publish alerts to ${sb.topic} (PUBSUB_EMULATOR_HOST=${sb.env.PUBSUB_EMULATOR_HOST}). Ctrl-C stops everything.`,
@@ -39,5 +42,6 @@ export async function sandboxCommand(io: Io): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await sb.stop();
+  await gcloud.remove();
   return EXIT.ok;
 }

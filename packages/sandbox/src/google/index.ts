@@ -20,10 +20,12 @@ import type { IamPolicyState } from '../world/types.ts';
 import type { World } from '../world/world.ts';
 import { artifactRegistryService, locationsService } from './artifact-registry.ts';
 import { clusterManagerService } from './cluster-manager.ts';
-import { serviceDefinitions } from './grpc.ts';
+import { SERVICE_NAMES } from './grpc.ts';
 import { startMux } from './mux.ts';
-import { projectsService } from './projects.ts';
-import { troubleshooterHandler } from './troubleshooter.ts';
+import { projectsService, projectsV1Service } from './projects.ts';
+import { protoService } from './protos.ts';
+import { type RestService, restHandler } from './rest.ts';
+import { troubleshooterRoute } from './troubleshooter.ts';
 
 export type { ScenarioInfo, ScenarioTarget } from '../scenarios/index.ts';
 export type { CallRecord } from '../world/call-log.ts';
@@ -101,7 +103,16 @@ export async function startGoogleSandbox(opts: GoogleSandboxOptions): Promise<Go
   const kubeServers: KubeServer[] = [];
   const kubeEndpoints = new Map<string, string>();
   const grpcServer = new grpc.Server();
-  const http = createServer(troubleshooterHandler(world, rt));
+  const grpcServices: RestService[] = [
+    { proto: protoService(SERVICE_NAMES.artifactRegistry), implementation: artifactRegistryService(world, rt) },
+    { proto: protoService(SERVICE_NAMES.clusterManager), implementation: clusterManagerService(world, rt, caPem) },
+    { proto: protoService(SERVICE_NAMES.projects), implementation: projectsService(world, rt) },
+    { proto: protoService(SERVICE_NAMES.locations), implementation: locationsService(world, rt) },
+  ];
+  const restOnly: RestService[] = [
+    { proto: protoService('google.cloudresourcemanager.v1.Projects'), implementation: projectsV1Service(world, rt) },
+  ];
+  const http = createServer(restHandler([...grpcServices, ...restOnly], [troubleshooterRoute(world, rt)]));
   let mux: Awaited<ReturnType<typeof startMux>> | undefined;
   let injector: grpc.ConnectionInjector | undefined;
 
@@ -125,11 +136,7 @@ export async function startGoogleSandbox(opts: GoogleSandboxOptions): Promise<Go
       kubeServers.push(server);
       kubeEndpoints.set(cluster.resourceName, server.endpoint);
     }
-    const defs = serviceDefinitions();
-    grpcServer.addService(defs.artifactRegistry, artifactRegistryService(world, rt));
-    grpcServer.addService(defs.clusterManager, clusterManagerService(world, rt, caPem));
-    grpcServer.addService(defs.projects, projectsService(world, rt));
-    grpcServer.addService(defs.locations, locationsService(world, rt));
+    for (const s of grpcServices) grpcServer.addService(s.proto.definition, s.implementation);
     injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     mux = await startMux(injector, http);
   } catch (e) {
