@@ -158,9 +158,19 @@ export interface MountedImage {
   remove(): Promise<void>;
 }
 
-/** `podman create` + `podman mount`: the image's files, read from the host. Always `remove()` it. */
+const CONTAINER_LABEL = 'imagepull-bot.image-test=1';
+
+/**
+ * `podman create` + `podman mount`: the image's files, read from the host. Always `remove()` it. Containers that an
+ * earlier run left behind (a test process killed before its `after`) are removed first.
+ */
 export async function mountImage(ref: string): Promise<MountedImage> {
-  const id = (await run('podman', ['create', ref])).stdout.trim();
+  const stale = (await run('podman', ['ps', '--all', '--quiet', '--filter', `label=${CONTAINER_LABEL}`])).stdout;
+  for (const old of stale.split('\n').filter((l) => l.trim() !== '')) {
+    await run('podman', ['umount', old]).catch(() => undefined);
+    await run('podman', ['rm', '--force', old]);
+  }
+  const id = (await run('podman', ['create', '--label', CONTAINER_LABEL, ref])).stdout.trim();
   let removed = false;
   const remove = async () => {
     if (removed) return;
