@@ -84,7 +84,7 @@ export async function ensureStandinBase(): Promise<StandinBase> {
   return { ref, built: !/cached: /.test(stderr), seconds: (Date.now() - start) / 1000 };
 }
 
-/** How a `podman build` went: its duration and how many of its steps came from the layer cache. */
+/** How a `podman build` went: its duration, and how many of its steps (FROM aside) came from the layer cache. */
 export interface Build {
   readonly seconds: number;
   readonly steps: number;
@@ -117,7 +117,8 @@ export async function buildImage(tag: string, base: string): Promise<Build> {
   );
   return {
     seconds: (Date.now() - start) / 1000,
-    steps: (stdout.match(/^\[\d+\/\d+\] STEP /gm) ?? []).length,
+    // FROM steps are never reported as cached: count the others.
+    steps: (stdout.match(/^\[\d+\/\d+\] STEP \d+\/\d+: (?!FROM )/gm) ?? []).length,
     cachedSteps: (stdout.match(/^--> Using cache /gm) ?? []).length,
   };
 }
