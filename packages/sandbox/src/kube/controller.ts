@@ -4,7 +4,10 @@
  * pull through the kubelet simulator after `podStartMs`, then run or back off. Simplifications: a Deployment
  * surges all new pods at once and drops the old ReplicaSet's pods only once every new pod is ready (a failed
  * rollout keeps the old pods, like a stuck rollout); existing failing pods are not retried by the kubelet on
- * their own (as if their back-off were at its 5-minute cap for the whole test).
+ * their own (as if their back-off were at its 5-minute cap for the whole test). The scheduler places pods only on
+ * nodes that are not cordoned (`spec.unschedulable`); a pod no node can take stays Pending with FailedScheduling
+ * until a node change (uncordon, a new pool's nodes) lets it bind. A deleted or evicted pod is Terminating until
+ * its kubelet has stopped it (after `podStartMs`, or its grace period if shorter), and its controller replaces it.
  */
 import type {
   DaemonSet,
@@ -18,6 +21,7 @@ import type {
 } from '../world/kube-types.ts';
 import type { Cluster } from '../world/types.ts';
 import {
+  bindPod,
   controllerOf,
   controllerRef,
   createPod,
@@ -26,6 +30,7 @@ import {
   iso,
   podReady,
   podsOwnedBy,
+  recordEvent,
   refreshDaemonSetStatus,
   refreshDeploymentStatus,
   refreshStatefulSetStatus,
@@ -49,11 +54,108 @@ export class ClusterController {
   private readonly timers = new Set<NodeJS.Timeout>();
   private spread = 0;
   private stopped = false;
+  /** `namespace/name` of pods waiting for a node. */
+  private readonly pending = new Set<string>();
+  private readonly unsubscribe: () => void;
+  private rescheduleQueued = false;
 
   constructor(world: World, cluster: Cluster, opts: ControllerOptions) {
     this.world = world;
     this.cluster = cluster;
     this.podStartMs = opts.podStartMs;
+    // Any write to a Node (a cordon, an uncordon, a new pool's nodes) may change its taints and let a pending pod
+    // schedule.
+    this.unsubscribe = cluster.kube.subscribe((c) => {
+      if (c.kind !== 'Node' || this.rescheduleQueued) return;
+      this.rescheduleQueued = true;
+      queueMicrotask(() => {
+        this.rescheduleQueued = false;
+        if (this.stopped) return;
+        this.syncUnschedulableTaints();
+        if (this.pending.size > 0) this.schedulePending();
+      });
+    });
+  }
+
+  /**
+   * The node lifecycle controller's `node.kubernetes.io/unschedulable:NoSchedule` taint: present exactly while the
+   * node is cordoned.
+   */
+  private syncUnschedulableTaints(): void {
+    const key = 'node.kubernetes.io/unschedulable';
+    for (const node of this.cluster.kube.list<Node>('Node')) {
+      const taints = (node.spec.taints as { key: string; effect: string; timeAdded?: string }[] | undefined) ?? [];
+      const tainted = taints.some((t) => t.key === key);
+      const cordoned = node.spec.unschedulable === true;
+      if (tainted === cordoned) continue;
+      const next = cordoned
+        ? [...taints, { key, effect: 'NoSchedule', timeAdded: iso(this.world.now()) }]
+        : taints.filter((t) => t.key !== key);
+      if (next.length) node.spec.taints = next;
+      else delete node.spec.taints;
+      this.cluster.kube.put(node);
+    }
+  }
+
+  /**
+   * Deletes a pod gracefully, as the API server does for a DELETE or an allowed eviction: it gets its
+   * deletionTimestamp now (so its controller replaces it at once), and is gone once its kubelet has stopped it.
+   */
+  deletePod(pod: Pod, gracePeriodSeconds?: number): void {
+    const grace = gracePeriodSeconds ?? (pod.spec.terminationGracePeriodSeconds as number | undefined) ?? 30;
+    const now = this.world.now();
+    const owner = this.ownerOf(pod);
+    const ns = pod.metadata.namespace;
+    if (grace <= 0 || !pod.spec.nodeName) {
+      this.removePod(pod);
+      if (owner) this.ownerChanged(owner);
+      return;
+    }
+    pod.metadata.deletionTimestamp = iso(now + grace * 1000);
+    pod.metadata.deletionGracePeriodSeconds = grace;
+    this.cluster.kube.put(pod);
+    for (const c of pod.status.containerStatuses ?? []) {
+      if (!c.state.running) continue;
+      recordEvent(this.world, this.cluster, pod, {
+        reason: 'Killing',
+        type: 'Normal',
+        container: c.name,
+        message: `Stopping container ${c.name}`,
+        at: now,
+      });
+    }
+    if (owner) this.ownerChanged(owner);
+    const uid = pod.metadata.uid;
+    this.schedule(Math.min(this.podStartMs, grace * 1000), () => {
+      const live = this.cluster.kube.get<Pod>('Pod', ns, pod.metadata.name);
+      if (live?.metadata.uid !== uid) return;
+      this.removePod(live);
+      const o = this.ownerOf(live);
+      if (o) this.ownerChanged(o);
+    });
+  }
+
+  private ownerOf(pod: Pod): KubeObject | undefined {
+    const ref = controllerOf(pod);
+    return ref ? this.cluster.kube.get<KubeObject>(ref.kind, pod.metadata.namespace, ref.name) : undefined;
+  }
+
+  /** Binds pods waiting for a node to a node that can now take them, and starts them. */
+  private schedulePending(): void {
+    for (const key of [...this.pending]) {
+      const [ns, name] = key.split('/') as [string, string];
+      const pod = this.cluster.kube.get<Pod>('Pod', ns, name);
+      if (!pod || pod.spec.nodeName || pod.metadata.deletionTimestamp) {
+        this.pending.delete(key);
+        continue;
+      }
+      const owner = this.ownerOf(pod);
+      const [node] = this.placement([], 1, pod.spec.nodeSelector);
+      if (!node || !owner) continue;
+      this.pending.delete(key);
+      bindPod(this.world, this.cluster, pod, node, this.world.now());
+      this.startPod(pod, owner);
+    }
   }
 
   /** Reconciles a workload after its spec changed (a PATCH was accepted). */
@@ -67,6 +169,7 @@ export class ClusterController {
   /** Cancels every pending timer; nothing changes afterwards. */
   stop(): void {
     this.stopped = true;
+    this.unsubscribe();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
@@ -79,19 +182,28 @@ export class ClusterController {
     this.timers.add(t);
   }
 
-  /** Node pools of the pods being replaced (in name order), so replacements land where their predecessors ran. */
+  /**
+   * Nodes for `count` new pods: in the node pools of the pods being replaced (in name order), so replacements land
+   * where their predecessors ran, else in any pool; only schedulable nodes; `''` for a pod no node can take.
+   */
   private placement(previous: readonly Pod[], count: number, nodeSelector?: Record<string, string>): string[] {
+    const usable = (pool: { nodes: string[] } | undefined) =>
+      (pool?.nodes ?? []).filter((n) => this.nodeMatches(n, nodeSelector) && this.schedulable(n));
     const pools = previous
       .map((p) => this.world.nodePoolOfNode(this.cluster, p.spec.nodeName ?? ''))
-      .filter((p) => p !== undefined);
-    const candidates = pools.length > 0 ? pools : this.cluster.nodePools;
+      .filter((p) => p !== undefined && usable(p).length > 0);
+    const candidates = pools.length > 0 ? pools : this.cluster.nodePools.filter((p) => usable(p).length > 0);
     return Array.from({ length: count }, (_, i) => {
-      const pool = candidates[i % candidates.length];
-      const nodes = (pool?.nodes ?? []).filter((n) => this.nodeMatches(n, nodeSelector));
+      const nodes = usable(candidates[i % Math.max(1, candidates.length)]);
       const node = nodes[this.spread % Math.max(1, nodes.length)] ?? '';
       this.spread += 1;
       return node;
     });
+  }
+
+  private schedulable(name: string): boolean {
+    const node = this.cluster.kube.get<Node>('Node', undefined, name);
+    return node !== undefined && node.spec.unschedulable !== true;
   }
 
   private nodeMatches(name: string, selector?: Record<string, string>): boolean {
@@ -102,17 +214,21 @@ export class ClusterController {
 
   /** Starts a new pod: the kubelet pulls after `podStartMs`; a failure backs off after as long again. */
   private startPod(pod: Pod, owner: KubeObject): void {
+    if (!pod.spec.nodeName) {
+      this.pending.add(`${pod.metadata.namespace}/${pod.metadata.name}`);
+      return;
+    }
     const uid = pod.metadata.uid;
     const ns = pod.metadata.namespace;
     this.schedule(this.podStartMs, () => {
       const live = this.cluster.kube.get<Pod>('Pod', ns, pod.metadata.name);
-      if (live?.metadata.uid !== uid) return;
+      if (live?.metadata.uid !== uid || live.metadata.deletionTimestamp) return;
       const outcome = runKubelet(this.world, this.cluster, live, this.world.now());
       this.ownerChanged(owner);
       if (outcome === 'failed') {
         this.schedule(this.podStartMs, () => {
           const still = this.cluster.kube.get<Pod>('Pod', ns, pod.metadata.name);
-          if (still?.metadata.uid !== uid) return;
+          if (still?.metadata.uid !== uid || still.metadata.deletionTimestamp) return;
           enterBackOff(this.world, this.cluster, still, this.world.now());
           this.ownerChanged(owner);
         });
@@ -137,7 +253,7 @@ export class ClusterController {
     }
   }
 
-  private deletePod(pod: Pod): void {
+  private removePod(pod: Pod): void {
     this.cluster.kube.delete('Pod', pod.metadata.namespace, pod.metadata.name);
   }
 
@@ -205,13 +321,13 @@ export class ClusterController {
         this.startPod(pod, rs);
       }
     } else if (pods.length > d.spec.replicas) {
-      for (const pod of pods.slice(d.spec.replicas)) this.deletePod(pod);
+      for (const pod of pods.slice(d.spec.replicas)) this.removePod(pod);
     }
     const readyNew = podsOwnedBy(this.cluster, rs).filter(podReady).length;
     if (readyNew >= d.spec.replicas) {
       for (const o of old) {
         o.spec.replicas = 0;
-        for (const pod of podsOwnedBy(this.cluster, o)) this.deletePod(pod);
+        for (const pod of podsOwnedBy(this.cluster, o)) this.removePod(pod);
         this.cluster.kube.put(o);
       }
     }
@@ -244,7 +360,7 @@ export class ClusterController {
     const get = (i: number) => this.cluster.kube.get<Pod>('Pod', ns, `${s.metadata.name}-${i}`);
     for (const pod of podsOwnedBy(this.cluster, s)) {
       const ordinal = Number(pod.metadata.labels?.['apps.kubernetes.io/pod-index'] ?? -1);
-      if (ordinal >= s.spec.replicas) this.deletePod(pod);
+      if (ordinal >= s.spec.replicas) this.removePod(pod);
     }
     for (let i = 0; i < s.spec.replicas; i++) {
       if (!get(i)) {
@@ -257,7 +373,7 @@ export class ClusterController {
       if (!pod) break;
       if (pod.metadata.labels?.['controller-revision-hash'] !== revision) {
         const node = pod.spec.nodeName ?? '';
-        this.deletePod(pod);
+        this.removePod(pod);
         this.startPod(this.statefulPod(s, i, revision, node), s);
         break;
       }
@@ -277,7 +393,7 @@ export class ClusterController {
     for (const node of nodes) {
       const mine = pods.filter((p) => p.spec.nodeName === node);
       const current = mine.find((p) => p.metadata.labels?.['controller-revision-hash'] === revision);
-      for (const p of mine) if (p !== current) this.deletePod(p);
+      for (const p of mine) if (p !== current) this.removePod(p);
       if (!current) {
         const pod = createPod(this.world, this.cluster, {
           namespace: ns,
