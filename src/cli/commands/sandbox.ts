@@ -11,6 +11,7 @@ export async function sandboxCommand(io: Io): Promise<number> {
       http: { type: 'boolean' },
       firestore: { type: 'boolean' },
       list: { type: 'boolean' },
+      dir: { type: 'string' },
     },
     false,
   );
@@ -25,11 +26,13 @@ export async function sandboxCommand(io: Io): Promise<number> {
     scenario,
     slackMode: values.http ? 'http' : 'socket',
     firestore: values.firestore === true,
+    ...(values.dir ? { kubeconfigDir: values.dir } : {}),
   });
   const t = sb.google.scenario.target;
   io.err(`Sandbox "${scenario}" running: ${sb.google.scenario.description}`);
   io.err(`Failing pod: ${t.namespace}/${t.pod} (${t.image}). Paste the lines below into a shell, then run: npm start`);
   for (const [k, v] of Object.entries(sb.env)) io.out(`export ${k}=${v}`);
+  io.out(`export KUBECONFIG=${sb.kubeconfig}`);
   if (sb.topic)
     io.err(
       `Publish alerts to ${sb.topic} (PUBSUB_EMULATOR_HOST=${sb.env.PUBSUB_EMULATOR_HOST}). Ctrl-C stops everything.`,
