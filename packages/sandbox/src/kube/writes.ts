@@ -98,10 +98,19 @@ export class KubeWrites {
     const fieldManager = query.get('fieldManager') ?? undefined;
     const dryRun = query.get('dryRun') === 'All';
     const manager = fieldManager ?? (req.headers['user-agent'] ?? 'unknown').split('/')[0] ?? 'unknown';
-    next.metadata.managedFields = [
-      ...(current.metadata.managedFields ?? []).filter((m) => m.manager !== manager),
-      this.managedEntry(manager, route, 'Update'),
-    ];
+    const { managedFields: _before, ...currentMeta } = current.metadata;
+    const { managedFields: _after, ...nextMeta } = next.metadata;
+    const unchanged =
+      canonicalJson({ ...next, metadata: nextMeta }) === canonicalJson({ ...current, metadata: currentMeta }) &&
+      (current.metadata.managedFields ?? []).some((m) => m.manager === manager);
+    // A patch that changes nothing leaves managedFields (and so the object and its resourceVersion) as they were,
+    // as the API server ignores timestamp-only managedFields changes.
+    next.metadata.managedFields = unchanged
+      ? current.metadata.managedFields
+      : [
+          ...(current.metadata.managedFields ?? []).filter((m) => m.manager !== manager),
+          this.managedEntry(manager, route, 'Update'),
+        ];
     this.cluster.kube.patches.push({
       kind: info.kind,
       namespace: route.namespace ?? '',
