@@ -1,10 +1,11 @@
 /**
  * The controllers and kubelets of one simulated cluster, driven by timers: a changed pod template rolls out a new
  * ReplicaSet (Deployment), replaces pods in reverse ordinal order (StatefulSet) or per node (DaemonSet); new pods
- * pull through the kubelet simulator after `podStartMs`, then run or back off. Simplifications: a Deployment
- * surges all new pods at once and drops the old ReplicaSet's pods only once every new pod is ready (a failed
- * rollout keeps the old pods, like a stuck rollout); existing failing pods are not retried by the kubelet on
- * their own (as if their back-off were at its 5-minute cap for the whole test). The scheduler places pods only on
+ * pull through the kubelet simulator after `podStartMs`, then run or back off. A Deployment rolls with the
+ * deployment controller's arithmetic (`rollout.ts`: maxSurge, maxUnavailable, unhealthy old pods first), so a
+ * rollout whose new pods cannot pull stops after the surge, as on a real cluster. Simplifications: pods a
+ * ReplicaSet scales down disappear at once (no Terminating phase); existing failing pods are not retried by the
+ * kubelet on their own (as if their back-off were at its 5-minute cap for the whole test). The scheduler places pods only on
  * nodes that are not cordoned (`spec.unschedulable`); a pod no node can take stays Pending with FailedScheduling
  * until a node change (uncordon, a new pool's nodes) lets it bind. A deleted or evicted pod is Terminating until
  * its kubelet has stopped it (after `podStartMs`, or its grace period if shorter), and its controller replaces it.
@@ -23,7 +24,6 @@ import type { Cluster } from '../world/types.ts';
 import {
   bindPod,
   controllerOf,
-  controllerRef,
   createPod,
   currentReplicaSet,
   enterBackOff,
@@ -39,6 +39,8 @@ import {
   runKubelet,
 } from '../world/workloads.ts';
 import type { World } from '../world/world.ts';
+import { syncUnschedulableTaints } from './node-lifecycle.ts';
+import { newReplicaSet, rolloutReplicas, type Strategy } from './rollout.ts';
 
 /** Timing of the simulated kubelets. */
 export interface ControllerOptions {
@@ -71,30 +73,10 @@ export class ClusterController {
       queueMicrotask(() => {
         this.rescheduleQueued = false;
         if (this.stopped) return;
-        this.syncUnschedulableTaints();
+        syncUnschedulableTaints(this.cluster, this.world.now());
         if (this.pending.size > 0) this.schedulePending();
       });
     });
-  }
-
-  /**
-   * The node lifecycle controller's `node.kubernetes.io/unschedulable:NoSchedule` taint: present exactly while the
-   * node is cordoned.
-   */
-  private syncUnschedulableTaints(): void {
-    const key = 'node.kubernetes.io/unschedulable';
-    for (const node of this.cluster.kube.list<Node>('Node')) {
-      const taints = (node.spec.taints as { key: string; effect: string; timeAdded?: string }[] | undefined) ?? [];
-      const tainted = taints.some((t) => t.key === key);
-      const cordoned = node.spec.unschedulable === true;
-      if (tainted === cordoned) continue;
-      const next = cordoned
-        ? [...taints, { key, effect: 'NoSchedule', timeAdded: iso(this.world.now()) }]
-        : taints.filter((t) => t.key !== key);
-      if (next.length) node.spec.taints = next;
-      else delete node.spec.taints;
-      this.cluster.kube.put(node);
-    }
   }
 
   /**
@@ -263,50 +245,47 @@ export class ClusterController {
       refreshDeploymentStatus(this.cluster, d, now);
       return;
     }
-    const ns = d.metadata.namespace ?? 'default';
     const sets = replicaSetsOf(this.cluster, d);
-    let current = currentReplicaSet(this.cluster, d);
-    const old = sets.filter((rs) => rs !== current);
-    if (!current) {
-      const hash = revisionHash(d.spec.template);
-      const revision =
-        Math.max(0, ...sets.map((rs) => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0))) +
-        1;
-      const template = structuredClone(d.spec.template);
-      template.metadata.labels = { ...(template.metadata.labels ?? {}), 'pod-template-hash': hash };
-      current = this.cluster.kube.put<ReplicaSet>({
-        apiVersion: 'apps/v1',
-        kind: 'ReplicaSet',
-        metadata: {
-          name: `${d.metadata.name}-${hash}`,
-          namespace: ns,
-          uid: this.world.rng.uuid(),
-          generation: 1,
-          creationTimestamp: iso(now),
-          labels: { ...template.metadata.labels },
-          annotations: {
-            'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas),
-            'deployment.kubernetes.io/max-replicas': String(d.spec.replicas + Math.ceil(d.spec.replicas * 0.25)),
-            'deployment.kubernetes.io/revision': String(revision),
-          },
-          ownerReferences: [controllerRef(d)],
-        },
-        spec: {
-          replicas: d.spec.replicas,
-          selector: { matchLabels: { ...(d.spec.selector.matchLabels ?? {}), 'pod-template-hash': hash } },
-          template,
-        },
-        status: { replicas: 0 },
-      });
-    }
-    const rs = current;
-    rs.spec.replicas = d.spec.replicas;
+    const current =
+      currentReplicaSet(this.cluster, d) ?? this.cluster.kube.put(newReplicaSet(this.world, d, sets, now));
+    const old = sets
+      .filter((rs) => rs !== current)
+      .sort((a, b) => Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp));
+    const counts = (rs: ReplicaSet) => ({
+      replicas: rs.spec.replicas,
+      available: podsOwnedBy(this.cluster, rs).filter(podReady).length,
+    });
+    const oldPodsGone = old.every((rs) => podsOwnedBy(this.cluster, rs).length === 0);
+    const next = rolloutReplicas(
+      d.spec.replicas,
+      d.spec.strategy as Strategy | undefined,
+      counts(current),
+      old.map(counts),
+      oldPodsGone,
+    );
+    current.spec.replicas = next.current;
+    old.forEach((rs, i) => {
+      rs.spec.replicas = next.old[i] ?? 0;
+    });
+    // The ReplicaSet controller: old ones shed pods first, so replacements land where their predecessors ran.
+    const previous = old.flatMap((o) => podsOwnedBy(this.cluster, o));
+    for (const rs of old) this.syncReplicaSet(rs, []);
+    this.syncReplicaSet(current, previous);
+    refreshDeploymentStatus(this.cluster, d, now);
+  }
+
+  /**
+   * Creates or deletes a ReplicaSet's pods to match `spec.replicas`. Deletion picks pods the way the ReplicaSet
+   * controller ranks them: unscheduled, then not running, then not ready, newest first.
+   */
+  private syncReplicaSet(rs: ReplicaSet, previous: readonly Pod[]): void {
     const pods = podsOwnedBy(this.cluster, rs);
-    if (pods.length < d.spec.replicas) {
-      const previous = old.flatMap((o) => podsOwnedBy(this.cluster, o));
+    const want = rs.spec.replicas;
+    if (pods.length < want) {
+      const ns = rs.metadata.namespace ?? 'default';
       const nodes = this.placement(
         previous.length ? previous : pods,
-        d.spec.replicas - pods.length,
+        want - pods.length,
         rs.spec.template.spec.nodeSelector,
       );
       for (const node of nodes) {
@@ -316,23 +295,20 @@ export class ClusterController {
           template: rs.spec.template,
           owner: rs,
           nodeName: node,
-          at: now,
+          at: this.world.now(),
         });
         this.startPod(pod, rs);
       }
-    } else if (pods.length > d.spec.replicas) {
-      for (const pod of pods.slice(d.spec.replicas)) this.removePod(pod);
-    }
-    const readyNew = podsOwnedBy(this.cluster, rs).filter(podReady).length;
-    if (readyNew >= d.spec.replicas) {
-      for (const o of old) {
-        o.spec.replicas = 0;
-        for (const pod of podsOwnedBy(this.cluster, o)) this.removePod(pod);
-        this.cluster.kube.put(o);
-      }
+    } else if (pods.length > want) {
+      const rank = (p: Pod) => [p.spec.nodeName ? 1 : 0, p.status.phase === 'Running' ? 1 : 0, podReady(p) ? 1 : 0];
+      const doomed = [...pods].sort((a, b) => {
+        const [x, y] = [rank(a), rank(b)];
+        for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (x[i] ?? 0) - (y[i] ?? 0);
+        return Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp);
+      });
+      for (const pod of doomed.slice(0, pods.length - want)) this.removePod(pod);
     }
     this.cluster.kube.put(rs);
-    refreshDeploymentStatus(this.cluster, d, now);
   }
 
   private statefulPod(s: StatefulSet, ordinal: number, revision: string, node: string): Pod {

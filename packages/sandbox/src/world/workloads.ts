@@ -3,6 +3,7 @@
  * running the kubelet over it (through the pull simulator), back-off, event aggregation, and workload status.
  * Pure state transitions over a cluster's store; the timers that drive them live in `kube/controller.ts`.
  */
+import { createHash } from 'node:crypto';
 import { podTemplateHash } from './ids.ts';
 import type {
   Container,
@@ -219,6 +220,46 @@ function podSpecFromTemplate(template: PodTemplateSpec, nodeName: string): Pod['
   };
 }
 
+/**
+ * The ServiceAccount admission plugin's projected token volume (`kube-api-access-xxxxx`: token, cluster CA,
+ * namespace) mounted read-only into every container at `/var/run/secrets/kubernetes.io/serviceaccount`, unless
+ * the pod opts out with `automountServiceAccountToken: false`. The suffix is derived from the pod name, so
+ * scenario worlds stay reproducible.
+ */
+function withServiceAccountToken(spec: Pod['spec'], podName: string): Pod['spec'] {
+  if (spec.automountServiceAccountToken === false) return spec;
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  const digest = createHash('sha1').update(podName).digest();
+  const suffix = Array.from({ length: 5 }, (_, i) => alphabet[(digest[i] ?? 0) % alphabet.length]).join('');
+  const name = `kube-api-access-${suffix}`;
+  const mount = { name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' };
+  const volume = {
+    name,
+    projected: {
+      defaultMode: 420,
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        {
+          downwardAPI: {
+            items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+          },
+        },
+      ],
+    },
+  };
+  const addMount = (c: Container): Container => ({
+    ...c,
+    volumeMounts: [...((c.volumeMounts as unknown[] | undefined) ?? []), mount],
+  });
+  return {
+    ...spec,
+    containers: spec.containers.map(addMount),
+    ...(spec.initContainers ? { initContainers: spec.initContainers.map(addMount) } : {}),
+    volumes: [...((spec.volumes as unknown[] | undefined) ?? []), volume],
+  };
+}
+
 /** A pod a controller creates: its name, template, owner and the node it is bound to. */
 export interface NewPodInput {
   readonly namespace: string;
@@ -238,7 +279,7 @@ export interface NewPodInput {
  * the scheduler's `FailedScheduling` event; {@link bindPod} binds it later.
  */
 export function createPod(world: World, cluster: Cluster, input: NewPodInput): Pod {
-  const spec = podSpecFromTemplate(input.template, input.nodeName);
+  const spec = withServiceAccountToken(podSpecFromTemplate(input.template, input.nodeName), input.name);
   if (!input.nodeName) delete spec.nodeName;
   const pod: Pod = {
     apiVersion: 'v1',
