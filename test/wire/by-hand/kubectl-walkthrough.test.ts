@@ -114,6 +114,13 @@ describe('the sandbox walkthrough with the real kubectl', () => {
     const checkout = rows(pods.stdout, 'checkout-');
     assert.equal(checkout.length, 3, explain('kubectl get pods -n prod', pods));
     for (const [, ready, status] of checkout) assert.deepEqual([ready, status], ['1/1', 'Running']);
+    const described = await kubectl.run('kubectl describe deploy checkout -n prod');
+    ran('kubectl describe deploy checkout -n prod', described);
+    assert.match(
+      described.stdout,
+      /ScalingReplicaSet\s+\S+\s+deployment-controller\s+Scaled up replica set checkout-\w+ to 3 from 2/,
+    );
+    assert.match(described.stdout, /Scaled down replica set checkout-7d9c8b6f4 to 0 from 1/);
     const deploy = await kubectl.run('kubectl get deploy checkout -n prod');
     assert.deepEqual(rows(deploy.stdout, 'checkout')[0]?.slice(0, 4), ['checkout', '3/3', '3', '3']);
     const cluster = sb.google.world.cluster('projects/acme-prod-417/locations/us-central1/clusters/prod');

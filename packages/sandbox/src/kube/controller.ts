@@ -39,6 +39,7 @@ import {
   runKubelet,
 } from '../world/workloads.ts';
 import type { World } from '../world/world.ts';
+import { podChanged, scaledReplicaSet } from './controller-events.ts';
 import { syncUnschedulableTaints } from './node-lifecycle.ts';
 import { newReplicaSet, rolloutReplicas, type Strategy } from './rollout.ts';
 
@@ -235,8 +236,10 @@ export class ClusterController {
     }
   }
 
-  private removePod(pod: Pod): void {
+  /** Removes a pod; `owner` set when its controller deletes it (recorded as SuccessfulDelete on the owner). */
+  private removePod(pod: Pod, owner?: KubeObject): void {
     this.cluster.kube.delete('Pod', pod.metadata.namespace, pod.metadata.name);
+    if (owner) podChanged(this.world, this.cluster, owner, pod, false);
   }
 
   private reconcileDeployment(d: Deployment): void {
@@ -263,8 +266,10 @@ export class ClusterController {
       old.map(counts),
       oldPodsGone,
     );
+    scaledReplicaSet(this.world, this.cluster, d, current, current.spec.replicas, next.current);
     current.spec.replicas = next.current;
     old.forEach((rs, i) => {
+      scaledReplicaSet(this.world, this.cluster, d, rs, rs.spec.replicas, next.old[i] ?? 0);
       rs.spec.replicas = next.old[i] ?? 0;
     });
     // The ReplicaSet controller: old ones shed pods first, so replacements land where their predecessors ran.
@@ -297,6 +302,7 @@ export class ClusterController {
           nodeName: node,
           at: this.world.now(),
         });
+        podChanged(this.world, this.cluster, rs, pod, true);
         this.startPod(pod, rs);
       }
     } else if (pods.length > want) {
@@ -306,14 +312,14 @@ export class ClusterController {
         for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (x[i] ?? 0) - (y[i] ?? 0);
         return Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp);
       });
-      for (const pod of doomed.slice(0, pods.length - want)) this.removePod(pod);
+      for (const pod of doomed.slice(0, pods.length - want)) this.removePod(pod, rs);
     }
     this.cluster.kube.put(rs);
   }
 
   private statefulPod(s: StatefulSet, ordinal: number, revision: string, node: string): Pod {
     const name = `${s.metadata.name}-${ordinal}`;
-    return createPod(this.world, this.cluster, {
+    const pod = createPod(this.world, this.cluster, {
       namespace: s.metadata.namespace ?? 'default',
       name,
       template: s.spec.template,
@@ -326,6 +332,8 @@ export class ClusterController {
         'apps.kubernetes.io/pod-index': String(ordinal),
       },
     });
+    podChanged(this.world, this.cluster, s, pod, true);
+    return pod;
   }
 
   /** RollingUpdate: replace the highest-ordinal pod not at the update revision, then wait for it to be healthy. */
@@ -336,7 +344,7 @@ export class ClusterController {
     const get = (i: number) => this.cluster.kube.get<Pod>('Pod', ns, `${s.metadata.name}-${i}`);
     for (const pod of podsOwnedBy(this.cluster, s)) {
       const ordinal = Number(pod.metadata.labels?.['apps.kubernetes.io/pod-index'] ?? -1);
-      if (ordinal >= s.spec.replicas) this.removePod(pod);
+      if (ordinal >= s.spec.replicas) this.removePod(pod, s);
     }
     for (let i = 0; i < s.spec.replicas; i++) {
       if (!get(i)) {
@@ -349,7 +357,7 @@ export class ClusterController {
       if (!pod) break;
       if (pod.metadata.labels?.['controller-revision-hash'] !== revision) {
         const node = pod.spec.nodeName ?? '';
-        this.removePod(pod);
+        this.removePod(pod, s);
         this.startPod(this.statefulPod(s, i, revision, node), s);
         break;
       }
@@ -369,7 +377,7 @@ export class ClusterController {
     for (const node of nodes) {
       const mine = pods.filter((p) => p.spec.nodeName === node);
       const current = mine.find((p) => p.metadata.labels?.['controller-revision-hash'] === revision);
-      for (const p of mine) if (p !== current) this.removePod(p);
+      for (const p of mine) if (p !== current) this.removePod(p, ds);
       if (!current) {
         const pod = createPod(this.world, this.cluster, {
           namespace: ns,
@@ -383,6 +391,7 @@ export class ClusterController {
             'pod-template-generation': String(ds.metadata.generation ?? 1),
           },
         });
+        podChanged(this.world, this.cluster, ds, pod, true);
         this.startPod(pod, ds);
       }
     }

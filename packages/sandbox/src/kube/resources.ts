@@ -74,7 +74,10 @@ export const RESOURCE_TYPES: readonly ResourceInfo[] = [
     verbs: [...READ, 'delete'],
     shortNames: ['po'],
     categories: ['all'],
-    subresources: [{ name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] }],
+    subresources: [
+      { name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
+      { name: 'log', kind: 'Pod', verbs: ['get'] },
+    ],
   },
   {
     resource: 'secrets',

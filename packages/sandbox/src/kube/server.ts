@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { admit, type WireRuntime } from '../world/call-log.ts';
-import type { KubeObject } from '../world/kube-types.ts';
+import type { KubeObject, Pod } from '../world/kube-types.ts';
 import type { Cluster } from '../world/types.ts';
 import type { World } from '../world/world.ts';
 import type { ClusterController } from './controller.ts';
@@ -177,7 +177,9 @@ class KubeApi {
     }
     this.authorize(verb, route);
     const userAgent = req.headers['user-agent'] ?? 'unknown';
-    if (method === 'GET') {
+    if (method === 'GET' && route.subresource === 'log') {
+      this.log(res, route, query);
+    } else if (method === 'GET') {
       const n = negotiate(req.headers.accept, JSON_OR_TABLE);
       if (watch) this.watch(req, res, route, query, n);
       else if (route.name !== undefined) this.get(res, route, query, n);
@@ -213,6 +215,40 @@ class KubeApi {
       const opts = { version: n.version, includeObject: includeObjectOf(query), now: this.world.now() };
       send(res, 200, toTable(route.info.kind, [obj], opts), n.contentType);
     } else send(res, 200, obj);
+  }
+
+  /**
+   * `pods/NAME/log`: the kubelet refuses the logs of a container that never started, with the API server's 400 and
+   * the kubelet's reason; a started container's log is empty (the sandbox runs no processes).
+   */
+  private log(res: ServerResponse, route: Route, query: URLSearchParams): void {
+    const pod = this.cluster.kube.get<Pod>('Pod', route.namespace, route.name ?? '');
+    if (!pod) throw notFound('pods', route.name ?? '');
+    const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
+    const wanted =
+      query.get('container') ?? (pod.spec.containers.length === 1 ? pod.spec.containers[0]?.name : undefined);
+    if (!wanted) {
+      const list = pod.spec.containers.map((c) => c.name).join(' ');
+      throw kubeError(400, `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${list}]`);
+    }
+    if (!names.includes(wanted)) {
+      throw kubeError(400, `container ${wanted} is not valid for pod ${pod.metadata.name}`);
+    }
+    const status = [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])].find(
+      (c) => c.name === wanted,
+    );
+    const waiting = status?.state.waiting?.reason;
+    if (!status || (waiting && !status.lastState.terminated)) {
+      const why =
+        waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff'
+          ? 'trying and failing to pull image'
+          : waiting === 'InvalidImageName'
+            ? "image can't be pulled"
+            : (waiting ?? 'ContainerCreating');
+      throw kubeError(400, `container "${wanted}" in pod "${pod.metadata.name}" is waiting to start: ${why}`);
+    }
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 0, 'cache-control': 'no-cache, private' });
+    res.end();
   }
 
   private matcher(route: Route, query: URLSearchParams): (o: KubeObject) => boolean {

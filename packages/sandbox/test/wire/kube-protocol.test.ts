@@ -136,6 +136,7 @@ describe('Kubernetes API protocol as kubectl uses it', () => {
         responseKind: { group: 'policy', version: 'v1', kind: 'Eviction' },
         verbs: ['create'],
       },
+      { subresource: 'log', responseKind: { group: '', version: '', kind: 'Pod' }, verbs: ['get'] },
     ]);
   });
 
@@ -237,6 +238,22 @@ describe('Kubernetes API protocol as kubectl uses it', () => {
     assert.equal(expired?.type, 'ERROR');
     assert.equal(expired?.object.code, 410);
     assert.equal(expired?.object.reason, 'Expired');
+  });
+
+  it('pods/log: a container that never started is refused with the kubelet reason, a running one has a log', async () => {
+    const waiting = await call('GET', '/api/v1/namespaces/prod/pods/checkout-7d9c8b6f4-q2xnv/log');
+    assert.equal(waiting.status, 400);
+    assert.equal(
+      waiting.json.message,
+      'container "checkout" in pod "checkout-7d9c8b6f4-q2xnv" is waiting to start: trying and failing to pull image',
+    );
+    const pods = await call('GET', '/api/v1/namespaces/prod/pods?labelSelector=app%3Dfrontend');
+    const name = (pods.json.items as { metadata: { name: string } }[])[0]?.metadata.name;
+    const running = await call('GET', `/api/v1/namespaces/prod/pods/${name}/log?container=frontend`);
+    assert.equal(running.status, 200);
+    assert.equal(running.headers['content-type'], 'text/plain');
+    const wrong = await call('GET', `/api/v1/namespaces/prod/pods/${name}/log?container=nope`);
+    assert.equal(wrong.status, 400);
   });
 
   it('a watch without resourceVersion starts with ADDED for what exists', async () => {
