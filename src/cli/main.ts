@@ -18,7 +18,7 @@ const USAGE = [
   'imagepull diagnose --project P --location L --cluster C (--pod NS/NAME | --workload NS/KIND/NAME | --image REF) [--json]',
   '                   against real GCP with Application Default Credentials',
   'imagepull diagnose --sandbox SCENARIO [--json]   against the embedded simulator',
-  'imagepull sandbox [--scenario S] [--http] [--firestore] [--list]   start the simulator and print the environment for the bot',
+  'imagepull sandbox [--scenario S] [--http] [--firestore] [--dir D] [--list]   start the simulator; print the env for the bot and KUBECONFIG for kubectl',
   'imagepull demo [--scenario S]   the whole flow on the embedded sandbox: alert → diagnosis → approval → fix → verified',
   'imagepull serve   run the bot (configuration from the environment; see .env.example)',
   '',

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { ClusterController } from '../kube/controller.ts';
+import { writeKubeconfig } from '../kube/kubeconfig.ts';
 import { type KubeServer, startKubeServer } from '../kube/server.ts';
 import { buildScenario, SCENARIOS, type ScenarioInfo } from '../scenarios/index.ts';
 import {
@@ -68,6 +69,12 @@ export interface GoogleSandbox {
   monitoringIncident(pod?: string, state?: 'open' | 'closed'): object;
   /** Adds `member` to `role` on a repository resource name or `projects/P` (bumps the etag, timestamps the grant). */
   addBinding(resource: string, role: string, member: string): void;
+  /**
+   * Writes a kubeconfig for the real `kubectl` into `dir` (created 0700 if missing; the file is 0600) and returns its
+   * path: the cluster's endpoint and CA, a token user, a context named like GKE's (`gke_PROJECT_LOCATION_CLUSTER`)
+   * set as current. `cluster` is a resource name `projects/P/locations/L/clusters/C`; default: the scenario's.
+   */
+  writeKubeconfig(dir: string, cluster?: string): string;
   /** Removes `member` from the unconditional binding of `role` (bumps the etag). */
   removeBinding(resource: string, role: string, member: string): void;
   /** The next `times` (default 1) calls of `method` fail with `code`: a gRPC status for gRPC, an HTTP status otherwise. */
@@ -155,6 +162,19 @@ export async function startGoogleSandbox(opts: GoogleSandboxOptions): Promise<Go
     monitoringIncident: (pod, state) => buildIncident(world, pod ?? info.target.pod, state ?? 'open'),
     addBinding(resource, role, member) {
       addMember(policyOf(world, resource), resource.replace(/^\/\/[^/]+\//, ''), role, member, world.now());
+    },
+    writeKubeconfig(dir, clusterName) {
+      const t = info.target;
+      const name = clusterName ?? `projects/${t.project}/locations/${t.location}/clusters/${t.cluster}`;
+      const cluster = world.cluster(name);
+      if (!cluster?.endpoint) throw new Error(`no cluster named ${name} is served by this sandbox`);
+      return writeKubeconfig(dir, {
+        endpoint: cluster.endpoint,
+        caPem,
+        project: cluster.projectId,
+        location: cluster.location,
+        cluster: cluster.name,
+      });
     },
     removeBinding(resource, role, member) {
       removeMember(policyOf(world, resource), resource.replace(/^\/\/[^/]+\//, ''), role, member, world.now());
