@@ -28,6 +28,8 @@ export interface Config {
   readonly approvers: readonly string[];
   /** The person who asked for a diagnosis may not approve its fix. */
   readonly fourEyes: boolean;
+  /** Distinct approvers who must press before any change (the two-person rule when 2). */
+  readonly approvalsRequired: 1 | 2;
   /** Cluster for `/imagepull diagnose` when `--cluster` is not given. */
   readonly defaultCluster?: { readonly project: string; readonly location: string; readonly name: string };
   /** `projects/P/subscriptions/S`; alert intake is off without it. */
@@ -93,6 +95,7 @@ export const CONFIG_VARIABLES = [
   'INCIDENT_CHANNEL',
   'APPROVERS',
   'FOUR_EYES',
+  'APPROVALS_REQUIRED',
   'DEFAULT_CLUSTER',
   'PUBSUB_SUBSCRIPTION',
   'PUBSUB_MAX_MESSAGES',
@@ -174,6 +177,15 @@ export function loadConfig(env: Env): Config {
     problems.push('FIX_MODE=approve needs APPROVERS (Slack user or user-group ids)');
   }
   const fourEyes = oneOf('FOUR_EYES', ['true', 'false'], 'false') === 'true';
+  const approvalsRequired = oneOf('APPROVALS_REQUIRED', ['1', '2'], '1') === '2' ? 2 : 1;
+  if (
+    approvalsRequired === 2 &&
+    fixMode === 'approve' &&
+    approvers.length < 2 &&
+    !approvers.some((a) => a.startsWith('S'))
+  ) {
+    problems.push('APPROVALS_REQUIRED=2 needs at least two APPROVERS (or a user group)');
+  }
 
   const defaultClusterText = str('DEFAULT_CLUSTER');
   const dc = defaultClusterText?.split('/');
@@ -235,6 +247,7 @@ export function loadConfig(env: Env): Config {
     incidentChannel: incidentChannel as string,
     approvers,
     fourEyes,
+    approvalsRequired,
     ...(defaultCluster ? { defaultCluster } : {}),
     ...(pubsubSubscription ? { pubsubSubscription } : {}),
     pubsubMaxMessages,

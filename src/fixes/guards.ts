@@ -29,6 +29,7 @@ export const REFUSAL_CODES = [
   'not-added-by-bot',
   'incident-unknown',
   'shutting-down',
+  'already-approved',
 ] as const;
 
 export type RefusalCode = (typeof REFUSAL_CODES)[number];

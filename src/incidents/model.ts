@@ -59,6 +59,14 @@ export interface FixStep {
   readonly detail?: string;
 }
 
+/** One approver's press of Grant & restart or Restart only, for one plan. */
+export interface Approval {
+  readonly user: string;
+  readonly at: string;
+  readonly planId: string;
+  readonly action: FixAction;
+}
+
 /** One execution of a plan (or a dry run), as shown in the message and the audit trail. */
 export interface FixRun {
   /** Unique per attempt: tells concurrent attempts (double clicks, replicas) apart. */
@@ -66,6 +74,8 @@ export interface FixRun {
   readonly planId: string;
   readonly action: FixAction | 'dry-run';
   readonly approvedBy: string;
+  /** Under the two-person rule: every approver who pressed, in order (the last is `approvedBy`). */
+  readonly approvers?: readonly string[];
   readonly startedAt: string;
   /** Refreshed on every step of a live run; a silent run belongs to a replica that is gone. */
   readonly heartbeatAt?: string;
@@ -142,6 +152,11 @@ export interface IncidentRecord {
   /** Who asked, for `/imagepull diagnose --share` (four-eyes). */
   readonly requestedBy?: string;
   readonly plan?: PlanRecord;
+  /**
+   * Approvals given so far under the two-person rule (`APPROVALS_REQUIRED=2`): only those for the current plan and
+   * action count; the fix starts when enough distinct approvers have pressed.
+   */
+  readonly approvals?: readonly Approval[];
   readonly fix?: FixRun;
   /** Every grant the bot made for this incident (append-only; Undo marks them undone). */
   readonly grants?: readonly GrantRecord[];

@@ -24,7 +24,8 @@ import type { IncidentService } from './incidents.ts';
 import type { DiagnosisTarget, Investigation } from './investigate.ts';
 
 export interface IncidentActionsDeps {
-  readonly config: Pick<Config, 'fixMode' | 'allowedProjects' | 'allowedNamespaces'>;
+  readonly config: Pick<Config, 'fixMode' | 'allowedProjects' | 'allowedNamespaces'> &
+    Partial<Pick<Config, 'approvalsRequired'>>;
   readonly incidents: IncidentService;
   readonly runner: FixRunner;
   readonly approvers: Approvers;
@@ -99,7 +100,37 @@ export class IncidentActions {
       const r = refused ?? refuse('no-plan', 'there is no fix to apply for this incident any more');
       return this.#refused(incident, user, action, r, 'Not applied');
     }
-    const started = await this.#d.runner.start(incident, plan, action, user);
+    let approvers: readonly string[] = [user];
+    const required = this.#d.config.approvalsRequired ?? 1;
+    if (required > 1 && this.#d.config.fixMode === 'approve') {
+      const counted = await this.#countApproval(incident.id, plan.id, action, user);
+      if (counted.already) {
+        return this.#said(
+          action,
+          'already-approved',
+          `You have approved already: ${required - counted.users.length} more approver(s) must press before anything changes.`,
+        );
+      }
+      if (counted.users.length < required) {
+        await this.#d.audit.record({
+          incidentId: incident.id,
+          action: 'approve',
+          user,
+          planId: plan.id,
+          result: 'awaiting-approval',
+          summary: `${counted.users.length} of ${required} approvals`,
+          detail: { action, approvals: counted.users.length, required },
+        });
+        this.#count({ action, result: 'awaiting-approval' });
+        return {
+          ok: true,
+          code: 'awaiting-approval',
+          text: `Approval recorded (${counted.users.length} of ${required}). Nothing changes until another approver presses the same button.`,
+        };
+      }
+      approvers = counted.users;
+    }
+    const started = await this.#d.runner.start(incident, plan, action, user, approvers);
     if (!started.ok) return this.#refused(incident, user, action, started, 'Not applied');
     this.#count({ action, result: started.dryRun ? 'dry-run' : 'accepted' });
     return started.dryRun
@@ -244,6 +275,31 @@ export class IncidentActions {
     }
     await this.#d.incidents.replaceDiagnosis(incidentId, fresh);
     return { ok: true, code: result, text: `Re-checked: ${fresh.headline}.` };
+  }
+
+  /**
+   * Records `user`'s approval of `planId` for `action` (two-person rule): approvals of another plan are dropped,
+   * and only those for the same action count. Returns the distinct approvers so far, and whether `user` had approved already.
+   */
+  async #countApproval(
+    incidentId: string,
+    planId: string,
+    action: FixAction,
+    user: string,
+  ): Promise<{ users: readonly string[]; already: boolean }> {
+    let already = false;
+    const r = await this.#d.incidents.update(
+      incidentId,
+      (cur) => {
+        const current = (cur.approvals ?? []).filter((a) => a.planId === planId);
+        already = current.some((a) => a.user === user && a.action === action);
+        if (already) return undefined;
+        return { ...cur, approvals: [...current, { user, at: this.#now().toISOString(), planId, action }] };
+      },
+      { now: true },
+    );
+    const users = (r?.approvals ?? []).filter((a) => a.planId === planId && a.action === action).map((a) => a.user);
+    return { users: [...new Set(users)], already };
   }
 
   async #refused(
