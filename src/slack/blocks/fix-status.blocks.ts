@@ -1,0 +1,118 @@
+import type { KnownBlock } from '@slack/types';
+import { stepLabel } from '../../fixes/steps.ts';
+import type { FixRun, FixStep, IncidentRecord } from '../../incidents/model.ts';
+import { duration } from '../../shared/time.ts';
+import { clip, esc, LIMITS } from './limits.ts';
+
+/**
+ * What happened to the incident, in a few lines of the top-level message (pure): the live steps of a running fix;
+ * what a finished one did; what a failed one did and what to do now; Undo; dismissal; resolution; a root cause that
+ * replaced this one. Undefined when nothing has happened yet.
+ */
+export function statusSection(
+  incident: IncidentRecord,
+  now: Date,
+  links: { readonly supersededBy?: string } = {},
+): KnownBlock | undefined {
+  const fix = incident.fix;
+  const text = ((): string | undefined => {
+    switch (incident.status) {
+      case 'fixing':
+        return fix ? fixing(fix, now) : undefined;
+      case 'fixed':
+        return fix ? `${fixed(fix)}${undoLine(fix)}` : undefined;
+      case 'failed':
+        return fix ? `${failed(incident, fix)}${undoLine(fix)}` : undefined;
+      case 'undone':
+        return undone(incident);
+      case 'resolved':
+        return `*Resolved* ${when(incident.resolvedAt ?? incident.updatedAt)} — every affected pod runs again.${fix ? undoLine(fix) : ''}`;
+      case 'dismissed':
+        return `*Dismissed* by <@${esc(incident.dismissedBy ?? '?')}> — nothing was changed. New alerts for this root cause are still counted.`;
+      case 'superseded': {
+        const next = incident.supersededBy;
+        const name = esc(next?.headline.replaceAll('`', '') ?? 'another root cause');
+        const link = links.supersededBy ? `<${links.supersededBy}|${name}>` : `*${name}*`;
+        return `*Superseded* — a Re-check found another root cause: ${link}. Its own incident tracks it; this one is closed.`;
+      }
+      case 'open':
+        return fix?.outcome === 'dry-run'
+          ? `:mag: *Dry run* by <@${esc(fix.approvedBy)}>: nothing was changed. What would run is in the thread.`
+          : undefined;
+    }
+    return undefined;
+  })();
+  return text ? { type: 'section', text: { type: 'mrkdwn', text: clip(text, LIMITS.text) } } : undefined;
+}
+
+const STEP_EMOJI: Record<FixStep['state'], string> = {
+  pending: ':white_circle:',
+  running: ':hourglass_flowing_sand:',
+  done: ':white_check_mark:',
+  failed: ':x:',
+  skipped: ':fast_forward:',
+};
+
+function fixing(fix: FixRun, now: Date): string {
+  const steps = fix.steps.map(
+    (s) => `${STEP_EMOJI[s.state]} ${esc(stepLabel(s.id))}${s.detail ? ` — ${esc(clip(s.detail, 90))}` : ''}`,
+  );
+  return `*Fixing* — approved by <@${esc(fix.approvedBy)}>, ${duration(new Date(fix.startedAt), now)} so far.\n${steps.join('\n')}`;
+}
+
+function fixed(fix: FixRun): string {
+  const took = duration(new Date(fix.startedAt), new Date(fix.finishedAt ?? fix.startedAt));
+  return `*Fixed* — approved by <@${esc(fix.approvedBy)}>, took ${took}: ${esc(clip(fix.summary ?? 'done.', 400))}`;
+}
+
+function failed(incident: IncidentRecord, fix: FixRun): string {
+  const took = duration(new Date(fix.startedAt), new Date(fix.finishedAt ?? fix.startedAt));
+  return [
+    `*Fix failed* after ${took} (approved by <@${esc(fix.approvedBy)}>).`,
+    `*What happened:* ${esc(clip(happened(fix.summary), 400))}`,
+    `*What to do:* ${whatToDo(incident, fix)}`,
+  ].join('\n');
+}
+
+/** The summary without its closing advice (the next line says what to do). */
+function happened(summary: string | undefined): string {
+  const s = (summary ?? '').replace(/[:;,]\s*(?:press|run|check|try)\b[\s\S]*$/i, '').trim();
+  return s === '' ? (summary ?? 'the run stopped.') : /[.!?]$/.test(s) ? s : `${s}.`;
+}
+
+/** The next move after a failed run, from the step that failed and whether access stands granted (pure). */
+export function whatToDo(incident: IncidentRecord, fix: FixRun): string {
+  const granted = (incident.grants ?? []).some((g) => g.added && !g.undone);
+  const failedStep = fix.steps.find((s) => s.state === 'failed')?.id;
+  if (/^Interrupted/.test(fix.summary ?? '')) return 'press Re-check, then approve again if it still fails.';
+  if (failedStep === 'recheck') return 'nothing was changed. Press Re-check to see what fails now.';
+  if (failedStep === 'grant')
+    return 'IAM was not changed. Check the bot may set the repository’s IAM policy (`artifactregistry.repositories.setIamPolicy`), or make the change by hand (commands in the thread).';
+  if (failedStep === 'propagate')
+    return 'access is granted but IAM has not confirmed it yet: press Restart only in a few minutes, or Undo.';
+  if (failedStep?.startsWith('restart:'))
+    return `the restart did not go through${granted ? ' (access stays granted; Undo removes it)' : ''}: check the workload with \`kubectl rollout status\`, then press Restart only.`;
+  if (failedStep === 'verify')
+    return `the new pods still do not run${granted ? ' (access stays granted; Undo removes it)' : ''}: press Re-check for the current diagnosis.`;
+  return granted
+    ? 'access stays granted (Undo removes it): press Re-check to see what still fails.'
+    : 'nothing was changed. Press Re-check, then approve again if it still fails.';
+}
+
+function undone(incident: IncidentRecord): string {
+  const last = (incident.grants ?? []).filter((g) => g.added && g.undone).at(-1);
+  const who = last?.undone?.by ?? incident.fix?.undo?.by ?? '?';
+  return `*Undone* by <@${esc(who)}> — the bot’s grant is removed. Pods that already pulled keep running; new pods will fail to pull. Grant again below, or Dismiss.`;
+}
+
+function undoLine(fix: FixRun): string {
+  if (!fix.undo || fix.undo.outcome === 'succeeded') return '';
+  return `\n:warning: *Undo failed* (<@${esc(fix.undo.by)}>): ${esc(clip(fix.undo.detail ?? 'see the thread', 300))}`;
+}
+
+/** A Slack date token: each reader sees it in their own time zone; the fallback is UTC. */
+export function when(iso: string): string {
+  const d = new Date(iso);
+  const fallback = `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `<!date^${Math.floor(d.getTime() / 1000)}^{date_short_pretty} {time}|${fallback}>`;
+}
