@@ -7,6 +7,7 @@ const COMMANDS: Record<string, () => Promise<(io: Io) => Promise<number>>> = {
   diagnose: async () => (await import('./commands/diagnose.ts')).diagnoseCommand,
   sandbox: async () => (await import('./commands/sandbox.ts')).sandboxCommand,
   demo: async () => (await import('./commands/demo.ts')).demo,
+  preview: async () => (await import('./commands/preview.ts')).previewCommand,
   serve: async () => (await import('./commands/serve.ts')).serve,
 };
 
@@ -19,7 +20,9 @@ const USAGE = [
   '                   against real GCP with Application Default Credentials',
   'imagepull diagnose --sandbox SCENARIO [--json]   against the embedded simulator',
   'imagepull sandbox [--scenario S] [--http] [--firestore] [--list]   start the simulator and print the environment for the bot',
-  'imagepull demo [--scenario S]   the whole flow on the embedded sandbox: alert → diagnosis → approval → fix → verified',
+  'imagepull demo [--scenario S] [--out FILE]   the whole flow on the embedded sandbox: alert → diagnosis → approval → fix → verified;',
+  '                   writes the messages as Slack draws them to an HTML page (default imagepull-demo.html)',
+  'imagepull preview [--scenario S] [--out FILE]   every state of a scenario’s messages as an HTML page (default imagepull-preview.html)',
   'imagepull serve   run the bot (configuration from the environment; see .env.example)',
   '',
   'Exit codes: 0 ok, 1 diagnosis/runtime failure, 2 bad usage or bad input.',
@@ -65,7 +68,7 @@ export async function runCli(
 }
 
 // Google clients must never probe the metadata server from the CLI's sandbox commands (or tests).
-if (['demo', 'sandbox'].includes(process.argv[2] ?? '') || process.argv.includes('--sandbox')) {
+if (['demo', 'sandbox', 'preview'].includes(process.argv[2] ?? '') || process.argv.includes('--sandbox')) {
   process.env.METADATA_SERVER_DETECTION = 'none';
 }
 const code = await runCli(process.argv.slice(2), process.env);

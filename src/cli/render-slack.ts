@@ -1,3 +1,5 @@
+import { EMOJI } from '../slack/preview/mrkdwn.ts';
+
 /** Prints a Slack message (Block Kit JSON) as terminal text, for the demo. */
 interface TextObj {
   text?: string;
@@ -15,7 +17,7 @@ export function slackMessageText(blocks: readonly unknown[] | undefined, fallbac
   for (const raw of blocks as AnyBlock[]) {
     switch (raw.type) {
       case 'header':
-        out.push(`\x1b[1m${raw.text?.text ?? ''}\x1b[0m`);
+        out.push(`\x1b[1m${mrkdwn(raw.text?.text ?? '')}\x1b[0m`);
         break;
       case 'section':
         if (raw.text?.text) out.push(mrkdwn(raw.text.text));
@@ -42,20 +44,6 @@ export function slackMessageText(blocks: readonly unknown[] | undefined, fallbac
   }
   return out.join('\n');
 }
-
-/** The emoji the bot's messages use, for terminals. */
-const EMOJI: Record<string, string> = {
-  rotating_light: '🚨',
-  white_check_mark: '✅',
-  x: '❌',
-  hourglass_flowing_sand: '⏳',
-  leftwards_arrow_with_hook: '↩️',
-  no_bell: '🔕',
-  no_entry: '⛔',
-  grey_question: '❔',
-  fast_forward: '⏩',
-  white_circle: '⚪',
-};
 
 function mrkdwn(s: string): string {
   return s

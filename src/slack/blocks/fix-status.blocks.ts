@@ -67,8 +67,14 @@ function fixed(fix: FixRun): string {
 
 function failed(incident: IncidentRecord, fix: FixRun): string {
   const took = duration(new Date(fix.startedAt), new Date(fix.finishedAt ?? fix.startedAt));
+  // The steps that went wrong, with what they said (the others are in the thread's audit trail).
+  const wrong = fix.steps
+    .filter((s) => (s.state === 'failed' || s.state === 'skipped') && !(s.detail && fix.summary?.includes(s.detail)))
+    .slice(0, 3)
+    .map((s) => `${STEP_EMOJI[s.state]} ${esc(stepLabel(s.id))}${s.detail ? ` — ${esc(clip(s.detail, 120))}` : ''}`);
   return [
     `*Fix failed* after ${took} (approved by <@${esc(fix.approvedBy)}>).`,
+    ...wrong,
     `*What happened:* ${esc(clip(happened(fix.summary), 400))}`,
     `*What to do:* ${whatToDo(incident, fix)}`,
   ].join('\n');

@@ -23,7 +23,7 @@ export function actionReplyMessage(reply: {
             ? 'Only you can see this.'
             : reply.code === 'failed'
               ? 'Only you can see this · what happened is in the thread'
-              : `Only you can see this · refused: \`${esc(reply.code)}\` · nothing was changed`,
+              : `Only you can see this · refused: \`${esc(reply.code)}\`${/nothing was changed/i.test(reply.text) ? '' : ' · nothing was changed'}`,
         },
       ],
     },

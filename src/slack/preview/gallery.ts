@@ -279,11 +279,12 @@ export function gallery(input: GalleryInput): PreviewScene[] {
     const failedAt = plan.grant ? 'propagate' : 'verify';
     const failedSteps = ids.map((id, i) => {
       const j = ids.indexOf(failedAt);
-      return i < j
-        ? { id, state: 'done' as const }
-        : i === j
-          ? { id, state: 'failed' as const }
-          : { id, state: 'pending' as const };
+      if (i < j) return { id, state: 'done' as const };
+      if (i > j) return { id, state: 'pending' as const };
+      const detail = plan.grant
+        ? 'waiting for IAM to propagate (15m, Troubleshooter says CANNOT_ACCESS)'
+        : `0/${pods} new pod(s) ready after 10m`;
+      return { id, state: 'failed' as const, detail };
     });
     scenes.push(
       scene(
