@@ -28,6 +28,22 @@ const USAGE = [
   'Exit codes: 0 ok, 1 diagnosis/runtime failure, 2 bad usage or bad input.',
 ].join('\n');
 
+/**
+ * Output piped into a reader that stops early (`imagepull sandbox --list | head -3`) closes the pipe: the rest of the
+ * output has nowhere to go. That is not an error of the command, so it ends quietly instead of dying on EPIPE.
+ */
+let closed = false;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    // The command goes on (a running sandbox keeps running until Ctrl-C); what it prints is dropped.
+    closed = true;
+  });
+}
+const write = (stream: NodeJS.WriteStream, text: string) => {
+  if (!closed) stream.write(text);
+};
+
 /** The CLI (README, "The CLI"). Returns the exit code. */
 export async function runCli(
   argv: readonly string[],
@@ -35,32 +51,33 @@ export async function runCli(
 ): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(`${USAGE}\n`);
+    write(process.stdout, `${USAGE}\n`);
     return name ? EXIT.ok : EXIT.usage;
   }
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`imagepull: unknown command "${name}"\n\n${USAGE}\n`);
+    write(process.stderr, `imagepull: unknown command "${name}"\n\n${USAGE}\n`);
     return EXIT.usage;
   }
   const io: Io = {
     args,
     env,
     stdin: process.stdin,
-    out: (t) => process.stdout.write(`${t}\n`),
-    err: (t) => process.stderr.write(`${t}\n`),
+    out: (t) => write(process.stdout, `${t}\n`),
+    err: (t) => write(process.stderr, `${t}\n`),
   };
   try {
     const command = await load();
     return await command(io);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`imagepull ${name}: ${e.message}\n\n${USAGE}\n`);
+      write(process.stderr, `imagepull ${name}: ${e.message}\n\n${USAGE}\n`);
       return EXIT.usage;
     }
     // Coded errors (`ipb_…`) are expected failures with a message meant for the user; anything else shows its stack.
     const coded = e instanceof Error && String((e as { code?: unknown }).code ?? '').startsWith('ipb_');
-    process.stderr.write(
+    write(
+      process.stderr,
       `imagepull ${name}: ${e instanceof Error ? (coded ? e.message : (e.stack ?? e.message)) : String(e)}\n`,
     );
     return EXIT.failure;

@@ -1,6 +1,12 @@
 import { decodeEntities, EMOJI, parseMrkdwn, plainText } from './mrkdwn.ts';
 
 /**
+ * The top-level incident message's budget, in visible characters, for every state of every scenario: well under the
+ * 1,000 that a phone shows on its first screen with the buttons (docs/incidents-and-fixes.md, "The message").
+ */
+export const TOP_LEVEL_BUDGET = 850;
+
+/**
  * What a person sees of a message without tapping anything, as plain text (pure): header, section text and fields,
  * context, button labels, in order; markup removed, entities decoded, emoji one character each. Confirm dialogs,
  * block ids and button values are not shown, so they are not counted. The message budget is measured on this.

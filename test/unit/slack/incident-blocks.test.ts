@@ -8,11 +8,8 @@ import { detailsMessage } from '../../../src/slack/blocks/details.blocks.ts';
 import { incidentMessage } from '../../../src/slack/blocks/incident.blocks.ts';
 import { ACTIONS } from '../../../src/slack/ids.ts';
 import { gallery, type PreviewScene } from '../../../src/slack/preview/gallery.ts';
-import { visibleText } from '../../../src/slack/preview/visible-text.ts';
+import { TOP_LEVEL_BUDGET, visibleText } from '../../../src/slack/preview/visible-text.ts';
 import { SEED, seedInput } from '../diagnosis/fixtures.ts';
-
-/** The top-level message's budget: what a person reads before the buttons, on a phone, at 3 a.m. */
-export const TOP_LEVEL_BUDGET = 850;
 
 const now = new Date('2026-11-24T02:45:00.000Z');
 const seed = diagnose(seedInput());

@@ -122,7 +122,7 @@ describe('the preview page in headless Chromium', () => {
   });
 
   it('lays out at phone width without sideways scrolling', async () => {
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
     assert.ok(width <= PHONE.width, `page is ${width} px wide`);
   });
 
