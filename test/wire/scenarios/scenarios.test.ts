@@ -108,6 +108,11 @@ const EXPECT: Record<string, Expect> = {
     fixes: ['grant-repo-reader', 'restart-workload'],
     says: /statefulset/i,
   },
+  'two-teams': {
+    cause: 'permission-denied',
+    findings: ['node-sa-missing-reader'],
+    fixes: ['grant-repo-reader', 'restart-workload'],
+  },
   paused: {
     cause: 'permission-denied',
     findings: ['node-sa-missing-reader'],
