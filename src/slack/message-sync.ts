@@ -30,11 +30,16 @@ export interface MessageSyncDeps {
 /** How long the replica that created an incident has to post its message before another may. */
 const POST_LEASE_MS = 60_000;
 
+/** How soon counts that could not be read are tried again (at most one cluster read per incident per this). */
+const COUNTS_RETRY_MS = 5000;
+
 interface RenderState {
   timer?: NodeJS.Timeout;
   inFlight?: Promise<void>;
   lastAt: number;
   dirty: boolean;
+  /** The last render could not read the counts: the next one waits at least COUNTS_RETRY_MS. */
+  countsFailed?: boolean;
   /** What each copy (by ts) and each details reply last showed: an unchanged render sends nothing. */
   readonly sent: Map<string, string>;
 }
@@ -94,7 +99,8 @@ export class SlackMessageSync implements IncidentNotifier {
     const st = this.#state(id);
     st.dirty = true;
     if (st.timer || st.inFlight) return;
-    const wait = Math.max(0, st.lastAt + this.#d.updateIntervalMs - Date.now());
+    const spacing = Math.max(this.#d.updateIntervalMs, st.countsFailed ? COUNTS_RETRY_MS : 0);
+    const wait = Math.max(0, st.lastAt + spacing - Date.now());
     st.timer = setTimeout(() => {
       st.timer = undefined;
       void this.flush(id).catch((e) =>
@@ -134,6 +140,9 @@ export class SlackMessageSync implements IncidentNotifier {
     let rec = await this.#d.store.getIncident(id);
     if (!rec) return;
     const counts = await this.#counts(rec);
+    // Counts that could not be read are read again a little later, so the message does not keep stale ones.
+    st.countsFailed = !counts && this.#d.counts !== undefined && rec.affected.length > 0;
+    if (st.countsFailed) st.dirty = true;
     const supersededBy = rec.supersededBy
       ? (await this.#d.store.getIncident(rec.supersededBy.id))?.posts?.find((p) => p.permalink)?.permalink
       : undefined;

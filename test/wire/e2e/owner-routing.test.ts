@@ -35,14 +35,19 @@ describe('owner routing, end to end (Firestore state)', () => {
     for (const entry of h.sb.google.logEntries({ pods: [h.sb.google.scenario.target.pod, ...ledger], perPod: 1 }))
       await h.sb.publish(entry);
     await eventually(() => top(h.channel) && top(PAYMENTS), 'a copy in #incidents and in #payments');
+    const shown = (channel: string) => visibleText(h.sb.slack.message(channel, top(channel)?.ts ?? '')?.blocks ?? []);
     for (const channel of [h.channel, PAYMENTS])
       await eventually(
+        // Whichever alert was handled first names its workload first.
         () =>
-          /deployment\/checkout and 1 more in prod, payments .*— 6 of 6 pods failing in 2 workloads/.test(
-            visibleText(h.sb.slack.message(channel, top(channel)?.ts ?? '')?.blocks ?? []),
+          /deployment\/(checkout|ledger) and 1 more in (prod, payments|payments, prod) .*— 6 of 6 pods failing in 2 workloads/.test(
+            shown(channel),
           ),
         `both workloads and their 6 failing pods in the ${channel} copy`,
-      );
+        30_000,
+      ).catch((e: Error) => {
+        throw new Error(`${e.message}; it shows:\n${shown(channel)}`);
+      });
     const [incident] = await h.bot.store.listIncidents();
     assert.deepEqual(incident?.posts?.map((p) => p.channel).sort(), [h.channel, PAYMENTS].sort());
     assert.ok(
