@@ -56,6 +56,7 @@ function mrkdwn(s: string): string {
           .map((l) => `    ${l}`)
           .join('\n')}\n`,
     )
+    .replace(/`([^`\n]+)`/g, '\x1b[36m$1\x1b[0m')
     .replace(/<([^|>]+)\|([^>]+)>/g, '$2')
     .replace(/<@(\w+)>/g, '@$1')
     .replace(/\*([^*\n]+)\*/g, '\x1b[1m$1\x1b[0m')

@@ -32,14 +32,17 @@ const POST_LEASE_MS = 60_000;
 
 /** How soon counts that could not be read are tried again (at most one cluster read per incident per this). */
 const COUNTS_RETRY_MS = 5000;
+const MAX_SETTLING_REFRESHES = 12;
 
 interface RenderState {
   timer?: NodeJS.Timeout;
   inFlight?: Promise<void>;
   lastAt: number;
   dirty: boolean;
-  /** The last render could not read the counts: the next one waits at least COUNTS_RETRY_MS. */
+  /** The last render's counts must be read again: the next render waits at least COUNTS_RETRY_MS. */
   countsFailed?: boolean;
+  /** Renders in a row that asked for that. */
+  refreshes?: number;
   /** What each copy (by ts) and each details reply last showed: an unchanged render sends nothing. */
   readonly sent: Map<string, string>;
 }
@@ -140,8 +143,13 @@ export class SlackMessageSync implements IncidentNotifier {
     let rec = await this.#d.store.getIncident(id);
     if (!rec) return;
     const counts = await this.#counts(rec);
-    // Counts that could not be read are read again a little later, so the message does not keep stale ones.
-    st.countsFailed = !counts && this.#d.counts !== undefined && rec.affected.length > 0;
+    // Read again a little later, so the message does not keep stale counts: counts that could not be read, and
+    // failing pods on a fixed or resolved incident (the old ReplicaSet's pods go as the new ones run) — a minute at most.
+    const unread = !counts && this.#d.counts !== undefined && rec.affected.length > 0;
+    const settling =
+      counts !== undefined && counts.failingPods > 0 && (rec.status === 'fixed' || rec.status === 'resolved');
+    st.refreshes = unread || settling ? (st.refreshes ?? 0) + 1 : 0;
+    st.countsFailed = st.refreshes > 0 && (unread || st.refreshes <= MAX_SETTLING_REFRESHES);
     if (st.countsFailed) st.dirty = true;
     const supersededBy = rec.supersededBy
       ? (await this.#d.store.getIncident(rec.supersededBy.id))?.posts?.find((p) => p.permalink)?.permalink

@@ -84,6 +84,11 @@ export async function demo(io: Io): Promise<number> {
       return rec?.status === 'fixed' || rec?.status === 'failed' ? rec : undefined;
     }, 90_000);
     await bot.messages.flush(incident?.id ?? '');
+    // The counts come from the cluster: give the old ReplicaSet's pods the moment they take to go.
+    await until(async () => {
+      const text = slackMessageText(sb.slack.message(channel, posted.ts)?.blocks, '');
+      return / 0 of \d+ pods? failing/.test(text) ? true : undefined;
+    }, 10_000).catch(() => undefined);
     const final = sb.slack.message(channel, posted.ts) ?? posted;
     say(`The incident message, updated in place (${final.updates.length} updates):`);
     show(final);

@@ -119,6 +119,7 @@ function undoLine(fix: FixRun): string {
 /** A Slack date token: each reader sees it in their own time zone; the fallback is UTC. */
 export function when(iso: string): string {
   const d = new Date(iso);
-  const fallback = `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
+  const fallback = `${month} ${d.getUTCDate()} ${d.toISOString().slice(11, 16)} UTC`;
   return `<!date^${Math.floor(d.getTime() / 1000)}^{date_short_pretty} {time}|${fallback}>`;
 }
