@@ -13,28 +13,9 @@ import { type IncidentView, incidentMessage } from '../blocks/incident.blocks.ts
 import { actionReplyMessage } from '../blocks/reply.blocks.ts';
 import { threadReply } from '../blocks/thread.blocks.ts';
 import { runScenes } from './run-scenes.ts';
+import type { PreviewScene } from './scene.ts';
 
-/**
- * Every state of an incident's messages, rendered by the real renderers from one diagnosis (pure): the golden Block
- * Kit files, the message budget tests and the preview page (`imagepull preview`, `npm run demo`) all come from here.
- * The records follow what the use cases and the fix runner write (step ids from the fix registry, the runner's
- * summaries, audit records turned into thread replies by the same renderer). States a diagnosis cannot reach (a fix
- * for a diagnosis without a plan) are left out.
- */
-export interface PreviewScene {
-  /** Stable id: the golden file's name and the page anchor. */
-  readonly id: string;
-  readonly title: string;
-  /** What the scene shows, in one line. */
-  readonly note: string;
-  /** The top-level channel message, with its thread replies (the details reply first). */
-  readonly top?: ChatMessage;
-  readonly thread: readonly ChatMessage[];
-  /** Messages only the clicking person sees. */
-  readonly ephemeral: readonly ChatMessage[];
-  /** An App Home tab instead of a channel message. */
-  readonly home?: ChatMessage;
-}
+export type { PreviewScene } from './scene.ts';
 
 export interface GalleryInput {
   readonly diagnosis: Diagnosis;
@@ -47,6 +28,13 @@ export interface GalleryInput {
 
 const MINUTE = 60_000;
 
+/**
+ * Every state of an incident's messages, rendered by the real renderers from one diagnosis (pure): the golden Block
+ * Kit files, the message budget tests and the preview page (`imagepull preview`, `npm run demo`) all come from here.
+ * The records follow what the use cases and the fix runner write (step ids from the fix registry, the runner's
+ * summaries, audit records turned into thread replies by the same renderer). States a diagnosis cannot reach (a fix
+ * for a diagnosis without a plan) are left out.
+ */
 export function gallery(input: GalleryInput): PreviewScene[] {
   const { diagnosis: d, now } = input;
   const approver = input.people?.approver ?? 'U0ALICE';

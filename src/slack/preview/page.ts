@@ -1,6 +1,6 @@
 import type { ChatMessage } from '../../ports/chat.port.ts';
-import type { PreviewScene } from './gallery.ts';
 import { h, messageHtml } from './html.ts';
+import type { PreviewScene } from './scene.ts';
 import { PREVIEW_CSS } from './style.ts';
 
 export interface PreviewPageOptions {

@@ -6,7 +6,7 @@ import { withPlan } from '../../incidents/plan.ts';
 import type { ChatMessage } from '../../ports/chat.port.ts';
 import type { IncidentView } from '../blocks/incident.blocks.ts';
 import { actionReplyMessage } from '../blocks/reply.blocks.ts';
-import type { PreviewScene } from './gallery.ts';
+import type { PreviewScene } from './scene.ts';
 
 const MINUTE = 60_000;
 
