@@ -23,7 +23,10 @@ export interface Config {
   readonly port: number;
   /** Address to listen on (default all interfaces; the sandbox uses 127.0.0.1). */
   readonly host: string;
+  /** Default channel: incidents in namespaces without an owner in `ownerChannels`. */
   readonly incidentChannel: string;
+  /** Namespace → the owning team's channel id (`OWNER_CHANNELS=prod=C123,payments=C456`). */
+  readonly ownerChannels: Readonly<Record<string, string>>;
   /** Slack user ids (`U…`/`W…`) and user-group ids (`S…`) allowed to approve fixes. */
   readonly approvers: readonly string[];
   /** The person who asked for a diagnosis may not approve its fix. */
@@ -93,6 +96,7 @@ export const CONFIG_VARIABLES = [
   'PORT',
   'HOST',
   'INCIDENT_CHANNEL',
+  'OWNER_CHANNELS',
   'APPROVERS',
   'FOUR_EYES',
   'APPROVALS_REQUIRED',
@@ -166,6 +170,20 @@ export function loadConfig(env: Env): Config {
 
   const incidentChannel = str('INCIDENT_CHANNEL');
   if (!incidentChannel) problems.push('INCIDENT_CHANNEL is required (a channel id like C0123456789)');
+
+  const ownerChannels: Record<string, string> = {};
+  for (const pair of list('OWNER_CHANNELS')) {
+    const [namespace = '', channel = '', extra] = pair.split('=');
+    if (
+      extra !== undefined ||
+      !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) ||
+      !/^[CG][A-Z0-9]{2,}$/.test(channel)
+    )
+      problems.push(`OWNER_CHANNELS: "${pair}" is not NAMESPACE=CHANNEL_ID (e.g. prod=C0123456789)`);
+    else if (ownerChannels[namespace] !== undefined && ownerChannels[namespace] !== channel)
+      problems.push(`OWNER_CHANNELS: namespace "${namespace}" is given two channels`);
+    else ownerChannels[namespace] = channel;
+  }
 
   const approvers = list('APPROVERS');
   for (const a of approvers) {
@@ -245,6 +263,7 @@ export function loadConfig(env: Env): Config {
     port,
     host: str('HOST') ?? '0.0.0.0',
     incidentChannel: incidentChannel as string,
+    ownerChannels,
     approvers,
     fourEyes,
     approvalsRequired,

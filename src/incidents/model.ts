@@ -7,7 +7,33 @@ import type { ClusterRef, WorkloadRef } from '../diagnosis/facts.ts';
  * rendered by `slack/`; everything that is matched or persisted is an id, never a label.
  */
 
-export type IncidentStatus = 'open' | 'fixing' | 'fixed' | 'resolved' | 'dismissed' | 'failed';
+/**
+ * `undone`: Undo removed every member the bot added (the pods that already pulled keep running; new ones will fail
+ * again), so the grant is offered again. `superseded`: a Re-check found another root cause, tracked by the incident
+ * named in `supersededBy`.
+ */
+export type IncidentStatus =
+  | 'open'
+  | 'fixing'
+  | 'fixed'
+  | 'resolved'
+  | 'dismissed'
+  | 'failed'
+  | 'undone'
+  | 'superseded';
+
+/** Statuses in which the plan may be approved (and the incident dismissed). */
+export const ACTIONABLE: readonly IncidentStatus[] = ['open', 'failed', 'undone'];
+
+/** One copy of the incident message: each owner channel gets its own, kept in step with the others. */
+export interface MessagePost {
+  readonly channel: string;
+  readonly ts: string;
+  /** Stored when it is posted (App Home lists incidents without asking Slack again). */
+  readonly permalink?: string;
+  /** The first thread reply: the details (evidence, next steps, commands, the kubelet message, Terraform). */
+  readonly detailsTs?: string;
+}
 
 /** A workload hit by the incident, with its counters. */
 export interface AffectedWorkload {
@@ -137,11 +163,10 @@ export interface IncidentRecord {
   readonly status: IncidentStatus;
   readonly createdAt: string;
   readonly updatedAt: string;
-  /** The message, once posted. */
-  readonly channel?: string;
-  readonly ts?: string;
-  /** Its permalink, stored when it is posted (App Home lists incidents without asking Slack again). */
-  readonly permalink?: string;
+  /** The copies of the message, one per owner channel, once posted. */
+  readonly posts?: readonly MessagePost[];
+  /** The channel `/imagepull diagnose --share` was run in: the incident is posted there. */
+  readonly requestedIn?: string;
   /** The latest diagnosis of a representative pod. */
   readonly diagnosis: Diagnosis;
   readonly affected: readonly AffectedWorkload[];
@@ -162,6 +187,8 @@ export interface IncidentRecord {
   readonly grants?: readonly GrantRecord[];
   readonly resolvedAt?: string;
   readonly dismissedBy?: string;
+  /** Set with status `superseded`: the incident of the root cause a Re-check found instead. */
+  readonly supersededBy?: { readonly id: string; readonly headline: string };
   /** Bumped on every write; the store rejects stale writes. */
   readonly version: number;
 }

@@ -13,7 +13,7 @@ import {
 } from '../fixes/guards.ts';
 import type { FixRunner } from '../fixes/runner.ts';
 import { sameGrant } from '../fixes/runner.ts';
-import type { FixAction, IncidentRecord } from '../incidents/model.ts';
+import { ACTIONABLE, type FixAction, type IncidentRecord } from '../incidents/model.ts';
 import type { RepositoryIam } from '../ports/gcp.port.ts';
 import { errorMessage } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -201,14 +201,13 @@ export class IncidentActions {
     }
     const summary = results.join('; ');
     const outcome = failed ? 'failed' : 'succeeded';
-    await this.#d.incidents.update(
-      incident.id,
-      (cur) =>
-        cur.fix
-          ? { ...cur, fix: { ...cur.fix, undo: { by: user, at: this.#now().toISOString(), outcome, detail: summary } } }
-          : cur,
-      { now: true },
-    );
+    // Every member removed: the incident is `undone` and offers the grant again; a failure keeps its state.
+    await this.#d.incidents.markUndone(incident.id, {
+      by: user,
+      at: this.#now().toISOString(),
+      outcome,
+      detail: summary,
+    });
     await this.#d.audit.record({
       incidentId: incident.id,
       action: 'undo',
@@ -232,10 +231,7 @@ export class IncidentActions {
     if (!who.ok) return this.#refused(incident, user, 'dismiss', who, 'Not dismissed');
     const r = await this.#d.incidents.update(
       incidentId,
-      (cur) =>
-        cur.status === 'open' || cur.status === 'failed'
-          ? { ...cur, status: 'dismissed', dismissedBy: user }
-          : undefined,
+      (cur) => (ACTIONABLE.includes(cur.status) ? { ...cur, status: 'dismissed', dismissedBy: user } : undefined),
       { now: true },
     );
     if (r?.status !== 'dismissed') {
@@ -267,10 +263,14 @@ export class IncidentActions {
       return { ok: true, code: result, text: inv.note ?? 'Nothing is failing to pull any more.' };
     }
     if (fresh.key !== incident.key) {
+      const marked = await this.#d.incidents.supersede(incident, fresh);
       return {
         ok: true,
         code: result,
-        text: `The failure now has another root cause: ${fresh.headline}. A separate incident will track it.`,
+        text:
+          marked?.status === 'superseded'
+            ? `The failure now has another root cause: ${fresh.headline}. Its own incident tracks it; this one is marked superseded.`
+            : `The failure now has another root cause: ${fresh.headline}. Its own incident tracks it.`,
       };
     }
     await this.#d.incidents.replaceDiagnosis(incidentId, fresh);

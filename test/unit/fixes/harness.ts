@@ -109,6 +109,7 @@ export class FakeCluster {
       listPodEvents: unused,
       resolveWorkload: unused,
       listWorkloadPods: unused,
+      listPods: unused,
       getNode: unused,
       getServiceAccount: unused,
       canI: unused,

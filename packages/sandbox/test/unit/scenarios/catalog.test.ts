@@ -25,6 +25,7 @@ const REQUIRED = [
   'init-container',
   'statefulset',
   'paused',
+  'two-teams',
   'storm',
 ];
 
