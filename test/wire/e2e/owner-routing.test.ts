@@ -48,8 +48,12 @@ describe('owner routing, end to end (Firestore state)', () => {
       ).catch((e: Error) => {
         throw new Error(`${e.message}; it shows:\n${shown(channel)}`);
       });
-    const [incident] = await h.bot.store.listIncidents();
-    assert.deepEqual(incident?.posts?.map((p) => p.channel).sort(), [h.channel, PAYMENTS].sort());
+    // Slack has the copies a moment before the store has recorded both posts.
+    const incident = await eventually(async () => {
+      const [r] = await h.bot.store.listIncidents();
+      return r?.posts?.length === 2 && r.posts.every((p) => p.permalink && p.detailsTs) ? r : undefined;
+    }, 'both posts recorded');
+    assert.deepEqual(incident.posts?.map((p) => p.channel).sort(), [h.channel, PAYMENTS].sort());
     assert.ok(
       incident?.posts?.every((p) => p.permalink && p.detailsTs),
       'permalink and details reply stored per copy',
