@@ -26,7 +26,12 @@ export async function startBotProcess(sb: Sandbox, extra: Record<string, string>
   };
   const child = spawn(
     process.execPath,
-    [...START_FLAGS, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), 'src/cli/main.ts', 'serve'],
+    [
+      ...START_FLAGS,
+      ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+      process.env.BENCH_ENTRY ?? 'src/cli/main.ts',
+      'serve',
+    ],
     { env, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const stderr: string[] = [];
