@@ -1,4 +1,4 @@
-import { classifyMessage } from '../diagnosis/classify.ts';
+import { imageNamedIn } from '../diagnosis/classify.ts';
 import type { Alert } from './alert.ts';
 import { compact, ignored, type Json, obj, parseContainer, parseFieldPath, str, text, toRfc3339 } from './fields.ts';
 
@@ -61,7 +61,7 @@ export function parseLogEntry(entry: Json): Alert {
     container: containerRef?.container,
     initContainer: containerRef?.initContainer ? true : undefined,
     message,
-    image: message ? classifyMessage(message).image : undefined,
+    image: message ? imageNamedIn(message) : undefined,
     reason,
     dedupeKey: insertId ? `log:${insertId}` : undefined,
     observedAt: toRfc3339(entry.timestamp) ?? toRfc3339(payload.lastTimestamp) ?? toRfc3339(entry.receiveTimestamp),

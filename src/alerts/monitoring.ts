@@ -1,4 +1,4 @@
-import { classifyMessage } from '../diagnosis/classify.ts';
+import { imageNamedIn } from '../diagnosis/classify.ts';
 import type { Alert } from './alert.ts';
 import { compact, ignored, type Json, MAX_TEXT_CHARS, obj, parseContainer, str, text, toRfc3339 } from './fields.ts';
 import { canonicalLabels, parseDocumentationFields, parseSummaryLabels } from './labels.ts';
@@ -63,7 +63,7 @@ export function parseMonitoring(root: Json): Alert {
 
   const containerRef = parseContainer(str(labels.container_name)) ?? parseContainer(field('container'));
   const message = text(field('message'));
-  const image = field('image') ?? (message ? classifyMessage(message).image : undefined);
+  const image = field('image') ?? (message ? imageNamedIn(message) : undefined);
 
   return compact({
     kind: 'monitoring-incident',

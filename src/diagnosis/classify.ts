@@ -366,6 +366,15 @@ export function classifyMessage(message: string): Classification {
   };
 }
 
+/**
+ * The image reference `message` names, as `classifyMessage(message).image` reads it, without running the cause rules:
+ * what an alert parser needs on every message of a storm (the investigation classifies the message itself).
+ */
+export function imageNamedIn(message: string): string | undefined {
+  const raw = typeof message === 'string' ? message : String(message ?? '');
+  return extractImage(normalize(raw.length > MAX_MESSAGE_CHARS ? raw.slice(0, MAX_MESSAGE_CHARS) : raw));
+}
+
 /** The `imagepull explain --json` object (README, "The CLI"). Absent keys are omitted, never `null`. */
 export interface ExplainJson {
   readonly cause: Cause;

@@ -13,9 +13,19 @@ const MAX_POD_NAMES = 200;
 /** How long after a verified fix a new sighting means the problem is back (the last pods of the old rollout). */
 const AFTER_FIX_GRACE_MS = 60_000;
 
+/** Ids of recently seen keys: a storm asks for the same few thousands of times (bounded; a pure function memoized). */
+const idMemo = new Map<string, string>();
+const ID_MEMO_MAX = 4096;
+
 /** Stable short id of a root-cause key: button values and store documents use it. */
 export function incidentId(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+  let id = idMemo.get(key);
+  if (id === undefined) {
+    id = createHash('sha256').update(key).digest('hex').slice(0, 16);
+    if (idMemo.size >= ID_MEMO_MAX) idMemo.clear();
+    idMemo.set(key, id);
+  }
+  return id;
 }
 
 /** Where a sighting came from: an alert (received at that instant, for the alert→first post metric) or a command. */

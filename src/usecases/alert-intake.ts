@@ -42,6 +42,7 @@ const CLAIM_LEASE_MS = 5 * 60_000;
 export class AlertIntake {
   readonly #d: AlertIntakeDeps;
   readonly #owner = randomUUID();
+  #deliveries = 0;
   readonly #inFlight = new Map<string, { at: number; result: Promise<Investigation> }>();
   readonly #attempts = new Map<string, number>();
   readonly #count: (labels?: Record<string, string>, by?: number) => void;
@@ -90,7 +91,7 @@ export class AlertIntake {
     const maxAttempts = this.#d.maxAttempts ?? 5;
     const dedupe = alert.dedupeKey;
     // One owner per delivery: a second copy handled by this same process must wait like any other.
-    const owner = `${this.#owner}:${randomUUID()}`;
+    const owner = `${this.#owner}:${++this.#deliveries}`;
     const claim = dedupe ? await this.#d.store.claimDelivery(dedupe, CLAIM_LEASE_MS, owner) : 'claimed';
     if (claim === 'done') {
       this.#count({ kind: alert.kind, outcome: 'duplicate' });

@@ -1,4 +1,4 @@
-import { ArtifactRegistryClient } from '@google-cloud/artifact-registry';
+import { ArtifactRegistryClient } from '@google-cloud/artifact-registry/build/src/v1/index.js';
 import type { RepositoryFacts, TagFacts } from '../../diagnosis/facts.ts';
 import type { IamPolicy } from '../../diagnosis/iam-policy.ts';
 import type { ImageLocator, RegistryReader, RepositoryIam } from '../../ports/gcp.port.ts';

@@ -1,4 +1,4 @@
-import { ClusterManagerClient } from '@google-cloud/container';
+import { ClusterManagerClient } from '@google-cloud/container/build/src/v1/index.js';
 import type { ClusterRef } from '../../diagnosis/facts.ts';
 import type { ClusterInfo, GkeReader } from '../../ports/gcp.port.ts';
 import type { ClientOptions } from './client-options.ts';

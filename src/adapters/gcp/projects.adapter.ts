@@ -1,4 +1,4 @@
-import { ProjectsClient } from '@google-cloud/resource-manager';
+import { ProjectsClient } from '@google-cloud/resource-manager/build/src/v3/index.js';
 import type { IamPolicy } from '../../diagnosis/iam-policy.ts';
 import type { ProjectDirectory } from '../../ports/gcp.port.ts';
 import type { ClientOptions } from './client-options.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { CAUSES, type Cause } from '../../../src/diagnosis/cause.ts';
-import { classifyMessage, explainJson } from '../../../src/diagnosis/classify.ts';
+import { classifyMessage, explainJson, imageNamedIn } from '../../../src/diagnosis/classify.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 
@@ -269,6 +269,14 @@ describe('image extraction', () => {
   for (const [name, message, image] of cases) {
     test(name, () => assert.equal(classifyMessage(message).image, image));
   }
+  test("the alert parsers' image reader (no cause rules) names the same image as the classifier, on every fixture", () => {
+    const all = ['dev', 'heldout', 'extra', 'blind-2026-12'].flatMap((f) =>
+      readSamples(fixturePath(`pull-errors/${f}.jsonl`)),
+    );
+    assert.ok(all.length > 300);
+    for (const s of all) assert.equal(imageNamedIn(s.message), classifyMessage(s.message).image, s.id);
+    for (const [, message] of cases) assert.equal(imageNamedIn(message), classifyMessage(message).image);
+  });
   test('no image when none is named, and a redacted URL host is not mistaken for Docker Hub (s50)', () => {
     assert.equal(classifyMessage('Error: ImagePullBackOff').image, undefined);
     assert.equal(
