@@ -5,6 +5,7 @@ const COMMANDS: Record<string, () => Promise<(io: Io) => Promise<number>>> = {
   explain: async () => (await import('./commands/explain.ts')).explain,
   'parse-alert': async () => (await import('./commands/parse-alert.ts')).parseAlertCommand,
   diagnose: async () => (await import('./commands/diagnose.ts')).diagnoseCommand,
+  audit: async () => (await import('./commands/audit.ts')).auditCommand,
   sandbox: async () => (await import('./commands/sandbox.ts')).sandboxCommand,
   demo: async () => (await import('./commands/demo.ts')).demo,
   serve: async () => (await import('./commands/serve.ts')).serve,
@@ -18,11 +19,15 @@ const USAGE = [
   'imagepull diagnose --project P --location L --cluster C (--pod NS/NAME | --workload NS/KIND/NAME | --image REF) [--json]',
   '                   against real GCP with Application Default Credentials',
   'imagepull diagnose --sandbox SCENARIO [--json]   against the embedded simulator',
+  'imagepull audit (--cluster P/L/C ... | --project P ... | --sandbox SCENARIO) [--json]',
+  '                can every node pool pull every image its workloads use? exit 1 when one cannot',
+  'imagepull audit --image REF --cluster P/L/C [--node-pool N] [--json]',
+  '                before a deploy: exit 1, with the reason and the fix, when the cluster could not pull REF',
   'imagepull sandbox [--scenario S] [--http] [--firestore] [--list]   start the simulator and print the environment for the bot',
   'imagepull demo [--scenario S]   the whole flow on the embedded sandbox: alert → diagnosis → approval → fix → verified',
   'imagepull serve   run the bot (configuration from the environment; see .env.example)',
   '',
-  'Exit codes: 0 ok, 1 diagnosis/runtime failure, 2 bad usage or bad input.',
+  'Exit codes: 0 ok, 1 diagnosis/runtime failure (audit: a pool cannot pull), 2 bad usage or bad input.',
 ].join('\n');
 
 /** The CLI (README, "The CLI"). Returns the exit code. */

@@ -111,6 +111,8 @@ export class FakeCluster {
       listWorkloadPods: unused,
       getNode: unused,
       getServiceAccount: unused,
+      listWorkloadTemplates: unused,
+      listNodes: unused,
       canI: unused,
     };
   }

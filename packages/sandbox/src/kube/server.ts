@@ -12,6 +12,7 @@ import type { KubeObject, ManagedFieldsEntry, Workload } from '../world/kube-typ
 import type { Cluster } from '../world/types.ts';
 import { canonicalJson, iso } from '../world/workloads.ts';
 import type { World } from '../world/world.ts';
+import { BATCH_RESOURCES } from './batch-resources.ts';
 import type { ClusterController } from './controller.ts';
 import { type Json, strategicMerge } from './patch.ts';
 import { fieldSelector, labelSelector } from './selectors.ts';
@@ -48,6 +49,7 @@ const RESOURCES: Readonly<Record<string, ResourceInfo>> = {
     namespaced: false,
     verbs: ['create'],
   },
+  ...BATCH_RESOURCES,
 };
 
 interface Route {
