@@ -20,11 +20,11 @@ function gapLines(g: Gap, color: boolean): string[] {
   const { b, dim } = styles(color);
   const lines = [b(`✗ ${plain(gapSummary(g))}`), `  why: ${plain(g.headline)}  ${dim(`[${g.finding}]`)}`];
   lines.push(`  images: ${g.images.join(', ')}`);
-  lines.push(
-    `  workloads: ${g.uses
-      .map((u) => `${useText(u)} -n ${u.namespace}${u.neverRun ? ' (not run yet)' : ` (${u.running} running)`}`)
-      .join(', ')}`,
-  );
+  const shown = g.uses
+    .slice(0, 10)
+    .map((u) => `${useText(u)} -n ${u.namespace}${u.neverRun ? ' (not run yet)' : ` (${u.running} running)`}`);
+  const more = g.uses.length > shown.length ? ` and ${g.uses.length - shown.length} more` : '';
+  lines.push(`  workloads: ${shown.join(', ')}${more}`);
   if (g.fix.grant) lines.push(`  fix: grant ${g.fix.grant.role} on ${g.fix.grant.repository} to ${g.fix.grant.member}`);
   else if (g.fix.steps[0]) lines.push(`  fix: ${plain(g.fix.steps[0])}`);
   if (g.fix.command) lines.push(`    ${g.fix.command}`);

@@ -55,7 +55,11 @@ function today(gap: Gap): string {
   const parts: string[] = [];
   if (running.length > 0) {
     const they =
-      running.length === uses.length ? (uses.length === 1 ? 'it runs' : 'they run') : `${running.length} of them run`;
+      running.length === uses.length
+        ? uses.length === 1
+          ? 'it runs'
+          : 'they run'
+        : `${running.length} of them ${running.length === 1 ? 'runs' : 'run'}`;
     parts.push(
       gap.cached
         ? `${they} today only from the node cache`

@@ -7,8 +7,9 @@ import type { NodeLabels, NodeRequirement, NodeSelectorTerm, WorkloadTemplate } 
  * Pure.
  *
  * A node of a pool carries the pool's labels (`cloud.google.com/gke-nodepool`, the pool's `config.labels`, its
- * machine type) plus labels GKE sets per node (zone, hostname…). The current nodes show the latter; a pool with no
- * node yet (scaled to zero, just created) does not, and a requirement on such a label is then undecidable: the pool
+ * machine type) plus labels GKE sets per node (zone, hostname…). A new node is taken to be like the current ones (a
+ * zone the pool spans but no current node is in is not considered). A pool with no node yet (scaled to zero, just
+ * created) is known only by its configuration, and a requirement on another label is then undecidable: the pool
  * counts as able to schedule the workload (the safe side for an audit), and the answer says so.
  */
 
@@ -33,16 +34,17 @@ export function poolConfigLabels(pool: NodePoolFacts): Record<string, string> {
 
 /**
  * Whether the workload's pods may land on nodes of `pool`: `yes` when a current node matches (or, for a pool with no
- * node, its configured labels do), `no` when no node can, `unknown` when it depends on labels nobody knows yet.
+ * node, its configured labels do), `no` when none can, `unknown` when it depends on labels nobody knows yet (a pool
+ * with no node and a requirement on a label GKE sets per node).
  */
 export function poolCanSchedule(w: WorkloadTemplate, pool: NodePoolFacts, nodes: readonly NodeLabels[]): Match {
   const config = poolConfigLabels(pool);
   const own = nodes.filter((n) => n.pool === pool.name);
-  // A new node of the pool has its configured labels and, for the others, what its siblings have.
-  const candidates: Candidate[] = [
-    ...own.map((n) => ({ labels: { ...n.labels, ...config }, complete: true })),
-    { labels: config, complete: false },
-  ];
+  // New nodes of a pool are like its current ones; a pool with none is known only by its configured labels.
+  const candidates: Candidate[] =
+    own.length > 0
+      ? own.map((n) => ({ labels: { ...n.labels, ...config }, complete: true }))
+      : [{ labels: config, complete: false }];
   let best: Match = 'no';
   for (const c of candidates) {
     const m = matchesNode(w, c);

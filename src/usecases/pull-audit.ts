@@ -36,6 +36,12 @@ export interface PullAuditDeps {
   readonly reader: FactReader;
 }
 
+/** What no audit checks: said with every answer that checked an image. */
+const VPC_SC: NotChecked = {
+  what: 'VPC Service Controls perimeters',
+  why: "a perimeter shows only in the registry's answer to a pull; the audit reads IAM, scopes and the registry, not the network path",
+};
+
 /** Reads in flight at once: an audit of a big project must not burst hundreds of calls at the APIs. */
 const PARALLEL_PAIRS = 16;
 
@@ -61,11 +67,13 @@ export class PullAudit {
     const inventories = await Promise.all(refs.map((ref) => this.#inventory(ref, s, notChecked)));
     const pairs: { pair: PullPair; info: Fact<ClusterInfo>; projectNumber: Fact<string> }[] = [];
     const audited: AuditedCluster[] = [];
-    for (const inv of inventories) {
-      if (!inv) continue;
-      const crossing = crossImagesWithPools(inv.inventory);
+    const crossings = inventories.map((inv) => (inv ? crossImagesWithPools(inv.inventory) : undefined));
+    const changed = await this.#changedResources(target.dependsOn, crossings, s);
+    for (const [i, inv] of inventories.entries()) {
+      const crossing = crossings[i];
+      if (!inv || !crossing) continue;
       notChecked.push(...crossing.notChecked.map((n) => ({ ...n, what: `${clusterText(inv.ref)}: ${n.what}` })));
-      const kept = crossing.pairs.filter((p) => dependsOn(p.image, target.dependsOn));
+      const kept = crossing.pairs.filter((p) => dependsOn(p.image, changed));
       for (const pair of kept) pairs.push({ pair, info: inv.info, projectNumber: inv.projectNumber });
       audited.push({
         cluster: inv.ref,
@@ -81,6 +89,7 @@ export class PullAudit {
       this.#diagnosePair(pair, info, projectNumber, s),
     );
     notChecked.push(...undecided(results));
+    if (results.length > 0) notChecked.push(VPC_SC);
     return {
       clusters: audited,
       pairs: results.length,
@@ -117,6 +126,7 @@ export class PullAudit {
     notChecked.push(...crossing.notChecked);
     const results = await Promise.all(crossing.pairs.map((p) => this.#diagnosePair(p, info, projectNumber, s)));
     notChecked.push(...undecided(results));
+    if (results.length > 0) notChecked.push(VPC_SC);
     return {
       clusters: [
         {
@@ -134,6 +144,26 @@ export class PullAudit {
       gaps: groupGaps(results),
       notChecked,
     };
+  }
+
+  /**
+   * The changed resources, with a project named by its number (`projects/123…`, as Resource Manager v3 logs it)
+   * also under its id: the images name projects by id.
+   */
+  async #changedResources(
+    resources: readonly string[] | undefined,
+    crossings: readonly ({ pairs: readonly PullPair[] } | undefined)[],
+    s: FactSession,
+  ): Promise<readonly string[] | undefined> {
+    if (!resources?.some((r) => /^projects\/\d+$/.test(r))) return resources;
+    const projects = new Set(crossings.flatMap((c) => c?.pairs.map((p) => p.image.ar?.project ?? '') ?? []));
+    const out = [...resources];
+    for (const project of projects) {
+      if (!project) continue;
+      const n = await projectNumberFact(this.#d.google, s, project);
+      if (n.ok && resources.includes(`projects/${n.value}`)) out.push(`projects/${project}`);
+    }
+    return out;
   }
 
   async #clustersOf(target: AuditTarget, s: FactSession, notChecked: NotChecked[]): Promise<ClusterRef[]> {

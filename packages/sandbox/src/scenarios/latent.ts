@@ -19,6 +19,8 @@ import {
   READER,
   SEED_POOL,
   SERVICES_REPO,
+  WEB_REPO,
+  ZONES,
 } from './acme.ts';
 import { addCronJob } from './batch-builder.ts';
 import type { WorldBuilder } from './builder.ts';
@@ -180,6 +182,51 @@ function cronJobNotRun(): World {
   return b.world;
 }
 
+const FLEET_POOLS = ['pool-a', 'pool-c', 'pool-d'].map((name, i) => ({
+  name,
+  serviceAccount: `gke-${name}@${PROJECT}.iam.gserviceaccount.com`,
+  oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'],
+  nodes: [{ name: `gke-prod-${name}-${['4c1d2e3f', '7a8b9c0d', '1e2f3a4b'][i]}-q${i}zt`, zone: ZONES[i] as string }],
+}));
+const FLEET_SERVICES = Array.from({ length: 8 }, (_, i) => `app-${i}`);
+const FLEET_FIRST_POD = 'api-00-5d9f8c7b6-h2kqx';
+const FLEET_FIRST_IMAGE = `${LOCATION}-docker.pkg.dev/${PROJECT}/services/app-0:1.0.0`;
+
+/**
+ * The audit at scale: 50 Deployments over 10 images (8 in `services`, 2 in `web`) and 4 pools with 4 service
+ * accounts; the newest pool, `pool-d`, has no role yet. What one audit costs in API calls is measured on it.
+ */
+function fleet(): World {
+  const { b, cluster } = acmeBase('fleet', { pools: [SEED_POOL, ...FLEET_POOLS], neighbours: false });
+  const services = b.world.repository(SERVICES_REPO);
+  if (!services) throw new Error('services repository missing');
+  for (const app of FLEET_SERVICES) b.addImages(services, app, [{ tags: ['1.0.0'], uploadedAgoMs: 20 * DAY }]);
+  for (const sa of [DEFAULT_SA, ...FLEET_POOLS.slice(0, 2).map((p) => p.serviceAccount)]) {
+    b.grant(SERVICES_REPO, READER, member(sa), 200 * DAY);
+    b.grant(WEB_REPO, READER, member(sa), 200 * DAY);
+  }
+  const images = [
+    ...FLEET_SERVICES.map((app) => `${LOCATION}-docker.pkg.dev/${PROJECT}/services/${app}:1.0.0`),
+    FRONTEND_IMAGE,
+    CART_IMAGE,
+  ];
+  const placed = [SEED_POOL.name, 'pool-a', 'pool-c'];
+  for (let i = 0; i < 50; i++) {
+    const name = `api-${String(i).padStart(2, '0')}`;
+    b.deployment(cluster, {
+      namespace: NAMESPACE,
+      name,
+      replicas: 1,
+      containers: [{ name: 'app', image: images[i % images.length] as string }],
+      pool: placed[i % placed.length] as string,
+      startedAgoMs: 9 * DAY,
+      templateHash: '5d9f8c7b6',
+      ...(i === 0 ? { podNames: [FLEET_FIRST_POD] } : {}),
+    });
+  }
+  return b.world;
+}
+
 /** The latent scenarios, after the failing ones in the catalog. */
 export const LATENT_SCENARIOS: readonly ScenarioDefinition[] = [
   {
@@ -243,5 +290,23 @@ export const LATENT_SCENARIOS: readonly ScenarioDefinition[] = [
       pool: 'default-pool',
     },
     build: cronJobNotRun,
+  },
+  {
+    name: 'fleet',
+    description: '50 deployments over 10 images and 4 pools with 4 SAs; the newest pool-d has no reader (audit cost)',
+    target: {
+      ...checkoutRuns,
+      pod: FLEET_FIRST_POD,
+      container: 'app',
+      workload: { kind: 'Deployment', name: 'api-00' },
+      image: FLEET_FIRST_IMAGE,
+    },
+    expected: { cause: 'none', findings: [] },
+    latent: {
+      workload: { kind: 'Deployment', namespace: NAMESPACE, name: 'api-00' },
+      image: FLEET_FIRST_IMAGE,
+      pool: 'pool-d',
+    },
+    build: fleet,
   },
 ];

@@ -32,6 +32,7 @@ const REQUIRED = [
   'binding-removed',
   'daemonset-cross-project',
   'cronjob-not-run',
+  'fleet',
 ];
 
 describe('scenario catalog', () => {
