@@ -125,6 +125,32 @@ export function groupGaps(results: readonly PairResult[]): Gap[] {
     });
 }
 
+/** One (pool, image) pair as checked: what closing a gap that no longer holds looks at. */
+export interface PairCheck {
+  /** `PROJECT/LOCATION/CLUSTER`. */
+  readonly cluster: string;
+  readonly pool: string;
+  readonly serviceAccount?: string;
+  readonly repository?: string;
+  /** Normalized image reference. */
+  readonly image: string;
+  readonly verdict: PullVerdict;
+  readonly key: string;
+}
+
+/** Every pair's verdict, compact. */
+export function pairChecks(results: readonly PairResult[]): PairCheck[] {
+  return results.map(({ pair, diagnosis }) => ({
+    cluster: clusterText(pair.cluster),
+    pool: pair.pool.name,
+    ...(diagnosis.identity ? { serviceAccount: diagnosis.identity.serviceAccount } : {}),
+    ...(pair.image.ar ? { repository: pair.image.ar.resourceName } : {}),
+    image: pair.image.normalized,
+    verdict: verdictOf(diagnosis),
+    key: diagnosis.key,
+  }));
+}
+
 /**
  * What the diagnoses could not decide or read, each once: pairs with no verdict, and failed reads behind the
  * verdicts that were given (a Troubleshooter that did not answer leaves deny policies unchecked).

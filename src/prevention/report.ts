@@ -1,6 +1,6 @@
 import type { ClusterRef } from '../diagnosis/facts.ts';
 import type { ImageUse, NotChecked } from './crossing.ts';
-import { clusterText, type Gap } from './grouping.ts';
+import { clusterText, type Gap, type PairCheck } from './grouping.ts';
 
 /** The answer of one pull audit and its one-line texts (docs/prevention.md). Pure. */
 
@@ -22,6 +22,10 @@ export interface PullAuditReport {
   readonly canPull: number;
   readonly gaps: readonly Gap[];
   readonly notChecked: readonly NotChecked[];
+  /** Every pair's verdict (for closing gaps that no longer hold). */
+  readonly checks: readonly PairCheck[];
+  /** Clusters (`P/L/C`) whose workloads could not all be read: nothing of theirs is taken as closed. */
+  readonly incomplete: readonly string[];
 }
 
 const NOT_FOUND = new Set(['repository-not-found', 'image-not-found']);

@@ -6,7 +6,7 @@ import type { ClusterConnector } from '../ports/cluster.port.ts';
 import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
 import { crossImagesWithPools, type NotChecked, type PullPair } from '../prevention/crossing.ts';
 import { type ClusterInventory, TEMPLATE_KINDS, type WorkloadTemplate } from '../prevention/facts.ts';
-import { clusterText, groupGaps, type PairResult, undecided, verdictOf } from '../prevention/grouping.ts';
+import { clusterText, groupGaps, type PairResult, pairChecks, undecided, verdictOf } from '../prevention/grouping.ts';
 import type { AuditedCluster, PullAuditReport } from '../prevention/report.ts';
 import { accessFact, clusterFact, imageFacts, projectNumberFact } from './fact-gathering.ts';
 import type { FactReader, FactSession } from './fact-reader.ts';
@@ -88,15 +88,8 @@ export class PullAudit {
     const results = await mapLimit(pairs, PARALLEL_PAIRS, ({ pair, info, projectNumber }) =>
       this.#diagnosePair(pair, info, projectNumber, s),
     );
-    notChecked.push(...undecided(results));
-    if (results.length > 0) notChecked.push(VPC_SC);
-    return {
-      clusters: audited,
-      pairs: results.length,
-      canPull: results.filter((r) => verdictOf(r.diagnosis) === 'can-pull').length,
-      gaps: groupGaps(results),
-      notChecked,
-    };
+    const incomplete = inventories.flatMap((inv) => (inv && !inv.complete ? [clusterText(inv.ref)] : []));
+    return reportOf(audited, results, notChecked, incomplete);
   }
 
   /** Can the cluster's pools (or one of them) pull this image? No workload is read: the image is not deployed yet. */
@@ -108,7 +101,7 @@ export class PullAudit {
     const notChecked: NotChecked[] = [];
     if (!info.ok) {
       notChecked.push({ what: `cluster ${clusterText(target.cluster)}`, why: info.error.message });
-      return { clusters: [], pairs: 0, canPull: 0, gaps: [], notChecked };
+      return reportOf([], [], notChecked, []);
     }
     const pools = info.value.nodePools.filter((p) => !target.nodePool || p.name === target.nodePool);
     if (target.nodePool && pools.length === 0) {
@@ -125,25 +118,16 @@ export class PullAudit {
     const crossing = crossImagesWithPools(inventory);
     notChecked.push(...crossing.notChecked);
     const results = await Promise.all(crossing.pairs.map((p) => this.#diagnosePair(p, info, projectNumber, s)));
-    notChecked.push(...undecided(results));
-    if (results.length > 0) notChecked.push(VPC_SC);
-    return {
-      clusters: [
-        {
-          cluster: target.cluster,
-          pools: pools.map((p) => {
-            const id = identityOfPool(p, info, projectNumber);
-            return { name: p.name, ...(id.ok ? { serviceAccount: id.value.serviceAccount } : {}) };
-          }),
-          workloads: 0,
-          images: image?.ar ? 1 : 0,
-        },
-      ],
-      pairs: results.length,
-      canPull: results.filter((r) => verdictOf(r.diagnosis) === 'can-pull').length,
-      gaps: groupGaps(results),
-      notChecked,
+    const audited: AuditedCluster = {
+      cluster: target.cluster,
+      pools: pools.map((p) => {
+        const id = identityOfPool(p, info, projectNumber);
+        return { name: p.name, ...(id.ok ? { serviceAccount: id.value.serviceAccount } : {}) };
+      }),
+      workloads: 0,
+      images: image?.ar ? 1 : 0,
     };
+    return reportOf([audited], results, notChecked, []);
   }
 
   /**
@@ -200,9 +184,13 @@ export class PullAudit {
       ),
     ]);
     const workloads: WorkloadTemplate[] = [];
+    let complete = true;
     lists.forEach((list, i) => {
       if (list.ok) workloads.push(...list.value);
-      else notChecked.push({ what: `${clusterText(ref)}: the ${TEMPLATE_KINDS[i]}s`, why: list.error.message });
+      else {
+        complete = false;
+        notChecked.push({ what: `${clusterText(ref)}: the ${TEMPLATE_KINDS[i]}s`, why: list.error.message });
+      }
     });
     if (!nodes.ok) {
       notChecked.push({
@@ -216,7 +204,7 @@ export class PullAudit {
       ...(nodes.ok ? { nodes: nodes.value } : {}),
       workloads,
     };
-    return { ref, info, projectNumber, inventory };
+    return { ref, info, projectNumber, inventory, complete };
   }
 
   /** The same diagnosis as for a failing pod of this pool, with no kubelet message (the cause is not known yet). */
@@ -241,6 +229,24 @@ export class PullAudit {
     });
     return { pair, diagnosis };
   }
+}
+
+/** The answer, from the pairs' diagnoses and what could not be read. */
+function reportOf(
+  clusters: readonly AuditedCluster[],
+  results: readonly PairResult[],
+  notChecked: readonly NotChecked[],
+  incomplete: readonly string[],
+): PullAuditReport {
+  return {
+    clusters,
+    pairs: results.length,
+    canPull: results.filter((r) => verdictOf(r.diagnosis) === 'can-pull').length,
+    gaps: groupGaps(results),
+    notChecked: [...notChecked, ...undecided(results), ...(results.length > 0 ? [VPC_SC] : [])],
+    checks: pairChecks(results),
+    incomplete,
+  };
 }
 
 /** Whether an image's pull depends on one of the changed resources (all images when none is given). */

@@ -53,6 +53,7 @@ export { type Emulator, EmulatorMissingError, startFirestoreEmulator, startPubsu
 export { type GoogleSandbox, startGoogleSandbox } from './google/index.ts';
 export { freePort, waitUntil } from './net.ts';
 export { type PostedMessage, type SlackFake, startSlackFake, validateBlocks } from './slack/index.ts';
+export { type BindingDelta, setIamPolicyEntry } from './world/audit-log.ts';
 export { SCENARIOS };
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
