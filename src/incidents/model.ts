@@ -166,7 +166,7 @@ export interface AuditRecord {
 
 /**
  * What the pull audit (docs/prevention.md) knows about the gap behind an `origin: 'audit'` incident: nothing fails
- * yet, and this says what would. Rewritten by every audit that sees the gap; `closedAt` is set when one no longer does.
+ * yet, and this says what would. Rewritten by an audit that sees it changed; `closedAt` is set when one no longer sees it.
  */
 export interface PreventionRecord {
   /** One line: "node pool `pool-b` (`gke-nodes@…`) cannot pull 3 images used by 2 workloads; …". */

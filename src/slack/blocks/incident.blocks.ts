@@ -19,6 +19,7 @@ import {
   unknownsContext,
 } from './diagnosis.blocks.ts';
 import { clip, esc, LIMITS, withinLimits } from './limits.ts';
+import { preventionView } from './prevention.blocks.ts';
 
 export interface IncidentView {
   readonly fixMode: FixMode;
@@ -38,15 +39,17 @@ const STATUS: Record<IncidentRecord['status'], { emoji: string; label: string }>
 /** The incident message: one per root cause, updated in place as pods join, fixes run and pods recover. */
 export function incidentMessage(incident: IncidentRecord, view: IncidentView): ChatMessage {
   const d = incident.diagnosis;
-  const status = STATUS[incident.status];
+  // A gap the pull audit found and nothing fails on yet reads as a warning (prevention.blocks.ts).
+  const pv = preventionView(incident, view.now);
+  const status = pv?.status ?? STATUS[incident.status];
   const [primary, ...others] = d.findings;
   const blocks: (KnownBlock | undefined)[] = [
     {
       type: 'header',
       text: { type: 'plain_text', text: clip(`${status.label}: ${plain(d.headline)}`, LIMITS.header) },
     },
-    { type: 'section', text: { type: 'mrkdwn', text: `${status.emoji} ${subjectLine(d)}` } },
-    affectedContext(incident, view.now),
+    { type: 'section', text: { type: 'mrkdwn', text: pv?.subject ?? `${status.emoji} ${subjectLine(d)}` } },
+    pv?.context ?? affectedContext(incident, view.now),
     primary
       ? findingSection(primary)
       : { type: 'section', text: { type: 'mrkdwn', text: `*Why:* ${esc(d.causeExplanation)}` } },
@@ -65,7 +68,7 @@ export function incidentMessage(incident: IncidentRecord, view: IncidentView): C
     ? `${d.subject.workload.namespace}/${d.subject.workload.name}`
     : `${d.subject.namespace ?? ''}/${d.subject.pod ?? ''}`;
   return {
-    text: clip(`${status.label} in ${where}: ${plain(d.headline)}`, LIMITS.fallbackText),
+    text: pv?.text ?? clip(`${status.label} in ${where}: ${plain(d.headline)}`, LIMITS.fallbackText),
     blocks: withinLimits(blocks.filter((b): b is KnownBlock => b !== undefined)),
   };
 }
