@@ -17,7 +17,7 @@ import type { AuditTarget, PullAudit } from './pull-audit.ts';
 export type AuditTrigger = PreventionRecord['trigger'];
 
 export interface PreventionDeps {
-  readonly audit: PullAudit;
+  readonly audit: Pick<PullAudit, 'audit'>;
   readonly incidents: IncidentService;
   readonly store: Pick<StateStore, 'listIncidents' | 'acquireLock'>;
   /** What the periodic audit and the IAM-change re-audit cover (AUDIT_CLUSTERS, else DEFAULT_CLUSTER). */

@@ -117,3 +117,28 @@ describe('warnings before the first pod fails (IAM change → re-audit → incid
     assert.match(h.text(services.ts), /The gap closed/);
   });
 });
+
+describe('the periodic pull audit (AUDIT_INTERVAL)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ scenario: 'cronjob-not-run', botEnv: { AUDIT_INTERVAL: '1s' } });
+  });
+  after(() => h?.stop());
+
+  it('posts the gap of a CronJob that has not run yet, once, and leaves it alone while nothing changes', async () => {
+    const m = await h.firstMessage(15_000);
+    const text = h.text(m.ts);
+    assert.match(text, /cronjob\/nightly-report has not run yet: the first run will fail/);
+    assert.match(text, /Found by the periodic pull audit/);
+    assert.match(text, /repositories\/reports|repository `reports`/);
+    const version = (await h.bot.store.listIncidents())[0]?.version;
+    const audits = h.sb.google.calls.count('kube.GET cronjobs');
+    // Three more periods: the same gap, the same incident, no new message and no rewrite.
+    await new Promise((r) => setTimeout(r, 3_500));
+    assert.ok(h.sb.google.calls.count('kube.GET cronjobs') >= audits + 2, 'it kept auditing');
+    assert.equal(h.sb.slack.messages(h.channel).filter((x) => !x.threadTs).length, 1);
+    const incidents = await h.bot.store.listIncidents();
+    assert.equal(incidents.length, 1);
+    assert.equal(incidents[0]?.version, version, 'an audit that finds the same writes nothing');
+  });
+});
