@@ -97,6 +97,21 @@ describe('loadConfig', () => {
   });
 });
 
+describe('the README configuration table', () => {
+  it('names every variable the bot reads', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { CONFIG_VARIABLES } = await import('../../src/config.ts');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## How a fix is made safe'));
+    const rows = table.split('\n').filter((l) => l.startsWith('| `'));
+    const named = new Set(rows.flatMap((r) => [...(r.split('|')[1] ?? '').matchAll(/`([A-Z_]+)`/g)].map((m) => m[1])));
+    assert.deepEqual(
+      CONFIG_VARIABLES.filter((v) => !named.has(v)),
+      [],
+    );
+  });
+});
+
 describe('.env.example', () => {
   it('lists exactly the variables the bot reads, with no values', async () => {
     const { readFileSync } = await import('node:fs');
