@@ -51,6 +51,7 @@ export class PreventionService {
   readonly #count: (labels?: Record<string, string>, by?: number) => void;
   /** Re-audits after IAM changes, by resource: one running and at most one more queued behind it. */
   readonly #changes = new Map<string, { running: Promise<AuditRun>; next?: Promise<AuditRun> }>();
+  #periodic: Promise<AuditRun> | undefined;
 
   constructor(deps: PreventionDeps) {
     this.#d = deps;
@@ -89,11 +90,20 @@ export class PreventionService {
     }
   }
 
-  /** The periodic audit: one replica per interval (a lease in the store), the others skip. */
+  /**
+   * The periodic audit: one replica per interval (a lease in the store), the others skip; a period that comes while
+   * the last run still goes is skipped too.
+   */
   async periodic(intervalMs: number): Promise<AuditRun | undefined> {
-    if (!this.configured) return undefined;
+    if (!this.configured || this.#periodic) return undefined;
     const held = await this.#d.store.acquireLock('audit:schedule', this.#owner, Math.max(1000, intervalMs - 1000));
-    return held ? this.run('schedule') : undefined;
+    if (!held) return undefined;
+    this.#periodic = this.run('schedule');
+    try {
+      return await this.#periodic;
+    } finally {
+      this.#periodic = undefined;
+    }
   }
 
   /**

@@ -131,7 +131,9 @@ describe('the periodic pull audit (AUDIT_INTERVAL)', () => {
     assert.match(text, /cronjob\/nightly-report has not run yet: the first run will fail/);
     assert.match(text, /Found by the periodic pull audit/);
     assert.match(text, /repositories\/reports|repository `reports`/);
-    const version = (await h.bot.store.listIncidents())[0]?.version;
+    // The message is stored with its permalink right after it is posted; from then on nothing should change.
+    const posted = await eventually(async () => (await h.bot.store.listIncidents()).find((r) => r.permalink), 'stored');
+    const version = posted.version;
     const audits = h.sb.google.calls.count('kube.GET cronjobs');
     // Three more periods: the same gap, the same incident, no new message and no rewrite.
     await new Promise((r) => setTimeout(r, 3_500));
