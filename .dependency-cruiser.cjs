@@ -87,6 +87,7 @@ module.exports = {
           '^src/adapters/',
           '^src/transport/',
           '^src/slack/app\\.ts$',
+          '^src/slack/guarded-receiver\\.ts$',
           '^src/slack/listeners/',
           '^src/main\\.ts$',
           '^src/shared/(logger|metrics)\\.ts$',

@@ -46,6 +46,10 @@ export interface Config {
   readonly pubsubPushToken?: string;
   /** Pub/Sub flow control: messages processed at once (throughput vs memory under alert storms). */
   readonly pubsubMaxMessages: number;
+  /** Pub/Sub flow control: bytes of message data held at once (bounds memory whatever the messages' size). */
+  readonly pubsubMaxBytes: number;
+  /** How often the subscription is checked for `/readyz`, and a closed stream reopened. */
+  readonly pubsubHealthCheckMs: number;
   readonly fixMode: FixMode;
   /** Empty = any project / namespace. */
   readonly allowedProjects: readonly string[];
@@ -104,6 +108,8 @@ export const CONFIG_VARIABLES = [
   'AUDIT_CLUSTERS',
   'PUBSUB_SUBSCRIPTION',
   'PUBSUB_MAX_MESSAGES',
+  'PUBSUB_MAX_BYTES',
+  'PUBSUB_HEALTH_CHECK_SECONDS',
   'PUBSUB_PUSH_TOKEN',
   'FIX_MODE',
   'ALLOWED_PROJECTS',
@@ -216,6 +222,8 @@ export function loadConfig(env: Env): Config {
     );
   }
   const pubsubMaxMessages = number('PUBSUB_MAX_MESSAGES', 1000, 1, 100_000);
+  const pubsubMaxBytes = number('PUBSUB_MAX_BYTES', 16 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024);
+  const pubsubHealthCheckMs = number('PUBSUB_HEALTH_CHECK_SECONDS', 10, 0.1, 3600) * 1000;
   const pubsubPushToken = str('PUBSUB_PUSH_TOKEN');
   if (pubsubPushToken && pubsubPushToken.length < 16) problems.push('PUBSUB_PUSH_TOKEN must be at least 16 characters');
   const allowedProjects = list('ALLOWED_PROJECTS');
@@ -265,6 +273,8 @@ export function loadConfig(env: Env): Config {
     auditScope: { clusters: auditClusters, projects: auditProjects },
     ...(pubsubSubscription ? { pubsubSubscription } : {}),
     pubsubMaxMessages,
+    pubsubMaxBytes,
+    pubsubHealthCheckMs,
     ...(pubsubPushToken ? { pubsubPushToken } : {}),
     fixMode,
     allowedProjects,

@@ -7,7 +7,6 @@ import { SlackChatAdapter } from './adapters/slack/chat.adapter.ts';
 import { MemoryStore } from './adapters/store/memory-store.ts';
 import type { Config } from './config.ts';
 import type { FixWorld } from './fixes/fix.ts';
-import { staleRunMs } from './fixes/guards.ts';
 import { FixRunner } from './fixes/runner.ts';
 import type { GoogleCloud } from './ports/gcp.port.ts';
 import type { StateStore } from './ports/store.port.ts';
@@ -57,6 +56,8 @@ export interface StartOptions {
   readonly store?: StateStore;
   /** Period of the "are the affected pods running again?" sweep (default 60 s; 0 = off). */
   readonly sweepIntervalMs?: number;
+  /** How often fixes whose replica stopped are looked for and resumed (default 5 s; 0 = only at start-up). */
+  readonly resumeIntervalMs?: number;
   /** How long cached facts are reused during alert storms (default 30 s). */
   readonly factTtlMs?: number;
 }
@@ -106,7 +107,6 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     logger,
     metrics,
     planTtlMs: config.timing.planTtlMs,
-    staleFixingMs: staleRunMs(config.timing.pollIntervalMs, config.timing.factTimeoutMs),
   });
   const world: FixWorld = {
     repositoryIam: google.repositoryIam,
@@ -169,7 +169,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 
   let consumer: PubSubConsumer | undefined;
   let started = false;
-  const routes: Route[] = operationalRoutes({ metrics, ready: () => started });
+  // Ready: started, and pulling alerts when intake is configured (a deleted subscription or a revoked role says so).
+  const routes: Route[] = operationalRoutes({ metrics, ready: () => started && (consumer?.ready ?? true) });
   if (config.pubsubPushToken) {
     routes.push(pushRoute({ token: config.pubsubPushToken, handle: (a, n) => intake.handle(a, n), metrics, logger }));
   }
@@ -187,6 +188,8 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       subscription: config.pubsubSubscription,
       handle: (alert, attempt) => intake.handle(alert, attempt),
       maxInFlight: config.pubsubMaxMessages,
+      maxInFlightBytes: config.pubsubMaxBytes,
+      healthCheckMs: config.pubsubHealthCheckMs,
       logger,
       metrics,
       ...(config.pubsubEmulatorHost ? { emulatorHost: config.pubsubEmulatorHost } : {}),
@@ -195,6 +198,16 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   } else {
     logger.warn('PUBSUB_SUBSCRIPTION is not set: alert intake is off, only /imagepull works');
   }
+  // Fixes left running by a replica that stopped (SIGTERM, a crash) are resumed from their ledger: at once, then
+  // every resumeIntervalMs.
+  const resume = () =>
+    void runner
+      .resumeStale(() => store.listIncidents(['fixing']))
+      .catch((e: unknown) => logger.warn({ err: e }, 'looking for fixes to resume failed'));
+  resume();
+  const resumeMs = options.resumeIntervalMs ?? 5_000;
+  const resuming = resumeMs > 0 ? setInterval(resume, resumeMs) : undefined;
+  resuming?.unref();
   const sweepMs = options.sweepIntervalMs ?? 60_000;
   const sweep =
     sweepMs > 0
@@ -241,6 +254,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       if (sweep) clearInterval(sweep);
       if (firstAudit) clearTimeout(firstAudit);
       if (audits) clearInterval(audits);
+      if (resuming) clearInterval(resuming);
       await consumer?.close();
       await runner.close();
       await messages.close();

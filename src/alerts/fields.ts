@@ -4,6 +4,18 @@ import type { Alert } from './alert.ts';
 
 export type Json = Record<string, unknown>;
 
+/**
+ * What is read of a free-text field (a kubelet message, a documentation or summary text): registry errors are short,
+ * and every parser then runs in time linear in a bounded input (test/unit/alerts/bounded-work.test.ts).
+ */
+export const MAX_TEXT_CHARS = 16 * 1024;
+
+/** A free-text field, trimmed and cut to `max` characters. */
+export function text(value: unknown, max = MAX_TEXT_CHARS): string | undefined {
+  const v = str(value);
+  return v !== undefined && v.length > max ? v.slice(0, max) : v;
+}
+
 export function ignored(reason: string): Alert {
   return { kind: 'ignored', reason };
 }

@@ -71,8 +71,13 @@ function matchingBrace(text: string, start: number, quotes: boolean): number {
   return r === 'stopped' ? found : -1;
 }
 
+// A `key=` right after a comma, matched in place (sticky) rather than on a copy of the rest of the text: copying
+// the tail at every comma was quadratic in the length of the summary.
+const KEY_AFTER = /\s*([A-Za-z_][\w.-]*)=/y;
+
 function keyAt(body: string, cut: number): string {
-  return /^\s*([A-Za-z_][\w.-]*)=/.exec(body.slice(cut + 1))?.[1] ?? '';
+  KEY_AFTER.lastIndex = cut + 1;
+  return KEY_AFTER.exec(body)?.[1] ?? '';
 }
 
 /**
@@ -121,7 +126,7 @@ function splitLabels(body: string, quotes: boolean): Record<string, string> | un
   const out: Record<string, string> = {};
   const cuts: number[] = [];
   const r = walkBrackets(body, 0, quotes, (i, ch, depth) => {
-    if (ch === ',' && depth === 0 && /^\s*[A-Za-z_][\w.-]*=/.test(body.slice(i + 1))) cuts.push(i);
+    if (ch === ',' && depth === 0 && keyAt(body, i) !== '') cuts.push(i);
     return false;
   });
   if (r !== 'balanced') return undefined;

@@ -1,6 +1,6 @@
 import { classifyMessage } from '../diagnosis/classify.ts';
 import type { Alert } from './alert.ts';
-import { compact, ignored, type Json, obj, parseContainer, parseFieldPath, str, toRfc3339 } from './fields.ts';
+import { compact, ignored, type Json, obj, parseContainer, parseFieldPath, str, text, toRfc3339 } from './fields.ts';
 
 /**
  * LogEntries exported by a logging sink (docs/alerts.md, "Log entries"): a core/v1 Event about a Pod whose reason and
@@ -32,7 +32,7 @@ export function parseLogEntry(entry: Json): Alert {
   }
 
   const reason = str(payload.reason);
-  const message = str(payload.message);
+  const message = text(payload.message);
   if (!reason || !IMAGE_EVENT_REASONS.has(reason)) {
     return ignored(`event reason ${reason ?? '(none)'} is not an image-pull reason`);
   }

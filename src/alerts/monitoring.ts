@@ -1,6 +1,6 @@
 import { classifyMessage } from '../diagnosis/classify.ts';
 import type { Alert } from './alert.ts';
-import { compact, ignored, type Json, obj, parseContainer, str, toRfc3339 } from './fields.ts';
+import { compact, ignored, type Json, MAX_TEXT_CHARS, obj, parseContainer, str, text, toRfc3339 } from './fields.ts';
 import { canonicalLabels, parseDocumentationFields, parseSummaryLabels } from './labels.ts';
 
 /**
@@ -51,14 +51,18 @@ export function parseMonitoring(root: Json): Alert {
   const labels = obj(resource?.labels) ?? {};
 
   const documentation = incident.documentation;
-  const docText = typeof documentation === 'string' ? documentation : str(obj(documentation)?.content);
+  // Documentation and summary carry labels besides the message: read a few times the message's cap of them.
+  const docText = text(
+    typeof documentation === 'string' ? documentation : obj(documentation)?.content,
+    4 * MAX_TEXT_CHARS,
+  );
   const docFields = docText ? parseDocumentationFields(docText) : {};
-  const summary = str(incident.summary);
+  const summary = text(incident.summary, 4 * MAX_TEXT_CHARS);
   const summaryFields = summary ? canonicalLabels(parseSummaryLabels(summary)) : {};
   const field = (name: string): string | undefined => docFields[name] ?? summaryFields[name];
 
   const containerRef = parseContainer(str(labels.container_name)) ?? parseContainer(field('container'));
-  const message = field('message');
+  const message = text(field('message'));
   const image = field('image') ?? (message ? classifyMessage(message).image : undefined);
 
   return compact({

@@ -10,6 +10,7 @@ import { isAuditLogEntry, parseAuditLogEntry } from './audit-log.ts';
 import { ignored, isObject, obj, str } from './fields.ts';
 import { parseLogEntry } from './log-entry.ts';
 import { parseMonitoring } from './monitoring.ts';
+import { invalidName } from './names.ts';
 
 /** Bodies above this size are refused before `JSON.parse` (docs/alerts.md, "Garbage"). */
 export const MAX_ALERT_BYTES = 1024 * 1024;
@@ -86,12 +87,19 @@ function dispatch(value: unknown, depth: number): Alert {
     const inner = decodeBody(value.data, 'Pub/Sub message data');
     return inner.ok ? dispatch(inner.value, depth + 1) : ignored(inner.reason);
   }
-  if ('incident' in value || 'version' in value) return parseMonitoring(value);
-  if (isAuditLogEntry(value)) return parseAuditLogEntry(value); // SetIamPolicy: re-audit (alerts/audit-log.ts)
-  if ('jsonPayload' in value || 'logName' in value || 'insertId' in value) return parseLogEntry(value);
+  if ('incident' in value || 'version' in value) return checked(parseMonitoring(value));
+  if (isAuditLogEntry(value)) return checked(parseAuditLogEntry(value)); // SetIamPolicy: re-audit (alerts/audit-log.ts)
+  if ('jsonPayload' in value || 'logName' in value || 'insertId' in value) return checked(parseLogEntry(value));
   if ('textPayload' in value || 'protoPayload' in value)
     return ignored('log entry without a Kubernetes event jsonPayload');
   return ignored('unrecognized payload: neither a Monitoring notification nor a LogEntry');
+}
+
+/** An alert whose names no real cluster could carry is ignored, with the reason (alerts/names.ts). */
+function checked(alert: Alert): Alert {
+  if (alert.kind === 'ignored' || alert.kind === 'test') return alert;
+  const invalid = invalidName(alert);
+  return invalid ? ignored(`alert refused: ${invalid}`) : alert;
 }
 
 /**

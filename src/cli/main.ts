@@ -23,7 +23,7 @@ const USAGE = [
   '                can every node pool pull every image its workloads use? exit 1 when one cannot',
   'imagepull audit --image REF --cluster P/L/C [--node-pool N] [--json]',
   '                before a deploy: exit 1, with the reason and the fix, when the cluster could not pull REF',
-  'imagepull sandbox [--scenario S] [--http] [--firestore] [--list]   start the simulator and print the environment for the bot',
+  'imagepull sandbox [--scenario S] [--http] [--firestore] [--dir D] [--list]   start the simulator; print the env for the bot and KUBECONFIG for kubectl',
   'imagepull demo [--scenario S]   the whole flow on the embedded sandbox: alert → diagnosis → approval → fix → verified',
   'imagepull serve   run the bot (configuration from the environment; see .env.example)',
   '',

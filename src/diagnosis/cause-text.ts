@@ -52,6 +52,11 @@ const TEXT: Record<Cause, CauseText> = {
     explanation:
       'The image has no variant for the node platform (for example an amd64-only image on Arm nodes). Build a multi-arch image or schedule the pod on matching nodes.',
   },
+  'unsupported-manifest': {
+    title: 'The node refuses this image format',
+    explanation:
+      'The container runtime does not pull this manifest format: containerd 2.0 (GKE 1.33 and later) no longer pulls Docker schema 1 images (`application/vnd.docker.distribution.manifest.v1+prettyjws`). Rebuild or re-push the image with a current Docker or OCI manifest (`docker pull` then `docker push` with a current client, or `crane copy`).',
+  },
   'invalid-reference': {
     title: 'Invalid image reference',
     explanation:

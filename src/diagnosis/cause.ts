@@ -20,6 +20,7 @@ export const CAUSES = [
   'registry-unavailable',
   'no-detail',
   'unknown',
+  'unsupported-manifest',
 ] as const;
 
 export type Cause = (typeof CAUSES)[number];

@@ -44,6 +44,16 @@ const RULES: readonly Rule[] = [
     pattern:
       /no match for platform in manifest|no matching manifest for|no image found in (?:manifest list|image index) for architecture|does not match the specified platform|container operating system does not match the host operating system|image operating system "[^"]*" cannot be used on this platform/i,
   },
+  // The runtime refuses the manifest's format: containerd 2.0 (GKE 1.33+) "failed to get converter for …: Pulling Schema 1
+  // images have been deprecated and disabled by default since containerd v2.0" (b097, b124), Docker's "[DEPRECATION
+  // NOTICE] Docker Image Format v1 and Docker Image manifest version 2, schema 1 support is disabled" (b034, b035),
+  // "manifest.v1+prettyjws not supported" / "unsupported manifest media type" (b076, b116), go-containerregistry's
+  // "unsupported MediaType" (b006). Before not-found and no-detail, whose words the same lines carry.
+  {
+    cause: 'unsupported-manifest',
+    pattern:
+      /Schema 1 images|schema 1 support is disabled|Docker Image Format v1|manifest\.v1\+prettyjws|unsupported (?:manifest )?media ?type|failed to get converter for|CONTAINERD_ENABLE_DEPRECATED_PULL_SCHEMA_1_IMAGE/i,
+  },
   // VPC Service Controls (s44, s46): checked before any 403 rule because the same denial is a 403.
   {
     cause: 'vpc-sc-denied',
@@ -56,7 +66,7 @@ const RULES: readonly Rule[] = [
   {
     cause: 'rate-limited',
     pattern:
-      /toomanyrequests|\b429 Too Many Requests|Too Many Requests|(?:status(?: code)?|Status|HTTP)[ :=]*429\b|Error 429\b|pull rate limit|pull QPS exceeded|\bRESOURCE_EXHAUSTED\b|Quota exceeded|rate exceeded/i,
+      /toomanyrequests|\b429 Too Many Requests|Too Many Requests|(?:status(?: code)?|Status|HTTP(?: code)?)[ :=]*429\b|Error 429\b|pull rate limit|pull QPS exceeded|\bRESOURCE_EXHAUSTED\b|Quota exceeded|rate exceeded/i,
   },
   // Go crypto/x509 and crypto/tls errors (s50, x089-x092, x142); an HTTP registry reached over HTTPS (x093).
   // "TLS handshake timeout" is a network timeout, not a certificate problem (x075, x076): not matched here.
@@ -64,6 +74,15 @@ const RULES: readonly Rule[] = [
     cause: 'tls',
     pattern:
       /\bx509:|tls: failed to verify certificate|certificate signed by unknown authority|certificate has expired or is not yet valid|server gave HTTP response to HTTPS client|tls: handshake failure|remote error: tls:|first record does not look like a TLS handshake/i,
+  },
+
+  // The node could not unpack what it downloaded: containerd's content store or snapshotter ("failed to unpack image on
+  // snapshotter overlayfs: … content digest sha256:…: not found", "apply layer error", b106, b152). A node-side storage
+  // problem, not the registry's "not found": `unknown` keeps the raw text.
+  {
+    cause: 'unknown',
+    pattern:
+      /failed to unpack image on snapshotter|apply layer error|failed to extract layer|content store: content digest|failed to get reader from content store/i,
   },
 
   // The node's own container runtime is down (grpc "transport: Error while dialing dial unix
@@ -113,10 +132,19 @@ const RULES: readonly Rule[] = [
   {
     cause: 'registry-unavailable',
     pattern:
-      /because the registry is unavailable|\b50[0-4] (?:Internal Server Error|Bad Gateway|Service (?:Temporarily )?Unavailable|Gateway Time-?out)|(?:status(?: code)?|HTTP status|Status)[ :=]*5\d\d\b|error parsing HTTP 5\d\d response body|:\s*(?:Internal Server Error|Service Unavailable|Bad Gateway|Gateway Timeout)\b|status code returned when fetching (?:blob|manifest) 5\d\d\b|unexpected media type text\/html/i,
+      /because the registry is unavailable|\b50[0-4] (?:Internal Server Error|Bad Gateway|Service (?:Temporarily )?Unavailable|Gateway Time-?out)|(?:status(?: code)?|HTTP status|HTTP code|Status)[ :=]*5\d\d\b|error parsing HTTP 5\d\d response body|:\s*(?:Internal Server Error|Service Unavailable|Bad Gateway|Gateway Timeout)\b|status code returned when fetching (?:blob|manifest) 5\d\d\b|unexpected media type text\/html/i,
   },
 
   // --- Authentication and authorization ----------------------------------------------------------------------
+  // The client's credential helper failed, so no credentials were sent: "error getting credentials - err: exec:
+  // "docker-credential-ecr-login": executable file not found in $PATH" (b027, b031, b142), "Credentials store
+  // docker-credential-gcr exited with …" (b085), "error getting credentials … docker-credential-gcr/helper: could not
+  // retrieve GCR's access token" (b025, b135). An authentication failure, though its text says "not found".
+  {
+    cause: 'unauthenticated',
+    pattern:
+      /error getting credentials|Credentials store \S+ exited|docker-credential-[\w.-]+[^\n]{0,80}?(?:executable file not found|not found in \$PATH|resolves to executable|could not retrieve|exited)|Failed to find docker auth|credential helper/i,
+  },
   // Google's explicit anonymous denials (s10, x018-x020): the caller sent no credentials at all.
   {
     cause: 'unauthenticated',
@@ -147,14 +175,14 @@ const RULES: readonly Rule[] = [
   {
     cause: 'permission-denied',
     pattern:
-      /\b403 Forbidden\b|(?:status(?: code)?|response status code|Status|HTTP|Error)[ :=]*403\b|error parsing HTTP 403 response body|\(403\)|\bForbidden\b|access forbidden/i,
+      /\b403 Forbidden\b|(?:status(?: code)?|response status code|Status|HTTP(?: code)?|Error)[ :=]*403\b|error parsing HTTP 403 response body|\(403\)|\bForbidden\b|access forbidden/i,
   },
   // 401 and missing credentials (s18, s20, s22, s24, s27, x021-x041): ECR "no basic auth credentials",
   // ACR/quay "unauthorized: authentication required", containerd "failed to fetch oauth token: … 401".
   {
     cause: 'unauthenticated',
     pattern:
-      /\b401 Unauthorized\b|(?:status(?: code)?|response status code|Status|HTTP)[ :=]*401\b|\bunauthorized\b|\bunauthenticated\b|authentication ?required|no basic auth credentials|there are no credentials on this request|no scope specified for token auth challenge|failed to fetch (?:anonymous|oauth) token|failed to authorize|authorization failed|incorrect username or password|invalid username\/password|invalid credentials|(?:authorization|access|auth) token (?:has )?expired|Unable to parse json key/i,
+      /\b401 Unauthorized\b|(?:status(?: code)?|response status code|Status|HTTP(?: code)?)[ :=]*401\b|\bstatus\b[^\n:]{0,40}:\s*401\b|\bunauthorized\b|\bunauthenticated\b|authentication ?required|no basic auth credentials|there are no credentials on this request|no scope specified for token auth challenge|failed to fetch (?:anonymous|oauth) token|failed to authorize|authorization failed|incorrect username or password|invalid username\/password|invalid credentials|(?:authorization|access|auth) token (?:has )?expired|Unable to parse json key/i,
   },
 
   // kubelet FailedToRetrieveImagePullSecret warning (s58, x115) and its older log form (x117) "Unable to retrieve pull secret
@@ -173,12 +201,13 @@ const RULES: readonly Rule[] = [
   {
     cause: 'not-found',
     pattern:
-      /\bnot found\b|manifest unknown|\b(?:NAME|MANIFEST|BLOB)_UNKNOWN\b|\b404 Not Found\b|(?:status(?: code)?|Status|HTTP)[ :=]*404\b|code = NotFound|Requested entity was not found|No such image|unknown blob|blob unknown|was deleted or has expired/i,
+      /\bnot found\b|manifest unknown|\b(?:NAME|MANIFEST|BLOB)_UNKNOWN\b|\b404 Not Found\b|(?:status(?: code)?|Status|HTTP(?: code)?)[ :=]*404\b|code = NotFound|Requested entity was not found|No such image|unknown blob|blob unknown|was deleted or has expired/i,
   },
   // A bare registry "denied" (GHCR "Error response from daemon: denied", x049, x050; the distribution error code
   // "denied: …"): as ambiguous as Docker's wording above. Only the registry's form counts — `denied:` or a final
   // `denied` — not an operating system's "Access is denied." or a filesystem "permission denied" (left `unknown`).
-  { cause: 'not-found-or-unauthorized', pattern: /(?:^|[\s:"])(?<![Pp]ermission |is )denied(?::|\s*"?\s*$)/ },
+  // (`\s*(?:"\s*)?$`, not `\s*"?\s*$`: two adjacent `\s*` backtrack quadratically over a run of spaces.)
+  { cause: 'not-found-or-unauthorized', pattern: /(?:^|[\s:"])(?<![Pp]ermission |is )denied(?::|\s*(?:"\s*)?$)/ },
 
   // --- No cause in the text ----------------------------------------------------------------------------------
   // kubelet "Back-off pulling image %q" and the bare "Error: ImagePullBackOff" / "Error: ErrImagePull" events
@@ -186,22 +215,37 @@ const RULES: readonly Rule[] = [
   {
     cause: 'no-detail',
     pattern:
-      /Back-off pulling image|(?:^|\s)Error:\s*(?:ErrImagePull|ImagePullBackOff)\s*$|^\s*(?:ErrImagePull|ImagePullBackOff)\s*$|trying and failing to pull image|can't be pulled/im,
+      // (Horizontal space only around a bare reason line: `^\s*` under the `m` flag rescans every following blank line
+      // from every line start, quadratic over a run of newlines.)
+      /Back-off pulling image|(?:^|\s)Error:[ \t]*(?:ErrImagePull|ImagePullBackOff)\s*$|^[ \t]*(?:ErrImagePull|ImagePullBackOff)[ \t]*$|trying and failing to pull image|can't be pulled/im,
   },
 ];
+
+/**
+ * What is read of a message: registry errors are short, and every pattern then runs in time linear in a bounded
+ * input however hostile the text (test/unit/alerts/bounded-work.test.ts).
+ */
+export const MAX_MESSAGE_CHARS = 16 * 1024;
+
+// A run of backslashes, and an `n` after it that ends an escaped newline. Greedy and never backtracked into: one
+// linear pass, whatever the run's length (a `\\+"` search restarted at every backslash was quadratic).
+const BACKSLASH_RUN = /\\+(n(?=[\s)"\]]|$))?/g;
 
 /** Undoes the encodings a message picks up on its way to us (JSON/Go quoting, markdown, HTML, Docker wrappers). */
 function normalize(message: string): string {
   return (
     message
-      // Go %q / JSON escaping, possibly nested: \" \\\" \\\\\" → " (x046, x149 kubelet journal form).
-      .replace(/\\+"/g, '"')
-      .replace(/\\+n(?=[\s)"\]]|$)/g, ' ')
+      // Go %q / JSON escaping, possibly nested: \" \\\" \\\\\" → " (x046, x149 kubelet journal form); an escaped
+      // newline becomes a space.
+      .replace(BACKSLASH_RUN, (run: string, newline: string | undefined, at: number, all: string) =>
+        newline ? ' ' : all[at + run.length] === '"' ? '' : run,
+      )
       .replace(/&quot;/g, '"')
       .replace(/&#39;/g, "'")
       .replace(/&amp;/g, '&')
-      // Markdown autolinks from issue trackers: "[gcr.io](http://gcr.io/)" → "gcr.io" (s10, s44).
-      .replace(/\[([^[\]\n]*)\]\((?:https?|ftp):\/\/[^)\s]*\)/g, '$1')
+      // Markdown autolinks from issue trackers: "[gcr.io](http://gcr.io/)" → "gcr.io" (s10, s44). Bounded text and
+      // URL, so an unclosed link cannot make every `[` scan to the end of the message.
+      .replace(/\[([^[\]\n]{0,512})\]\((?:https?|ftp):\/\/[^)\s]{0,2048}\)/g, '$1')
   );
 }
 
@@ -278,6 +322,21 @@ function extractImage(text: string): string | undefined {
 
 const MATCHED_MAX = 300;
 
+// "image pull failed for X, this may be because there are no credentials on this request.  details: (…)".
+const HEDGED_DETAILS = /this may be because there are no credentials on this request\.\s*details: \(([^\n]{1,4096})\)/;
+
+/** The first rule that matches `text`, or undefined. */
+function matchRules(text: string): { cause: Cause; subKind?: NetworkSubKind; matched?: string } | undefined {
+  for (const rule of RULES) {
+    const m = rule.pattern.exec(text);
+    if (m) {
+      const matched = m[0].trim().slice(0, MATCHED_MAX);
+      return { cause: rule.cause, ...(rule.subKind ? { subKind: rule.subKind } : {}), ...(matched ? { matched } : {}) };
+    }
+  }
+  return undefined;
+}
+
 /**
  * Classifies one kubelet/runtime message into a cause (docs/diagnosis.md, "Causes").
  *
@@ -287,22 +346,15 @@ const MATCHED_MAX = 300;
  * `projects/P/locations/L/repositories/R` the message names; `matched` is the snippet that decided.
  */
 export function classifyMessage(message: string): Classification {
-  const text = normalize(typeof message === 'string' ? message : String(message ?? ''));
+  const raw = typeof message === 'string' ? message : String(message ?? '');
+  const text = normalize(raw.length > MAX_MESSAGE_CHARS ? raw.slice(0, MAX_MESSAGE_CHARS) : raw);
   const ruleText = stripDaemonWrappers(text);
 
-  let result: { cause: Cause; subKind?: NetworkSubKind; matched?: string } = { cause: 'unknown' };
-  for (const rule of RULES) {
-    const m = rule.pattern.exec(ruleText);
-    if (m) {
-      const matched = m[0].trim().slice(0, MATCHED_MAX);
-      result = {
-        cause: rule.cause,
-        ...(rule.subKind ? { subKind: rule.subKind } : {}),
-        ...(matched ? { matched } : {}),
-      };
-      break;
-    }
-  }
+  // The docker-era kubelet hedges ("…, this may be because there are no credentials on this request.  details: (X)"):
+  // the registry's own answer in the details decides when it says anything (b065, s20).
+  const details = HEDGED_DETAILS.exec(ruleText)?.[1];
+  const result = (details !== undefined ? matchRules(details) : undefined) ??
+    matchRules(ruleText) ?? { cause: 'unknown' };
 
   const image = extractImage(text);
   const hint = REPOSITORY_NAME.exec(text);

@@ -58,11 +58,24 @@ export function getCredentialsCommand(cluster: ClusterRef): ShellCommand {
   };
 }
 
-export function restartCommand(workload: WorkloadRef): ShellCommand {
+/**
+ * `kubectl rollout restart` for the workload. kubectl refuses to restart a paused Deployment ("run rollout resume
+ * first"), so for one the command resumes it first, and says that resuming also rolls out what changed while paused.
+ */
+export function restartCommand(workload: WorkloadRef, paused = false): ShellCommand {
+  const ref = `${workload.kind.toLowerCase()}/${w(workload.name)} -n ${w(workload.namespace)}`;
+  if (paused) {
+    return {
+      tool: 'kubectl',
+      purpose:
+        'Resume the paused rollout (kubectl refuses to restart a paused Deployment; resuming also rolls out any change made while it was paused), then restart it so new pods pull again',
+      command: `kubectl rollout resume ${ref} && kubectl rollout restart ${ref}`,
+    };
+  }
   return {
     tool: 'kubectl',
     purpose: 'Restart the workload so new pods pull again',
-    command: `kubectl rollout restart ${workload.kind.toLowerCase()}/${w(workload.name)} -n ${w(workload.namespace)}`,
+    command: `kubectl rollout restart ${ref}`,
   };
 }
 

@@ -3,6 +3,7 @@ import type { ClusterRef, WorkloadRef } from '../diagnosis/facts.ts';
 import type {
   AuditRecord,
   FixAction,
+  FixRun,
   FixStepState,
   GrantRecord,
   IncidentRecord,
@@ -68,13 +69,15 @@ export interface FixRunContext {
   readonly user: string;
   readonly runId: string;
   readonly startedAt: Date;
+  /** When this run resumes one whose replica stopped: that run as it was recorded (steps, `restartedAt`). */
+  readonly previous?: FixRun;
   readonly world: FixWorld;
   readonly timing: FixTiming;
   readonly logger: Logger;
   /** Shows a step's state (and beats the heartbeat). Throws `FixInterrupted` if the bot stops before a step runs. */
   step(id: StepId, state: FixStepState, detail?: string): Promise<void>;
-  /** Beats the heartbeat during long waits (at most every 15 s). */
-  beat(): Promise<void>;
+  /** Records facts about the run a resumed run needs (before acting on them: e.g. `restartedAt` before the patch). */
+  remember(facts: Pick<FixRun, 'restartedAt'>): Promise<void>;
   /** Waits until `probe` says done, showing progress, or the timeout passes; cut short (throws) on shutdown. */
   poll(
     timeoutMs: number,

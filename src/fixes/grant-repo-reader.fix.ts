@@ -25,7 +25,8 @@ export const grantRepoReaderFix: Fix = {
     const g = run.plan.grant;
     if (!g) return { ok: true, summary: '' };
     await run.step('grant', 'running');
-    const granted = await grant(run, g.repository, g.member, g.role);
+    const granted =
+      (await resumedGrant(run, g.repository, g.member, g.role)) ?? (await grant(run, g.repository, g.member, g.role));
     await run.audit({
       action: 'apply',
       result: granted.added ? 'granted' : 'already-present',
@@ -109,6 +110,40 @@ async function grant(run: FixRunContext, repository: string, member: string, rol
     if (pending) await settleAmbiguous(run, pending, e);
     throw e;
   }
+}
+
+/**
+ * A resumed run: the grant its earlier attempt recorded in the ledger (not undone). A pending one is settled by reading
+ * the policy: present, it is known to be added; absent, it is forgotten and the grant is made again.
+ */
+async function resumedGrant(
+  run: FixRunContext,
+  repository: string,
+  member: string,
+  role: string,
+): Promise<GrantRecord | undefined> {
+  if (!run.previous) return undefined;
+  const mine = (run.incident.grants ?? []).find(
+    (x) =>
+      x.repository === repository &&
+      x.member === member &&
+      x.role === role &&
+      x.added &&
+      !x.undone &&
+      x.by === run.user,
+  );
+  if (!mine) return undefined;
+  if (!mine.pending) return mine;
+  const now = await run.world.repositoryIam.getPolicy(repository);
+  const present = now.bindings.some((b) => b.role === role && !b.condition && b.members.includes(member));
+  if (!present) {
+    await run.ledger(mine, 'remove');
+    return undefined;
+  }
+  const { pending: _unknown, ...known } = mine;
+  const settled: GrantRecord = { ...known, etagAfter: now.etag };
+  await run.ledger(settled, 'put');
+  return settled;
 }
 
 async function settleAmbiguous(run: FixRunContext, pending: GrantRecord, error: unknown): Promise<void> {

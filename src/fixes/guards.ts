@@ -139,12 +139,15 @@ export function planCurrent(
   return OK;
 }
 
+/** How often a live run writes its heartbeat (a timer, whatever the run is waiting on). */
+export const HEARTBEAT_MS = 5_000;
+
 /**
- * How long a run may stay silent before it is taken for dead: longer than any single wait or read between two of
- * its heartbeats (a poll interval, a few deadlined reads), and never under five minutes.
+ * How long a run may stay silent before it is taken for dead and resumed by another replica (or this one after a
+ * restart): three missed heartbeats.
  */
-export function staleRunMs(pollIntervalMs: number, factTimeoutMs: number): number {
-  return Math.max(5 * 60_000, 6 * pollIntervalMs, 10 * factTimeoutMs);
+export function staleRunMs(): number {
+  return 3 * HEARTBEAT_MS;
 }
 
 /** A "fixing" state whose run has not beaten for `staleFixingMs`: the replica that ran it is gone. */

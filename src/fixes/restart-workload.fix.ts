@@ -8,7 +8,8 @@ import { restartStepId } from './steps.ts';
 /**
  * `restart-workload`: rolls every affected workload the way `kubectl rollout restart` does (the `restartedAt`
  * template annotation, a strategic-merge patch), refusing paused Deployments, then watches the pods of that restart
- * until they run or the rollout timeout passes. New pods are told apart by the annotation they carry.
+ * until they run or the rollout timeout passes. New pods are told apart by the annotation they carry. The
+ * `restartedAt` is recorded before the first patch, so a run resumed after a crash verifies the same rollout.
  */
 export const restartWorkloadFix: Fix = {
   kind: 'restart-workload',
@@ -22,12 +23,19 @@ export const restartWorkloadFix: Fix = {
       await run.step('verify', 'skipped', 'no workload to restart');
       return { ok: true, summary: 'IAM confirms the nodes can pull (nothing to restart)' };
     }
-    const restartedAt = run.now();
+    // A resumed run verifies the rollout it started (same `restartedAt`) and does not restart a workload twice.
+    const previous = run.previous;
+    const restartedAt = previous?.restartedAt ? new Date(previous.restartedAt) : run.now();
+    if (!previous?.restartedAt) await run.remember({ restartedAt: restartedAt.toISOString() });
     const restarted: RestartWorkloadPlan[] = [];
     const problems: string[] = [];
     for (const r of plan.restarts) {
       const id = restartStepId(r.workload);
       const name = `${r.workload.kind.toLowerCase()}/${r.workload.name}`;
+      if (previous?.steps.find((st) => st.id === id)?.state === 'done') {
+        restarted.push(r);
+        continue;
+      }
       await run.step(id, 'running');
       try {
         const api = await run.world.cluster(r.cluster);
@@ -71,7 +79,6 @@ function verify(run: FixRunContext, restarted: readonly RestartWorkloadPlan[], r
       let want = 0;
       const failing: string[] = [];
       for (const r of restarted) {
-        await run.beat();
         try {
           const api = await run.world.cluster(r.cluster);
           const w = await api.getWorkload(r.workload);

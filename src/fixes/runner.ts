@@ -17,7 +17,16 @@ import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { duration } from '../shared/time.ts';
 import { FixInterrupted, type FixRunContext, type FixTiming, type FixWorld } from './fix.ts';
-import { type Decision, grantStillNeeded, planCurrent, type RefusalCode, refuse, staleRunMs } from './guards.ts';
+import {
+  type Decision,
+  fixingIsStale,
+  grantStillNeeded,
+  HEARTBEAT_MS,
+  planCurrent,
+  type RefusalCode,
+  refuse,
+  staleRunMs,
+} from './guards.ts';
 import { commandsFor, FIXES, stepsFor } from './index.ts';
 import { setStep } from './steps.ts';
 
@@ -50,9 +59,6 @@ export interface FixRunnerDeps {
 export type StartResult =
   | { readonly ok: true; readonly dryRun: boolean; readonly done: Promise<void> }
   | { readonly ok: false; readonly code: RefusalCode; readonly reason: string };
-
-/** How often a long wait renews the heartbeat (and the lock) even when no step changes. */
-const BEAT_EVERY_MS = 15_000;
 
 /**
  * The one fix runner (docs/incidents-and-fixes.md, "A run"): takes the incident's lock so one replica and one click
@@ -87,7 +93,7 @@ export class FixRunner {
 
   /** A run that has not beaten for this long belongs to a replica that is gone (and its lock lapses with it). */
   get staleMs(): number {
-    return staleRunMs(this.#d.timing.pollIntervalMs, this.#d.timing.factTimeoutMs);
+    return staleRunMs();
   }
 
   get stopping(): boolean {
@@ -213,28 +219,86 @@ export class FixRunner {
     });
   }
 
-  async #run(incident: IncidentRecord, plan: PlanRecord, action: FixAction, user: string, runId: string) {
-    const startedAt = this.#now();
+  /**
+   * Takes over runs whose replica stopped (SIGTERM, a crash): every `fixing` incident whose heartbeat is older than
+   * the stale window, or that its replica marked interrupted. The run carries on from what it recorded — a grant in
+   * the ledger is not written again, a restart that happened is verified, not repeated. Returns how many it took.
+   */
+  async resumeStale(list: () => Promise<readonly IncidentRecord[]>): Promise<number> {
+    if (this.stopping) return 0;
+    let taken = 0;
+    for (const r of await list()) {
+      const fix = r.fix;
+      if (!fix || fix.outcome || (!fixingIsStale(r, this.#now(), this.staleMs) && !fix.interruptedAt)) continue;
+      const lock = `fix:${r.id}`;
+      const runId = `${this.#owner}:${randomUUID()}`;
+      if (!(await this.#d.locks.acquireLock(lock, runId, this.staleMs))) continue;
+      const plan = r.plan?.id === fix.planId ? r.plan : undefined;
+      const action = fix.action === 'dry-run' ? undefined : fix.action;
+      const resumed = await this.#d.incidents.update(r.id, (cur) => {
+        const f = cur.fix;
+        if (cur.status !== 'fixing' || !f || f.runId !== fix.runId) return undefined;
+        if (!plan || !action) {
+          return {
+            ...cur,
+            status: 'failed',
+            fix: {
+              ...f,
+              outcome: 'failed',
+              finishedAt: this.#now().toISOString(),
+              summary:
+                'Interrupted: the bot replica running this fix stopped, and its plan has changed since. Press Re-check, then approve again if needed.',
+            },
+          };
+        }
+        const { interruptedAt: _gone, ...rest } = f;
+        return {
+          ...cur,
+          fix: { ...rest, runId, heartbeatAt: this.#now().toISOString(), resumes: (f.resumes ?? 0) + 1 },
+        };
+      });
+      if (resumed?.fix?.runId !== runId || !plan || !action) {
+        await this.#d.locks.releaseLock(lock, runId);
+        continue;
+      }
+      this.#d.logger.warn({ incident: r.id, previousRun: fix.runId }, 'resuming a fix whose replica stopped');
+      taken++;
+      const done: Promise<void> = this.#run(resumed, plan, action, fix.approvedBy, runId, fix)
+        .catch((e: unknown) => this.#d.logger.error({ err: e, incident: r.id }, 'resumed fix run crashed'))
+        .finally(async () => {
+          await this.#d.locks.releaseLock(lock, runId).catch(() => undefined);
+          this.#runs.delete(done);
+        });
+      this.#runs.add(done);
+    }
+    return taken;
+  }
+
+  async #run(
+    incident: IncidentRecord,
+    plan: PlanRecord,
+    action: FixAction,
+    user: string,
+    runId: string,
+    previous?: FixRun,
+  ) {
+    const startedAt = previous ? new Date(previous.startedAt) : this.#now();
     const lock = `fix:${incident.id}`;
-    let lastBeat = Date.now();
-    // Every step writes the incident: it carries the heartbeat (and renews the lock) so a live run is never taken
-    // for a dead one, and it only ever touches this run's own state.
-    const heartbeat = async (steps?: (s: readonly FixStep[]) => FixStep[]) => {
-      lastBeat = Date.now();
+    // The heartbeat (and the lock) is renewed by a timer, whatever the run is waiting on, and by every step; it only
+    // ever touches this run's own state.
+    const heartbeat = async (change?: (f: FixRun) => Partial<FixRun>) => {
       await this.#d.locks.acquireLock(lock, runId, this.staleMs).catch(() => undefined);
       await this.#d.incidents.update(incident.id, (cur) =>
         cur.fix?.runId === runId
           ? {
               ...cur,
-              fix: {
-                ...cur.fix,
-                heartbeatAt: this.#now().toISOString(),
-                ...(steps ? { steps: steps(cur.fix.steps) } : {}),
-              },
+              fix: { ...cur.fix, heartbeatAt: this.#now().toISOString(), ...(change ? change(cur.fix) : {}) },
             }
           : undefined,
       );
     };
+    const beating = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
+    beating.unref();
     const audit: FixRunContext['audit'] = (r) =>
       this.#d.audit({ incidentId: incident.id, user, planId: plan.id, ...r });
     const ctx: FixRunContext = {
@@ -244,16 +308,15 @@ export class FixRunner {
       user,
       runId,
       startedAt,
+      ...(previous ? { previous } : {}),
       world: this.#d.world,
       timing: this.#d.timing,
       logger: this.#d.logger,
       step: async (id, state, detail) => {
         if (this.stopping && state === 'running') throw new FixInterrupted();
-        await heartbeat((steps) => setStep(steps, id, state, detail));
+        await heartbeat((f) => ({ steps: setStep(f.steps, id, state, detail) }));
       },
-      beat: async () => {
-        if (Date.now() - lastBeat >= BEAT_EVERY_MS) await heartbeat();
-      },
+      remember: (facts) => heartbeat(() => facts),
       poll: (timeoutMs, probe, progress) => this.#poll(timeoutMs, probe, progress),
       sleep: (ms) => this.#sleep(ms),
       now: this.#now,
@@ -281,24 +344,27 @@ export class FixRunner {
     };
 
     try {
-      // 1. Re-read the world: the plan must still be what the failure needs.
-      await ctx.step('recheck', 'running');
-      const fresh = await this.#d.recheck(incident);
-      if (!fresh.diagnosis && plan.restarts.length > 0) {
-        const why = fresh.note ?? 'no pod is failing to pull any more';
-        await ctx.step('recheck', 'done', why);
-        await finish('failed', `Nothing changed: ${why}.`);
-        return;
-      }
-      if (fresh.diagnosis && action === 'grant-restart') {
-        const still = grantStillNeeded(plan, fresh.diagnosis);
-        if (!still.ok) {
-          await ctx.step('recheck', 'failed', still.reason);
-          await finish('failed', `Nothing changed: ${still.reason}.`);
+      // 1. Re-read the world: the plan must still be what the failure needs. A resumed run that got past this step
+      //    does not look again: its own grant may have propagated meanwhile ("already granted" would stop it).
+      if (previous?.steps.find((st) => st.id === 'recheck')?.state !== 'done') {
+        await ctx.step('recheck', 'running');
+        const fresh = await this.#d.recheck(incident);
+        if (!fresh.diagnosis && plan.restarts.length > 0) {
+          const why = fresh.note ?? 'no pod is failing to pull any more';
+          await ctx.step('recheck', 'done', why);
+          await finish('failed', `Nothing changed: ${why}.`);
           return;
         }
+        if (fresh.diagnosis && action === 'grant-restart') {
+          const still = grantStillNeeded(plan, fresh.diagnosis);
+          if (!still.ok) {
+            await ctx.step('recheck', 'failed', still.reason);
+            await finish('failed', `Nothing changed: ${still.reason}.`);
+            return;
+          }
+        }
+        await ctx.step('recheck', 'done', fresh.diagnosis?.headline ?? 'plan still applies');
       }
-      await ctx.step('recheck', 'done', fresh.diagnosis?.headline ?? 'plan still applies');
 
       // 2. Each fix of the registry that has work in this plan, in order; a failure stops the run.
       const said: string[] = [];
@@ -313,8 +379,23 @@ export class FixRunner {
       }
       await finish('succeeded', `${said.join('; ')}.`);
     } catch (e) {
+      if (e instanceof FixInterrupted) {
+        // Stopping (SIGTERM): leave the run as it is, marked so another replica (or this one after its restart)
+        // resumes it at once, from what it recorded.
+        await this.#d.incidents
+          .update(incident.id, (cur) =>
+            cur.fix?.runId === runId
+              ? { ...cur, fix: { ...cur.fix, interruptedAt: this.#now().toISOString() } }
+              : undefined,
+          )
+          .catch(() => undefined);
+        this.#d.logger.warn({ incident: incident.id }, 'fix interrupted by shutdown: it will be resumed');
+        return;
+      }
       this.#d.logger.error({ incident: incident.id, err: e }, 'fix failed');
       if (!finished) await finish('failed', `Stopped: ${errorMessage(e)}`);
+    } finally {
+      clearInterval(beating);
     }
   }
 

@@ -75,6 +75,12 @@ export interface FixRun {
   readonly summary?: string;
   /** For a dry run: the commands that would have run. */
   readonly wouldRun?: readonly string[];
+  /** The `restartedAt` this run stamped on the workloads it restarted (a resumed run verifies the same rollout). */
+  readonly restartedAt?: string;
+  /** Times the run was taken over after its replica stopped (SIGTERM, crash) and carried on from its ledger. */
+  readonly resumes?: number;
+  /** The replica running it stopped at this instant; another may resume it at once. */
+  readonly interruptedAt?: string;
   readonly steps: readonly FixStep[];
   readonly undo?: {
     readonly by: string;

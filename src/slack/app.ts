@@ -2,6 +2,7 @@ import { App, type Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import type { Config } from '../config.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Route } from '../transport/http-routes.ts';
+import { GuardedHTTPReceiver } from './guarded-receiver.ts';
 import { type ListenerDeps, registerListeners } from './listeners/index.ts';
 
 export interface SlackAppOptions {
@@ -19,18 +20,28 @@ export interface SlackAppOptions {
 export function createSlackApp(o: SlackAppOptions): App {
   const { config } = o;
   const s = config.slack;
+  const logger = boltLogger(o.logger);
   const app = new App({
     token: s.botToken,
-    // Socket Mode: the bot's routes get their own server (serveRoutes, bound to HOST); HTTP mode: Bolt's receiver.
+    // Socket Mode: the bot's routes get their own server (serveRoutes, bound to HOST); HTTP mode: Bolt's receiver,
+    // with a guard in front that refuses bodies Bolt cannot process safely (guarded-receiver.ts).
     ...(s.mode === 'socket'
       ? { socketMode: true, appToken: s.appToken }
-      : { signingSecret: s.signingSecret as string, port: config.port, customRoutes: [...o.routes] }),
+      : {
+          receiver: new GuardedHTTPReceiver({
+            signingSecret: s.signingSecret as string,
+            port: config.port,
+            customRoutes: [...o.routes],
+            logger,
+            guardLogger: o.logger,
+          }),
+        }),
     ...(s.botUserId ? { botUserId: s.botUserId } : {}),
     ...(s.botId ? { botId: s.botId } : {}),
     // Without known bot ids, auth.test runs in init(), where a failure is an error we can report (docs/library-traps.md, "Slack and Bolt").
     deferInitialization: true,
     clientOptions: { slackApiUrl: s.apiUrl },
-    logger: boltLogger(o.logger),
+    logger,
   });
   app.error(async (e) => {
     o.logger.error({ err: e, code: (e as { code?: string }).code }, 'Slack listener error');

@@ -13,47 +13,98 @@ export interface PubSubConsumerOptions {
   readonly metrics: Metrics;
   /** Messages processed at once (flow control). */
   readonly maxInFlight?: number;
+  /** Bytes of message data held at once (flow control): bounds memory whatever the size of the messages. */
+  readonly maxInFlightBytes?: number;
+  /** How often the subscription is checked (for `/readyz`), and intake restarted once it answers again. */
+  readonly healthCheckMs?: number;
   /** `host:port` of the Pub/Sub emulator, when testing. */
   readonly emulatorHost?: string;
 }
 
+/** How long one check of the subscription may take before it counts as failed. */
+const CHECK_TIMEOUT_MS = 5000;
+
+/** A client and the subscription stream pulled through it. */
+interface Stream {
+  readonly client: PubSub;
+  readonly sub: Subscription;
+}
+
 /**
  * Pulls alerts from the subscription (transport only): decode → `parseAlert` → hand off → ack or nack as the
- * handler decides (docs/alerts.md, "Acknowledging"). An unreadable message is logged and acked — never a crash, never a loop. On close,
- * it stops pulling, lets in-flight work finish, and nacks what remains.
+ * handler decides (docs/alerts.md, "Acknowledging"). An unreadable message is logged and acked — never a crash,
+ * never a loop. Flow control bounds the messages and the bytes held at once.
+ *
+ * Intake never dies silently. The client closes its stream for good on `NOT_FOUND` or `PERMISSION_DENIED` (a deleted
+ * subscription, a revoked role), and after a network cut its channel can sit in reconnect backoff for minutes. So
+ * the subscription is checked every `healthCheckMs`: while it cannot be read, `ready` is false (`/readyz` answers
+ * 503), and once a fresh client can read it again, intake starts over on a fresh client and stream — what was
+ * published meanwhile arrives then. On close, it stops pulling, lets in-flight work finish, and nacks what remains.
  */
 export class PubSubConsumer {
   readonly #o: PubSubConsumerOptions;
-  readonly #pubsub: PubSub;
-  #subscription?: Subscription;
+  #stream?: Stream;
   readonly #inFlight = new Set<Promise<void>>();
   readonly #count: (labels?: Record<string, string>, by?: number) => void;
+  readonly #restarts: (labels?: Record<string, string>, by?: number) => void;
   #received = 0;
   #closing = false;
   readonly #wake = new Set<() => void>();
+  /** The last check (or the stream itself) failed: intake is not pulling. */
+  #failing = false;
+  #checking = false;
+  #healthTimer?: NodeJS.Timeout;
 
   constructor(options: PubSubConsumerOptions) {
     this.#o = options;
-    const project = /^projects\/([^/]+)\//.exec(options.subscription)?.[1];
-    this.#pubsub = new PubSub({
-      ...(project ? { projectId: project } : {}),
-      // With PUBSUB_EMULATOR_HOST the client goes insecure on its own; passing it here keeps config in one place.
-      ...(options.emulatorHost ? { apiEndpoint: options.emulatorHost, emulatorMode: true } : {}),
-    });
     this.#count = options.metrics.counter('imagepull_pubsub_messages_total', 'Pub/Sub messages by result', ['result']);
+    this.#restarts = options.metrics.counter(
+      'imagepull_pubsub_restarts_total',
+      'Times alert intake started over after it could not pull',
+    );
     options.metrics.gauge('imagepull_pubsub_in_flight', 'Messages being processed', () => this.#inFlight.size);
+    options.metrics.gauge('imagepull_pubsub_ready', 'Whether alert intake is pulling (1) or not (0)', () =>
+      this.ready ? 1 : 0,
+    );
   }
 
   get received(): number {
     return this.#received;
   }
 
+  /** Pulling now: the stream is open and the subscription answered its last check. */
+  get ready(): boolean {
+    return this.#stream !== undefined && !this.#failing && !this.#closing;
+  }
+
   start(): void {
-    const sub = this.#pubsub.subscription(this.#o.subscription, {
-      flowControl: { maxMessages: this.#o.maxInFlight ?? 1000, allowExcessMessages: false },
-      minAckDeadline: Duration.from({ seconds: 60 }),
+    this.#stream = this.#open();
+    this.#healthTimer = setInterval(() => void this.#check(), this.#o.healthCheckMs ?? 10_000);
+    this.#healthTimer.unref();
+    this.#o.logger.info({ subscription: this.#o.subscription }, 'pulling alerts');
+  }
+
+  #client(): PubSub {
+    const project = /^projects\/([^/]+)\//.exec(this.#o.subscription)?.[1];
+    return new PubSub({
+      ...(project ? { projectId: project } : {}),
+      // With PUBSUB_EMULATOR_HOST the client goes insecure on its own; passing it here keeps config in one place.
+      ...(this.#o.emulatorHost ? { apiEndpoint: this.#o.emulatorHost, emulatorMode: true } : {}),
+    });
+  }
+
+  #open(): Stream {
+    const client = this.#client();
+    const sub = client.subscription(this.#o.subscription, {
+      flowControl: {
+        maxMessages: this.#o.maxInFlight ?? 1000,
+        maxBytes: this.#o.maxInFlightBytes ?? 16 * 1024 * 1024,
+        allowExcessMessages: false,
+      },
+      minAckDeadline: Duration.from({ seconds: 30 }),
       closeOptions: { behavior: 'WAIT', timeout: Duration.from({ seconds: 20 }) },
     });
+    const current = () => this.#stream?.sub === sub;
     // `on`, never `once`: removing the last listener closes the subscriber (docs/library-traps.md, "Pub/Sub").
     sub.on('message', (m: Message) => {
       // Stopping: hand the message back at once (another replica, or this one after restart, takes it).
@@ -61,12 +112,56 @@ export class PubSubConsumer {
         m.nack();
         return;
       }
+      if (current()) this.#failing = false;
       const p = this.#process(m).finally(() => this.#inFlight.delete(p));
       this.#inFlight.add(p);
     });
-    sub.on('error', (e: Error) => this.#o.logger.error({ err: e }, 'Pub/Sub subscriber error'));
-    this.#subscription = sub;
-    this.#o.logger.info({ subscription: this.#o.subscription }, 'pulling alerts');
+    sub.on('error', (e: Error & { code?: number }) => {
+      if (!current()) return;
+      if (!this.#failing) this.#o.logger.error({ err: e, code: e.code }, 'alert intake stopped: Pub/Sub error');
+      this.#failing = true;
+    });
+    sub.on('close', () => {
+      // The client closed the stream for good (NOT_FOUND, PERMISSION_DENIED): the next check starts over.
+      if (current() && !this.#closing) this.#failing = true;
+    });
+    return { client, sub };
+  }
+
+  /**
+   * Checks the subscription: through the current client while all is well; through a fresh client while failing
+   * (the current one may be stuck in backoff), and when that one answers, starts intake over on it.
+   */
+  async #check(): Promise<void> {
+    if (this.#checking || this.#closing || !this.#stream) return;
+    this.#checking = true;
+    try {
+      if (!this.#failing) {
+        const ok = await answers(this.#stream.sub);
+        if (!ok && !this.#closing) {
+          this.#o.logger.error({ subscription: this.#o.subscription }, 'the alert subscription cannot be read');
+          this.#failing = true;
+        }
+        return;
+      }
+      const probe = this.#client();
+      const ok = await answers(probe.subscription(this.#o.subscription));
+      await probe.close().catch(() => undefined);
+      if (!ok || this.#closing) return;
+      this.#o.logger.info({ subscription: this.#o.subscription }, 'the alert subscription answers again: restarting');
+      const old = this.#stream;
+      this.#stream = this.#open();
+      this.#failing = false;
+      this.#restarts();
+      // The old stream's held messages are redelivered (and deduplicated) if their acks cannot reach Pub/Sub.
+      void old.sub
+        .close()
+        .catch(() => undefined)
+        .then(() => old.client.close())
+        .catch(() => undefined);
+    } finally {
+      this.#checking = false;
+    }
   }
 
   #pause(ms: number): Promise<void> {
@@ -108,17 +203,36 @@ export class PubSubConsumer {
 
   /** Stops pulling, waits for in-flight messages (they ack or nack), then closes the client. */
   async close(): Promise<void> {
-    const sub = this.#subscription;
-    this.#subscription = undefined;
+    const stream = this.#stream;
+    this.#stream = undefined;
     this.#closing = true;
+    clearInterval(this.#healthTimer);
     for (const wake of [...this.#wake]) wake();
-    if (sub) {
+    if (stream) {
       // WAIT: the stream stops, held messages keep their lease until our handlers ack/nack them (or the timeout).
       await Promise.all([
-        sub.close().catch((e: unknown) => this.#o.logger.warn({ err: e }, 'closing the subscription failed')),
+        stream.sub.close().catch((e: unknown) => this.#o.logger.warn({ err: e }, 'closing the subscription failed')),
         this.#drained(),
       ]);
+      await stream.client.close().catch(() => undefined);
     }
-    await this.#pubsub.close().catch(() => undefined);
+  }
+}
+
+/** Whether the subscription can be read within a few seconds. */
+async function answers(sub: Subscription): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      sub.getMetadata(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer')), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
   }
 }

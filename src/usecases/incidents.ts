@@ -1,5 +1,4 @@
 import type { Diagnosis } from '../diagnosis/diagnosis.ts';
-import { fixingIsStale } from '../fixes/guards.ts';
 import {
   type IncidentOrigin,
   incidentId,
@@ -23,8 +22,6 @@ export interface IncidentServiceDeps {
   readonly metrics: Metrics;
   readonly now?: () => Date;
   readonly planTtlMs: number;
-  /** The longest a fix can run silently; a `fixing` incident quiet for longer was abandoned. */
-  readonly staleFixingMs: number;
 }
 
 /** Ended incidents are kept this long (for the App Home history and re-opening), then forgotten. */
@@ -200,7 +197,6 @@ export class IncidentService {
    * resolved. Used on a `closed` Monitoring notification and periodically.
    */
   async sweep(filter?: (r: IncidentRecord) => boolean): Promise<number> {
-    await this.#releaseStaleRuns();
     if (!filter) await this.#purge();
     const open = (await this.#d.store.listIncidents(['open', 'failed'])).filter((r) => !filter || filter(r));
     let resolved = 0;
@@ -234,30 +230,6 @@ export class IncidentService {
     const cutoff = this.#now().getTime() - RETENTION_MS;
     for (const r of await this.#d.store.listIncidents(['resolved', 'fixed', 'dismissed'])) {
       if (new Date(r.updatedAt).getTime() < cutoff) await this.#d.store.deleteIncident(r.id);
-    }
-  }
-
-  /** A run whose replica died leaves `fixing` behind: once it has been silent too long, call it failed. */
-  async #releaseStaleRuns(): Promise<void> {
-    const now = this.#now();
-    for (const r of await this.#d.store.listIncidents(['fixing'])) {
-      if (!fixingIsStale(r, now, this.#d.staleFixingMs)) continue;
-      await this.update(r.id, (cur) =>
-        fixingIsStale(cur, now, this.#d.staleFixingMs) && cur.fix
-          ? {
-              ...cur,
-              status: 'failed',
-              fix: {
-                ...cur.fix,
-                outcome: 'failed',
-                finishedAt: now.toISOString(),
-                summary:
-                  'Interrupted: the bot replica running this fix stopped. Press Re-check, then approve again if needed.',
-              },
-            }
-          : undefined,
-      );
-      this.#d.logger.warn({ incident: r.id }, 'a fix was left running by a replica that stopped: marked failed');
     }
   }
 

@@ -6,9 +6,9 @@
  * skip silently. Emulators still running when the process exits (a crashed test) are killed on the way out.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { access, constants, stat } from 'node:fs/promises';
+import { access, constants, mkdtemp, rm, stat } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, httpGetText, LOOPBACK, sleep } from './net.ts';
 
@@ -128,6 +128,9 @@ export function findCloudSdkRoot(
 }
 
 async function locateSdk(gcloud: string, candidates: readonly string[]): Promise<string | undefined> {
+  // A private, throwaway configuration: never the user's ~/.config/gcloud. Without metrics/environment set, gcloud
+  // resolves metadata.google.internal to learn whether it runs on GCE (check_gce_metadata does not stop that).
+  const config = await mkdtemp(join(tmpdir(), 'imagepull-gcloud-info-'));
   const fromGcloud = await new Promise<string | undefined>((resolve) => {
     execFile(
       gcloud,
@@ -136,14 +139,18 @@ async function locateSdk(gcloud: string, candidates: readonly string[]): Promise
         timeout: 20_000,
         env: {
           ...process.env,
+          CLOUDSDK_CONFIG: config,
           CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
           CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK: 'true',
           CLOUDSDK_CORE_DISABLE_USAGE_REPORTING: 'true',
+          CLOUDSDK_CORE_CHECK_GCE_METADATA: 'false',
+          CLOUDSDK_METRICS_ENVIRONMENT: 'imagepull-sandbox',
+          CLOUDSDK_AUTH_DISABLE_CREDENTIALS: 'true',
         },
       },
       (err, stdout) => resolve(err === null ? stdout.trim() || undefined : undefined),
     );
-  });
+  }).finally(() => rm(config, { recursive: true, force: true }));
   for (const root of [fromGcloud, ...candidates]) {
     if (root !== undefined && (await looksLikeSdk(root))) return root;
   }

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import { type Emulator, startFirestoreEmulator, startPubsubEmulator } from './emulators.ts';
 import { type GoogleSandbox, SCENARIOS, startGoogleSandbox } from './google/index.ts';
@@ -21,6 +24,11 @@ export interface SandboxOptions {
   readonly propagationDelayMs?: number;
   readonly podStartMs?: number;
   readonly slackLatencyMs?: number;
+  /**
+   * Where to write the kubeconfig for the real `kubectl` (created 0700 if missing). Default: a fresh private
+   * temporary directory, removed by `stop()`.
+   */
+  readonly kubeconfigDir?: string;
   /** Extra environment for the bot (overrides the defaults). */
   readonly env?: Readonly<Record<string, string>>;
   readonly log?: (line: string) => void;
@@ -36,6 +44,11 @@ export interface Sandbox {
   readonly subscription?: string;
   /** The environment for the bot (Slack tokens and URL, Google endpoint, emulator hosts, approvers, timings…). */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Path of a kubeconfig (mode 0600) that points the real `kubectl` at the scenario's cluster (context
+   * `gke_PROJECT_LOCATION_CLUSTER`, current); `stop()` removes it.
+   */
+  readonly kubeconfig: string;
   /** Publishes one alert payload (a JSON object or raw text) to the alert topic, as Cloud Logging/Monitoring would. */
   publish(payload: object | string, attributes?: Record<string, string>): Promise<string>;
   stop(): Promise<void>;
@@ -50,7 +63,15 @@ export const SANDBOX_PEOPLE = {
 } as const;
 
 export { type Emulator, EmulatorMissingError, startFirestoreEmulator, startPubsubEmulator } from './emulators.ts';
+export {
+  GCLOUD_APIS,
+  GCLOUD_SANDBOX_TOKEN,
+  type GcloudConfig,
+  type GcloudConfigOptions,
+  writeGcloudConfig,
+} from './google/gcloud-config.ts';
 export { type GoogleSandbox, startGoogleSandbox } from './google/index.ts';
+export { gkeContextName, KUBECTL_TOKEN, renderKubeconfig, writeKubeconfig } from './kube/kubeconfig.ts';
 export { freePort, waitUntil } from './net.ts';
 export { type PostedMessage, type SlackFake, startSlackFake, validateBlocks } from './slack/index.ts';
 export { type BindingDelta, setIamPolicyEntry } from './world/audit-log.ts';
@@ -70,6 +91,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(options.podStartMs !== undefined ? { podStartMs: options.podStartMs } : {}),
     });
     started.push(google);
+    const ownDir = options.kubeconfigDir === undefined;
+    const kubeDir = options.kubeconfigDir ?? mkdtempSync(join(tmpdir(), 'imagepull-sandbox-'));
+    const kubeconfig = google.writeKubeconfig(kubeDir);
+    started.push({
+      stop: async () => rmSync(ownDir ? kubeDir : kubeconfig, { recursive: true, force: true }),
+    });
     const slack = await startSlackFake({
       usergroups: { [SANDBOX_PEOPLE.approverGroup]: [SANDBOX_PEOPLE.groupApprover] },
       ...(options.slackLatencyMs !== undefined ? { latencyMs: options.slackLatencyMs } : {}),
@@ -109,7 +136,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       client = new PubSub({ projectId: t.project, apiEndpoint: pubsub.host, emulatorMode: true });
       const id = randomBytes(4).toString('hex');
       [topic] = await client.createTopic(`gke-image-pull-${id}`);
-      const [sub] = await topic.createSubscription(`imagepull-bot-${id}`, { ackDeadlineSeconds: 60 });
+      const [sub] = await topic.createSubscription(`imagepull-bot-${id}`, { ackDeadlineSeconds: 30 });
       subscription = sub.name;
       env.PUBSUB_SUBSCRIPTION = sub.name;
       env.PUBSUB_EMULATOR_HOST = pubsub.host;
@@ -134,6 +161,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(topic ? { topic: topic.name } : {}),
       ...(subscription ? { subscription } : {}),
       env,
+      kubeconfig,
       async publish(payload, attributes) {
         if (!topic) throw new Error('the sandbox was started without Pub/Sub');
         const data = Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));

@@ -29,6 +29,21 @@ import { listNodes, listWorkloadTemplates } from './workload-templates.ts';
 const NODE_POOL_LABEL = 'cloud.google.com/gke-nodepool';
 const WI_ANNOTATION = 'iam.gke.io/gcp-service-account';
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+/**
+ * A Kubernetes API path with every interpolated segment percent-encoded: names come from alerts and API answers, and
+ * a namespace like `../../api/v1/namespaces/prod/pods/x#` must stay one segment, never a different path.
+ */
+export function path(strings: TemplateStringsArray, ...segments: string[]): string {
+  return strings.reduce((out, s, i) => {
+    if (i >= segments.length) return out + s;
+    const segment = segments[i] as string;
+    // `.` and `..` survive percent-encoding and URL parsing would resolve them: no Kubernetes name is either.
+    if (segment === '' || segment === '.' || segment === '..')
+      throw new Error(`invalid name in a Kubernetes path: "${segment}"`);
+    return out + s + encodeURIComponent(segment);
+  }, '');
+}
+
 /** The field manager `kubectl rollout restart` uses (docs/incidents-and-fixes.md, "Fixes"). */
 const FIELD_MANAGER = 'kubectl-rollout';
 const STRATEGIC_MERGE = 'application/strategic-merge-patch+json';
@@ -90,12 +105,14 @@ class KubernetesClusterApi implements ClusterApi {
   }
 
   async getPod(namespace: string, name: string): Promise<PodFacts> {
-    return podFacts(await this.#http.get<Pod>(`/api/v1/namespaces/${namespace}/pods/${name}`, undefined, 'get pods'));
+    return podFacts(
+      await this.#http.get<Pod>(path`/api/v1/namespaces/${namespace}/pods/${name}`, undefined, 'get pods'),
+    );
   }
 
   async listPodEvents(namespace: string, pod: string): Promise<PodEventFacts[]> {
     const list = await this.#http.get<List<CoreEvent>>(
-      `/api/v1/namespaces/${namespace}/events`,
+      path`/api/v1/namespaces/${namespace}/events`,
       { fieldSelector: `involvedObject.name=${pod},involvedObject.kind=Pod` },
       'list events',
     );
@@ -124,7 +141,7 @@ class KubernetesClusterApi implements ClusterApi {
         ? this.getWorkload({ kind: 'Deployment', namespace, name: guess }).catch(() => undefined)
         : undefined;
       const rs = await this.#http.get<Workload>(
-        `/apis/apps/v1/namespaces/${namespace}/replicasets/${owner.name}`,
+        path`/apis/apps/v1/namespaces/${namespace}/replicasets/${owner.name}`,
         undefined,
         'get replicasets',
       );
@@ -142,7 +159,7 @@ class KubernetesClusterApi implements ClusterApi {
   async getWorkload(ref: WorkloadRef): Promise<WorkloadState> {
     const plural = PLURAL[ref.kind];
     const obj = await this.#http.get<Workload>(
-      `/apis/apps/v1/namespaces/${ref.namespace}/${plural}/${ref.name}`,
+      path`/apis/apps/v1/namespaces/${ref.namespace}/${plural}/${ref.name}`,
       undefined,
       `get ${plural}`,
     );
@@ -162,7 +179,7 @@ class KubernetesClusterApi implements ClusterApi {
   ): Promise<(PodFacts & { readonly createdAt: string; readonly restartedAt?: string })[]> {
     const w = await this.getWorkload(ref);
     const list = await this.#http.get<List<Pod>>(
-      `/api/v1/namespaces/${ref.namespace}/pods`,
+      path`/api/v1/namespaces/${ref.namespace}/pods`,
       { labelSelector: w.selector },
       'list pods',
     );
@@ -179,14 +196,14 @@ class KubernetesClusterApi implements ClusterApi {
   }
 
   async getNode(name: string): Promise<NodeFacts> {
-    const node = await this.#http.get<NodeObject>(`/api/v1/nodes/${name}`, undefined, 'get nodes');
+    const node = await this.#http.get<NodeObject>(path`/api/v1/nodes/${name}`, undefined, 'get nodes');
     const pool = node.metadata?.labels?.[NODE_POOL_LABEL];
     return { name, ...(pool ? { nodePool: pool } : {}) };
   }
 
   async getServiceAccount(namespace: string, name: string): Promise<KubernetesServiceAccountFacts> {
     const sa = await this.#http.get<ServiceAccount>(
-      `/api/v1/namespaces/${namespace}/serviceaccounts/${name}`,
+      path`/api/v1/namespaces/${namespace}/serviceaccounts/${name}`,
       undefined,
       'get serviceaccounts',
     );
@@ -199,7 +216,7 @@ class KubernetesClusterApi implements ClusterApi {
     // Exactly what `kubectl rollout restart` sends: a strategic-merge patch of the pod template annotation.
     const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: at.toISOString() } } } } };
     await this.#http.patch(
-      `/apis/apps/v1/namespaces/${ref.namespace}/${plural}/${ref.name}`,
+      path`/apis/apps/v1/namespaces/${ref.namespace}/${plural}/${ref.name}`,
       body,
       STRATEGIC_MERGE,
       { fieldManager: FIELD_MANAGER },

@@ -62,42 +62,76 @@ export class KubeHttp {
     contentType?: string,
     rbac?: string,
   ): Promise<T> {
+    // Reads and the bot's patches are idempotent (the same restartedAt twice is one rollout): a control plane that
+    // answers 409/429/5xx or drops the connection is asked again, a bounded number of times, then the error stands.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#once<T>(method, path, query, body, contentType, rbac);
+      } catch (e) {
+        const retryable =
+          e instanceof KubeStatusError
+            ? RETRYABLE.has(e.status) || (e.status === 409 && method === 'PATCH')
+            : e instanceof ReadError && e.code === 'unavailable';
+        if (!retryable || attempt >= ATTEMPTS) throw e instanceof KubeStatusError ? e.error : e;
+        const hinted = e instanceof KubeStatusError ? e.retryAfterMs : undefined;
+        await new Promise((r) => setTimeout(r, Math.min(5000, hinted ?? 200 * 2 ** (attempt - 1))));
+      }
+    }
+  }
+
+  async #once<T>(
+    method: string,
+    path: string,
+    query?: Record<string, string>,
+    body?: string,
+    contentType?: string,
+    rbac?: string,
+  ): Promise<T> {
     const url = new URL(path, this.#base);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
     const token = await this.#token();
     const what = `Kubernetes ${method} ${url.pathname}${url.search} (${this.#name})`;
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method,
-          agent: this.#agent,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: 'application/json',
-            'user-agent': 'imagepull-bot',
-            ...(body !== undefined
-              ? { 'content-type': contentType ?? 'application/json', 'content-length': Buffer.byteLength(body) }
-              : {}),
+    const { status, text, retryAfter } = await new Promise<{ status: number; text: string; retryAfter?: string }>(
+      (resolve, reject) => {
+        const req = request(
+          url,
+          {
+            method,
+            agent: this.#agent,
+            headers: {
+              authorization: `Bearer ${token}`,
+              accept: 'application/json',
+              'user-agent': 'imagepull-bot',
+              ...(body !== undefined
+                ? { 'content-type': contentType ?? 'application/json', 'content-length': Buffer.byteLength(body) }
+                : {}),
+            },
           },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', (e) =>
-        reject(e instanceof ReadError ? e : new ReadError('unavailable', `${what}: ${e.message}`, { cause: e })),
-      );
-      // A control plane that stops answering must not hang a diagnosis or a fix (nor SIGTERM).
-      req.setTimeout(this.#timeoutMs, () =>
-        req.destroy(new ReadError('timeout', `${what}: no answer within ${this.#timeoutMs} ms`)),
-      );
-      if (body !== undefined) req.write(body);
-      req.end();
-    });
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const ra = res.headers['retry-after'];
+              resolve({
+                status: res.statusCode ?? 0,
+                text: Buffer.concat(chunks).toString('utf8'),
+                ...(typeof ra === 'string' ? { retryAfter: ra } : {}),
+              });
+            });
+            res.on('error', reject);
+          },
+        );
+        req.on('error', (e) =>
+          reject(e instanceof ReadError ? e : new ReadError('unavailable', `${what}: ${e.message}`, { cause: e })),
+        );
+        // A control plane that stops answering must not hang a diagnosis or a fix (nor SIGTERM).
+        req.setTimeout(this.#timeoutMs, () =>
+          req.destroy(new ReadError('timeout', `${what}: no answer within ${this.#timeoutMs} ms`)),
+        );
+        if (body !== undefined) req.write(body);
+        req.end();
+      },
+    );
     if (status >= 200 && status < 300) return JSON.parse(text) as T;
     let message = text.slice(0, 300);
     try {
@@ -105,7 +139,29 @@ export class KubeHttp {
     } catch {
       // not a Status object: keep the body
     }
-    throw statusError(status, `${what}: ${message}`, rbac);
+    const seconds = Number(retryAfter);
+    throw new KubeStatusError(
+      status,
+      statusError(status, `${what}: ${message}`, rbac),
+      Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined,
+    );
+  }
+}
+
+/** Attempts of one request before a transient failure is reported. */
+const ATTEMPTS = 3;
+const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
+
+/** An HTTP status from the API server, with the coded error it becomes if it stands. */
+class KubeStatusError extends Error {
+  readonly status: number;
+  readonly error: ReadError;
+  readonly retryAfterMs: number | undefined;
+  constructor(status: number, error: ReadError, retryAfterMs?: number) {
+    super(error.message);
+    this.status = status;
+    this.error = error;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

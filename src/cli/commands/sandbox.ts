@@ -1,9 +1,10 @@
+import { join } from 'node:path';
 import { EXIT, type Io, parse, UsageError } from '../io.ts';
 import { loadSandbox } from '../sandbox-loader.ts';
 
 /** `imagepull sandbox`: runs the simulator until Ctrl-C and prints the env a bot (`npm start`) needs to use it. */
 export async function sandboxCommand(io: Io): Promise<number> {
-  const { SCENARIOS, startSandbox } = await loadSandbox();
+  const { SCENARIOS, startSandbox, writeGcloudConfig } = await loadSandbox();
   const { values } = parse(
     io.args,
     {
@@ -11,6 +12,7 @@ export async function sandboxCommand(io: Io): Promise<number> {
       http: { type: 'boolean' },
       firestore: { type: 'boolean' },
       list: { type: 'boolean' },
+      dir: { type: 'string' },
     },
     false,
   );
@@ -25,11 +27,20 @@ export async function sandboxCommand(io: Io): Promise<number> {
     scenario,
     slackMode: values.http ? 'http' : 'socket',
     firestore: values.firestore === true,
+    ...(values.dir ? { kubeconfigDir: values.dir } : {}),
   });
   const t = sb.google.scenario.target;
   io.err(`Sandbox "${scenario}" running: ${sb.google.scenario.description}`);
   io.err(`Failing pod: ${t.namespace}/${t.pod} (${t.image}). Paste the lines below into a shell, then run: npm start`);
   for (const [k, v] of Object.entries(sb.env)) io.out(`export ${k}=${v}`);
+  // The real gcloud, pointed at the sandbox (private config: credentials disabled, no metadata probe).
+  const gcloud = await writeGcloudConfig({
+    endpoint: sb.google.endpoint,
+    project: t.project,
+    ...(values.dir ? { dir: join(values.dir, 'gcloud') } : {}),
+  });
+  io.out(`export CLOUDSDK_CONFIG=${gcloud.dir}`);
+  io.out(`export KUBECONFIG=${sb.kubeconfig}`);
   if (sb.topic)
     io.err(
       `Publish alerts to ${sb.topic} (PUBSUB_EMULATOR_HOST=${sb.env.PUBSUB_EMULATOR_HOST}). Ctrl-C stops everything.`,
@@ -39,5 +50,7 @@ export async function sandboxCommand(io: Io): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await sb.stop();
+  // A directory the person chose is theirs to keep; a temporary one goes.
+  if (!values.dir) await gcloud.remove();
   return EXIT.ok;
 }

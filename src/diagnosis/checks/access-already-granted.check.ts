@@ -61,7 +61,12 @@ export const accessAlreadyGrantedCheck: Check = {
           'If pulls still fail afterwards, check VPC-SC violations in the audit logs and the repository download rules.',
         ],
         commands: [
-          ...(cluster && subject.workload ? [getCredentialsCommand(cluster), restartCommand(subject.workload)] : []),
+          ...(cluster && subject.workload
+            ? [
+                getCredentialsCommand(cluster),
+                restartCommand(subject.workload, facts.workload?.ok === true && facts.workload.value.paused),
+              ]
+            : []),
           troubleshootCommand(image.ar, email),
         ],
         links: [DOC_LINKS.propagation, DOC_LINKS.vpcSc],

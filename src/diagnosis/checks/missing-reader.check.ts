@@ -145,7 +145,12 @@ export const missingReaderCheck: Check = {
       troubleshootCommand(ar, email),
     ];
     if (cluster && subject.workload)
-      commands.splice(1, 0, getCredentialsCommand(cluster), restartCommand(subject.workload));
+      commands.splice(
+        1,
+        0,
+        getCredentialsCommand(cluster),
+        restartCommand(subject.workload, facts.workload?.ok === true && facts.workload.value.paused),
+      );
 
     return {
       status: 'found',

@@ -151,6 +151,8 @@ export interface Lifecycle {
   readonly incidents: IncidentService;
   readonly runner: FixRunner;
   readonly actions: IncidentActions;
+  /** Another replica's runner over the same store and world (to resume what this one left). */
+  replica(): FixRunner;
   /** What a Re-check (and the re-read before a run) finds; the seed diagnosis unless replaced. */
   fresh: () => Diagnosis | undefined;
   /** Opens the seed incident from an alert and returns it with its plan. */
@@ -177,7 +179,6 @@ export function lifecycle(options: { fixMode?: FixMode; planTtlMs?: number } = {
     logger,
     metrics,
     planTtlMs: options.planTtlMs ?? 86_400_000,
-    staleFixingMs: 5 * 60_000,
   });
   const audit = new AuditTrail(store, logger, notifier);
   const world: FixWorld = {
@@ -190,20 +191,22 @@ export function lifecycle(options: { fixMode?: FixMode; planTtlMs?: number } = {
   const lc: Partial<Lifecycle> & { fresh: () => Diagnosis | undefined } = {
     fresh: () => diagnose(seedInput()),
   };
-  const runner = new FixRunner({
-    locks: store,
-    incidents,
-    audit: (r) => audit.record(r),
-    recheck: async () => {
-      const d = lc.fresh();
-      return d ? { diagnosis: d } : { note: 'no pod is failing to pull any more' };
-    },
-    world,
-    timing: TIMING,
-    fixMode: options.fixMode ?? 'approve',
-    logger,
-    metrics,
-  });
+  const newRunner = () =>
+    new FixRunner({
+      locks: store,
+      incidents,
+      audit: (r) => audit.record(r),
+      recheck: async () => {
+        const d = lc.fresh();
+        return d ? { diagnosis: d } : { note: 'no pod is failing to pull any more' };
+      },
+      world,
+      timing: TIMING,
+      fixMode: options.fixMode ?? 'approve',
+      logger,
+      metrics: new Metrics({ defaults: false }),
+    });
+  const runner = newRunner();
   const actions = new IncidentActions({
     config: { fixMode: options.fixMode ?? 'approve', allowedProjects: [], allowedNamespaces: [] },
     incidents,
@@ -228,6 +231,7 @@ export function lifecycle(options: { fixMode?: FixMode; planTtlMs?: number } = {
     incidents,
     runner,
     actions,
+    replica: newRunner,
     async open() {
       const d = diagnose(seedInput());
       return incidents.record(

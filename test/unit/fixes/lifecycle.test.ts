@@ -203,8 +203,8 @@ describe('Undo', () => {
   });
 });
 
-describe('a run interrupted by shutdown', () => {
-  it('ends as failed with the reason, releases its lock, and keeps the grant for Undo', async () => {
+describe('a run interrupted by shutdown (SIGTERM)', () => {
+  it('is left to be resumed: another replica carries it on from its ledger, without writing IAM twice', async () => {
     const lc = lifecycle();
     lc.access.never = true; // waiting for propagation when the bot stops
     const inc = await lc.open();
@@ -216,53 +216,132 @@ describe('a run interrupted by shutdown', () => {
     assert.equal((await lc.current(inc.id)).fix?.steps.find((s) => s.id === 'propagate')?.state, 'running');
     await lc.runner.close();
     await reply.done;
-    const r = await lc.current(inc.id);
-    assert.equal(r.status, 'failed');
-    assert.match(r.fix?.summary ?? '', /Stopped: interrupted: the bot is shutting down/);
-    assert.ok(await lc.store.acquireLock(`fix:${inc.id}`, 'another-replica', 1000), 'the lock is free');
-    assert.deepEqual(
-      r.grants?.map((g) => g.added),
-      [true],
+    const left = await lc.current(inc.id);
+    assert.equal(left.status, 'fixing', 'not failed: it will be resumed');
+    assert.ok(left.fix?.interruptedAt, 'marked interrupted, so it is taken over at once');
+    assert.ok(await lc.store.acquireLock(`fix:${inc.id}`, 'probe', 1), 'the lock is free');
+    await lc.store.releaseLock(`fix:${inc.id}`, 'probe');
+    assert.equal(
+      (await lc.actions.approve(inc.id, left.plan?.id, 'grant-restart', APPROVER)).code,
+      'shutting-down',
+      'no new run while stopping',
     );
-    const after = await lc.actions.approve(inc.id, r.plan?.id, 'grant-restart', APPROVER);
-    assert.equal(after.code, 'shutting-down', 'no new run while stopping');
+    // Another replica takes over.
+    lc.access.never = false;
+    const other = lc.replica();
+    assert.equal(await other.resumeStale(() => lc.store.listIncidents(['fixing'])), 1);
+    await settle(
+      (async () => {
+        for (;;) {
+          const r = await lc.current(inc.id);
+          if (r.status !== 'fixing') return;
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      })(),
+      tick,
+    );
+    const r = await lc.current(inc.id);
+    assert.equal(r.status, 'fixed');
+    assert.equal(r.fix?.resumes, 1);
+    assert.equal(lc.iam.sets, 1, 'one IAM write in all');
+    assert.equal(lc.cluster.restarts.length, 1);
+    assert.deepEqual(
+      r.grants?.map((g) => [g.added, g.pending ?? false]),
+      [[true, false]],
+      'the grant is the first run’s, still undoable',
+    );
+    assert.equal((await lc.actions.undo(inc.id, APPROVER)).code, 'succeeded');
   });
 });
 
-describe('a run whose replica died', () => {
-  it('is released by the sweep once silent for the stale window, and may be approved again', async () => {
+describe('a run whose replica died (SIGKILL) between the grant and the restart', () => {
+  it('is resumed once its heartbeat is stale: waits for IAM, restarts, verifies; the grant is not written again', async () => {
+    const lc = lifecycle();
+    const inc = await lc.open();
+    // What the dead replica left: the grant made and recorded, the incident still fixing, its heartbeat going quiet.
+    await lc.iam.setPolicy('', {
+      ...lc.iam.policy,
+      bindings: [...lc.iam.policy.bindings, { role: 'roles/artifactregistry.reader', members: [MEMBER] }],
+    });
+    await lc.store.updateIncident(inc.id, (cur) => ({
+      ...cur,
+      status: 'fixing',
+      grants: [
+        {
+          repository: SEED.repo,
+          member: MEMBER,
+          role: 'roles/artifactregistry.reader',
+          added: true,
+          runId: 'dead:1',
+          etagBefore: 'BwYAAAAAAAE=',
+          etagAfter: lc.iam.policy.etag,
+          by: APPROVER,
+          at: START.toISOString(),
+        },
+      ],
+      fix: {
+        runId: 'dead:1',
+        planId: cur.plan?.id ?? '',
+        action: 'grant-restart',
+        approvedBy: APPROVER,
+        startedAt: START.toISOString(),
+        heartbeatAt: START.toISOString(),
+        steps: [
+          { id: 'recheck', state: 'done' },
+          { id: 'grant', state: 'done' },
+          { id: 'propagate', state: 'running' },
+          { id: 'restart:Deployment/prod/checkout', state: 'pending' },
+          { id: 'verify', state: 'pending' },
+        ],
+      },
+    }));
+    const writes = lc.iam.sets;
+    assert.equal(
+      (await lc.actions.approve(inc.id, inc.plan?.id, 'grant-restart', APPROVER)).code,
+      'fix-running',
+      'a run that beat recently blocks a second one',
+    );
+    assert.equal(await lc.runner.resumeStale(() => lc.store.listIncidents(['fixing'])), 0, 'not stale yet');
+    tick(16_000);
+    assert.equal(await lc.runner.resumeStale(() => lc.store.listIncidents(['fixing'])), 1, 'stale: resumed');
+    await settle(
+      (async () => {
+        for (;;) {
+          if ((await lc.current(inc.id)).status !== 'fixing') return;
+          await new Promise((res) => setTimeout(res, 100));
+        }
+      })(),
+      tick,
+    );
+    const r = await lc.current(inc.id);
+    assert.equal(r.status, 'fixed');
+    assert.equal(lc.iam.sets, writes, 'no second IAM write');
+    assert.equal(lc.cluster.restarts.length, 1, 'restarted once');
+    assert.equal(r.fix?.steps.find((s) => s.id === 'verify')?.state, 'done');
+  });
+
+  it('whose plan changed meanwhile is marked failed with the reason, not resumed blindly', async () => {
     const lc = lifecycle();
     const inc = await lc.open();
     await lc.store.updateIncident(inc.id, (cur) => ({
       ...cur,
       status: 'fixing',
       fix: {
-        runId: 'dead-replica:1',
-        planId: cur.plan?.id ?? '',
+        runId: 'dead:1',
+        planId: 'an-older-plan',
         action: 'grant-restart',
         approvedBy: APPROVER,
         startedAt: START.toISOString(),
         heartbeatAt: START.toISOString(),
-        steps: [{ id: 'propagate', state: 'running' }],
+        steps: [{ id: 'recheck', state: 'done' }],
       },
     }));
-    assert.equal(
-      (await lc.actions.approve(inc.id, inc.plan?.id, 'grant-restart', APPROVER)).code,
-      'fix-running',
-      'a live run blocks a second one',
-    );
-    tick(4 * 60_000);
-    await lc.incidents.sweep();
-    assert.equal((await lc.current(inc.id)).status, 'fixing', 'not yet stale');
-    tick(2 * 60_000);
-    await lc.incidents.sweep();
+    tick(16_000);
+    assert.equal(await lc.runner.resumeStale(() => lc.store.listIncidents(['fixing'])), 0);
     const r = await lc.current(inc.id);
     assert.equal(r.status, 'failed');
-    assert.match(r.fix?.summary ?? '', /Interrupted: the bot replica running this fix stopped/);
-    const again = await lc.actions.approve(inc.id, r.plan?.id, 'grant-restart', APPROVER);
-    assert.equal(again.code, 'accepted');
-    await settle(again.done as Promise<void>, tick);
-    assert.equal((await lc.current(inc.id)).status, 'fixed');
+    assert.match(r.fix?.summary ?? '', /its plan has changed since/);
+    assert.equal(lc.iam.sets, 0);
   });
 });
 

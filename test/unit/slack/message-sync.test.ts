@@ -52,7 +52,6 @@ function service(chat: ChatPort, updateIntervalMs: number) {
     logger: silentLogger(),
     metrics,
     planTtlMs: 86_400_000,
-    staleFixingMs: 3_600_000,
   });
   return { record: incidents.record.bind(incidents), close: () => messages.close() };
 }

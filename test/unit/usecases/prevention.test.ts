@@ -116,7 +116,6 @@ function setup() {
     logger: silentLogger(),
     metrics,
     planTtlMs: 60_000,
-    staleFixingMs: 300_000,
   });
   const world = new World();
   const prevention = new PreventionService({
@@ -260,7 +259,6 @@ describe('the pull audit keeps one incident per root cause', () => {
         logger: silentLogger(),
         metrics,
         planTtlMs: 60_000,
-        staleFixingMs: 300_000,
       }),
       store,
       scope: {},

@@ -198,8 +198,8 @@ describe('a control plane that does not answer for a while', () => {
   after(() => h?.stop());
 
   it('nacks with backoff and retries the read, then posts once the cluster answers', async () => {
-    // The Kubernetes API answers 503 to the first read of the pod, then recovers.
-    h.sb.google.failNext('kube.GET pods', 503, 1);
+    // The Kubernetes API answers 503 to the first reads of the pod (more than the adapter's own retries), then recovers.
+    h.sb.google.failNext('kube.GET pods', 503, 3);
     await h.sb.publish(h.sb.google.monitoringIncident());
     const m = await h.firstMessage(30_000);
     assert.match(h.text(m.ts), /node-sa-missing-reader/, 'a real diagnosis, not guesswork from the first blind read');

@@ -85,7 +85,11 @@ describe('imagepull serve as a process: health, metrics, SIGTERM', () => {
     assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
     await sb.publish(sb.google.monitoringIncident());
     await eventually(() => sb.slack.messages(sb.env.INCIDENT_CHANNEL as string).length === 1, 'incident posted');
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // The post is observed in the histogram just after Slack has it: scrape until it is there.
+    const metrics = await eventually(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return /imagepull_alert_to_first_post_seconds_count 1/.test(text) ? text : undefined;
+    }, 'the first post in the metrics');
     assert.match(metrics, /# TYPE imagepull_alerts_total counter/);
     assert.match(metrics, /imagepull_alerts_total\{kind="monitoring-incident",outcome="recorded"\} 1/);
     assert.match(metrics, /imagepull_slack_messages_total\{event="posted"\} 1/);

@@ -5,7 +5,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { WireRuntime } from '../world/call-log.ts';
-import type { PackageState, Repository } from '../world/types.ts';
+import type { Caller, PackageState, Repository } from '../world/types.ts';
 import type { World } from '../world/world.ts';
 import { notFound, paginate, permissionDenied, timestamp, unary } from './grpc.ts';
 import {
@@ -132,16 +132,20 @@ const LOCATION_NAME = /^projects\/([^/]+)\/locations\/([^/]+)$/;
 /** Builds the Artifact Registry service implementation over the world. */
 export function artifactRegistryService(world: World, rt: WireRuntime): grpc.UntypedServiceImplementation {
   /** The repository named `name` after the bot's `permission` on it is checked (PERMISSION_DENIED first, like AR). */
-  const repository = (name: string, permission: string): Repository => {
-    if (world.botDenied(permission, name)) throw permissionDenied(permission, `${AR}${name}`);
+  const repository = (name: string, permission: string, caller: Caller): Repository => {
+    if (world.denied(caller, permission, name)) throw permissionDenied(permission, `${AR}${name}`);
     const repo = world.repository(name);
     if (!repo) throw notFound();
     return repo;
   };
-  const packageOf = (name: string, permission: string): { repo: Repository; pkg: PackageState; m: RegExpExecArray } => {
+  const packageOf = (
+    name: string,
+    permission: string,
+    caller: Caller,
+  ): { repo: Repository; pkg: PackageState; m: RegExpExecArray } => {
     const m = PACKAGE_NAME.exec(name);
     if (!m?.[1] || !m[2]) throw notFound();
-    const repo = repository(m[1], permission);
+    const repo = repository(m[1], permission, caller);
     const pkg = repo.packages.get(unescapePackage(m[2]));
     if (!pkg) throw notFound();
     return { repo, pkg, m };
@@ -149,11 +153,11 @@ export function artifactRegistryService(world: World, rt: WireRuntime): grpc.Unt
   const m = (name: string) => `artifactregistry.${name}`;
 
   return {
-    listRepositories: unary<ListRequest>(rt, m('ListRepositories'), (req) => {
+    listRepositories: unary<ListRequest>(rt, m('ListRepositories'), (req, caller) => {
       const loc = LOCATION_NAME.exec(req.parent);
       if (!loc?.[1] || !loc[2]) throw permissionDenied('artifactregistry.repositories.list', `${AR}${req.parent}`);
       const project = world.project(loc[1]);
-      if (!project || world.botDenied('artifactregistry.repositories.list', `projects/${loc[1]}`)) {
+      if (!project || world.denied(caller, 'artifactregistry.repositories.list', `projects/${loc[1]}`)) {
         throw permissionDenied('artifactregistry.repositories.list', `${AR}${req.parent}`);
       }
       const repos = [...world.repositories.values()]
@@ -162,21 +166,21 @@ export function artifactRegistryService(world: World, rt: WireRuntime): grpc.Unt
       const { page, nextPageToken } = paginate(repos, req.pageSize, req.pageToken);
       return { repositories: page.map(wireRepository), nextPageToken };
     }),
-    getRepository: unary<NameRequest>(rt, m('GetRepository'), (req) =>
-      wireRepository(repository(req.name, 'artifactregistry.repositories.get')),
+    getRepository: unary<NameRequest>(rt, m('GetRepository'), (req, caller) =>
+      wireRepository(repository(req.name, 'artifactregistry.repositories.get', caller)),
     ),
-    listPackages: unary<ListRequest>(rt, m('ListPackages'), (req) => {
-      const repo = repository(req.parent, 'artifactregistry.packages.list');
+    listPackages: unary<ListRequest>(rt, m('ListPackages'), (req, caller) => {
+      const repo = repository(req.parent, 'artifactregistry.packages.list', caller);
       const pkgs = [...repo.packages.values()].sort((a, b) => a.name.localeCompare(b.name));
       const { page, nextPageToken } = paginate(pkgs, req.pageSize, req.pageToken);
       return { packages: page.map((p) => wirePackage(repo, p)), nextPageToken };
     }),
-    getPackage: unary<NameRequest>(rt, m('GetPackage'), (req) => {
-      const { repo, pkg } = packageOf(req.name, 'artifactregistry.packages.get');
+    getPackage: unary<NameRequest>(rt, m('GetPackage'), (req, caller) => {
+      const { repo, pkg } = packageOf(req.name, 'artifactregistry.packages.get', caller);
       return wirePackage(repo, pkg);
     }),
-    listTags: unary<ListRequest>(rt, m('ListTags'), (req) => {
-      const { repo, pkg } = packageOf(req.parent, 'artifactregistry.tags.list');
+    listTags: unary<ListRequest>(rt, m('ListTags'), (req, caller) => {
+      const { repo, pkg } = packageOf(req.parent, 'artifactregistry.tags.list', caller);
       const base = `${repo.name}/packages/${escapePackage(pkg.name)}`;
       // Filters the API documents: name="…/tags/T" or version="…/versions/V".
       const filter = /^\s*(name|version)\s*=\s*"([^"]+)"\s*$/.exec(req.filter ?? '');
@@ -187,8 +191,8 @@ export function artifactRegistryService(world: World, rt: WireRuntime): grpc.Unt
       const { page, nextPageToken } = paginate(tags, req.pageSize, req.pageToken);
       return { tags: page, nextPageToken };
     }),
-    getTag: unary<NameRequest>(rt, m('GetTag'), (req) => {
-      const { repo, pkg, m: parts } = packageOf(req.name, 'artifactregistry.tags.get');
+    getTag: unary<NameRequest>(rt, m('GetTag'), (req, caller) => {
+      const { repo, pkg, m: parts } = packageOf(req.name, 'artifactregistry.tags.get', caller);
       if (parts[3] !== 'tags' || !parts[4]) throw notFound();
       const tag = decodeURIComponent(parts[4]);
       const digest = pkg.tags.get(tag);
@@ -196,8 +200,8 @@ export function artifactRegistryService(world: World, rt: WireRuntime): grpc.Unt
       const base = `${repo.name}/packages/${escapePackage(pkg.name)}`;
       return { name: `${base}/tags/${tag}`, version: `${base}/versions/${digest}` };
     }),
-    listVersions: unary<ListRequest>(rt, m('ListVersions'), (req) => {
-      const { repo, pkg } = packageOf(req.parent, 'artifactregistry.versions.list');
+    listVersions: unary<ListRequest>(rt, m('ListVersions'), (req, caller) => {
+      const { repo, pkg } = packageOf(req.parent, 'artifactregistry.versions.list', caller);
       const base = `${repo.name}/packages/${escapePackage(pkg.name)}`;
       const versions = [...pkg.images]
         .sort((a, b) => b.uploadTime - a.uploadTime)
@@ -216,8 +220,8 @@ export function artifactRegistryService(world: World, rt: WireRuntime): grpc.Unt
       const { page, nextPageToken } = paginate(versions, req.pageSize, req.pageToken);
       return { versions: page, nextPageToken };
     }),
-    listDockerImages: unary<ListRequest>(rt, m('ListDockerImages'), (req) => {
-      const repo = repository(req.parent, 'artifactregistry.dockerimages.list');
+    listDockerImages: unary<ListRequest>(rt, m('ListDockerImages'), (req, caller) => {
+      const repo = repository(req.parent, 'artifactregistry.dockerimages.list', caller);
       const images = wireDockerImages(repo);
       if (/time\s+desc/i.test(req.orderBy ?? '')) images.sort((a, b) => b.upload - a.upload);
       else if (/time/i.test(req.orderBy ?? '')) images.sort((a, b) => a.upload - b.upload);
@@ -225,26 +229,26 @@ export function artifactRegistryService(world: World, rt: WireRuntime): grpc.Unt
       const { page, nextPageToken } = paginate(images, req.pageSize, req.pageToken);
       return { dockerImages: page.map((i) => i.wire), nextPageToken };
     }),
-    getDockerImage: unary<NameRequest>(rt, m('GetDockerImage'), (req) => {
+    getDockerImage: unary<NameRequest>(rt, m('GetDockerImage'), (req, caller) => {
       const parts = DOCKER_IMAGE_NAME.exec(req.name);
       if (!parts?.[1]) throw notFound();
-      const repo = repository(parts[1], 'artifactregistry.dockerimages.get');
+      const repo = repository(parts[1], 'artifactregistry.dockerimages.get', caller);
       const image = wireDockerImages(repo).find((i) => decodeURIComponent(i.name) === decodeURIComponent(req.name));
       if (!image) throw notFound();
       return image.wire;
     }),
-    getIamPolicy: unary<GetIamPolicyRequest>(rt, m('GetIamPolicy'), (req) =>
-      getPolicy(repository(req.resource, 'artifactregistry.repositories.getIamPolicy').iam, req),
+    getIamPolicy: unary<GetIamPolicyRequest>(rt, m('GetIamPolicy'), (req, caller) =>
+      getPolicy(repository(req.resource, 'artifactregistry.repositories.getIamPolicy', caller).iam, req),
     ),
-    setIamPolicy: unary<SetIamPolicyRequest>(rt, m('SetIamPolicy'), (req) => {
-      const repo = repository(req.resource, 'artifactregistry.repositories.setIamPolicy');
+    setIamPolicy: unary<SetIamPolicyRequest>(rt, m('SetIamPolicy'), (req, caller) => {
+      const repo = repository(req.resource, 'artifactregistry.repositories.setIamPolicy', caller);
       const policy = setPolicy(world, repo.iam, repo.name, req);
       repo.updateTime = world.now();
       return policy;
     }),
-    testIamPermissions: unary<TestIamPermissionsRequest>(rt, m('TestIamPermissions'), (req) => {
+    testIamPermissions: unary<TestIamPermissionsRequest>(rt, m('TestIamPermissions'), (req, caller) => {
       if (!world.repository(req.resource)) throw notFound();
-      return testPermissions(world, req);
+      return testPermissions(world, req, caller);
     }),
   };
 }
@@ -265,9 +269,9 @@ export function locationsService(world: World, rt: WireRuntime): grpc.UntypedSer
     listLocations: unary<{ name: string; pageSize: number; pageToken: string }>(
       rt,
       'locations.ListLocations',
-      (req) => {
+      (req, caller) => {
         const project = /^projects\/([^/]+)$/.exec(req.name)?.[1];
-        if (!project || !world.project(project) || world.botDenied('artifactregistry.locations.list', req.name)) {
+        if (!project || !world.project(project) || world.denied(caller, 'artifactregistry.locations.list', req.name)) {
           throw permissionDenied('artifactregistry.locations.list', `${AR}${req.name}`);
         }
         const ids = Object.keys(AR_LOCATIONS).sort();

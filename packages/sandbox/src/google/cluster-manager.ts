@@ -6,7 +6,9 @@
 import * as grpc from '@grpc/grpc-js';
 import type { WireRuntime } from '../world/call-log.ts';
 import { sha256Hex } from '../world/ids.ts';
-import type { Cluster, NodePoolState } from '../world/types.ts';
+import type { Node } from '../world/kube-types.ts';
+import { kubeNode } from '../world/nodes.ts';
+import type { Caller, Cluster, NodePoolState } from '../world/types.ts';
 import type { World } from '../world/world.ts';
 import { GrpcError, unary } from './grpc.ts';
 
@@ -97,15 +99,57 @@ interface ClusterRequest {
   clusterId: string;
   parent: string;
   nodePoolId?: string;
+  operationId?: string;
+}
+
+/** `google.container.v1.NodePool` as proto-loader decodes the parts a create reads. */
+interface NodePoolInput {
+  name: string;
+  initialNodeCount: number;
+  locations: string[];
+  config: { machineType: string; serviceAccount: string; oauthScopes: string[] } | null;
+}
+
+/** The scopes GKE gives a pool created without `--scopes` (gcloud's defaults). */
+const DEFAULT_SCOPES = [
+  'https://www.googleapis.com/auth/devstorage.read_only',
+  'https://www.googleapis.com/auth/logging.write',
+  'https://www.googleapis.com/auth/monitoring',
+  'https://www.googleapis.com/auth/servicecontrol',
+  'https://www.googleapis.com/auth/service.management.readonly',
+  'https://www.googleapis.com/auth/trace.append',
+];
+
+/** A long-running GKE operation the fake started. */
+interface OperationState {
+  readonly name: string;
+  readonly cluster: Cluster;
+  readonly type: string;
+  readonly targetLink: string;
+  readonly startTime: number;
+}
+
+function wireOperation(op: OperationState, projectNumber: string, done: boolean, now: number): object {
+  return {
+    name: op.name,
+    zone: op.cluster.location,
+    operationType: op.type,
+    status: done ? 'DONE' : 'RUNNING',
+    selfLink: `https://container.googleapis.com/v1/projects/${projectNumber}/locations/${op.cluster.location}/operations/${op.name}`,
+    targetLink: op.targetLink,
+    location: op.cluster.location,
+    startTime: new Date(op.startTime).toISOString(),
+    ...(done ? { endTime: new Date(now).toISOString() } : {}),
+  };
 }
 
 /** Builds the ClusterManager implementation over the world; `caPem` is the Kubernetes fake's CA. */
 export function clusterManagerService(world: World, rt: WireRuntime, caPem: string): grpc.UntypedServiceImplementation {
   const clusterName = (req: ClusterRequest): string =>
     req.name || req.parent || `projects/${req.projectId}/locations/${req.zone}/clusters/${req.clusterId}`;
-  const findCluster = (name: string): Cluster => {
+  const findCluster = (name: string, caller: Caller): Cluster => {
     const base = /^projects\/[^/]+\/locations\/[^/]+\/clusters\/[^/]+/.exec(name)?.[0] ?? name;
-    if (world.botDenied('container.clusters.get', base)) throw gkeDenied('container.clusters.get', base);
+    if (world.denied(caller, 'container.clusters.get', base)) throw gkeDenied('container.clusters.get', base);
     const byId = world.cluster(base);
     if (byId) return byId;
     // The API also accepts the project number.
@@ -116,15 +160,81 @@ export function clusterManagerService(world: World, rt: WireRuntime, caPem: stri
     if (!alt) throw gkeNotFound(base);
     return alt;
   };
+  const operations = new Map<string, OperationState>();
+  const projectNumber = (c: Cluster) => world.project(c.projectId)?.number ?? '0';
+
+  /** Adds a pool and its nodes (Ready at once) to the cluster; GKE's create completes by the first poll. */
+  const createPool = (cluster: Cluster, input: NodePoolInput): NodePoolState => {
+    const at = `projects/${cluster.projectId}/locations/${cluster.location}/clusters/${cluster.name}/nodePools/${input.name}`;
+    if (!/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/.test(input.name)) {
+      throw new GrpcError(grpc.status.INVALID_ARGUMENT, `Invalid node pool name "${input.name}".`);
+    }
+    if (cluster.nodePools.some((p) => p.name === input.name)) {
+      throw new GrpcError(grpc.status.ALREADY_EXISTS, `Already exists: ${at}.`);
+    }
+    const zones = input.locations.length > 0 ? input.locations : cluster.zones;
+    const perZone = input.initialNodeCount > 0 ? input.initialNodeCount : 3;
+    const base = `gke-${cluster.name}-${input.name}`.slice(0, 26);
+    const nodes = zones.flatMap((zone) => {
+      const group = world.rng.hex(8);
+      return Array.from({ length: perZone }, () => ({ name: `${base}-${group}-${world.rng.suffix(4)}`, zone }));
+    });
+    const scopes = input.config?.oauthScopes ?? [];
+    const pool: NodePoolState = {
+      name: input.name,
+      serviceAccount: input.config?.serviceAccount || 'default',
+      oauthScopes: scopes.length > 0 ? [...scopes] : [...DEFAULT_SCOPES],
+      machineType: input.config?.machineType || 'e2-medium',
+      version: cluster.masterVersion,
+      locations: [...zones],
+      nodes: nodes.map((n) => n.name),
+      gkeMetadata: cluster.workloadPool !== undefined,
+    };
+    cluster.nodePools.push(pool);
+    const now = world.now();
+    const taken = cluster.kube.list<Node>('Node').length;
+    nodes.forEach((n, i) => {
+      cluster.kube.put(kubeNode(world, cluster, pool, n, 2 + taken + i, now, now));
+    });
+    return pool;
+  };
+
   return {
-    getCluster: unary<ClusterRequest>(rt, 'container.GetCluster', (req) =>
-      wireCluster(findCluster(clusterName(req)), caPem),
+    createNodePool: unary<ClusterRequest & { nodePool: NodePoolInput | null }>(
+      rt,
+      'container.CreateNodePool',
+      (req, caller) => {
+        const cluster = findCluster(clusterName(req), caller);
+        if (world.denied(caller, 'container.nodes.create', cluster.resourceName)) {
+          throw gkeDenied('container.nodes.create', cluster.resourceName);
+        }
+        if (!req.nodePool?.name) throw new GrpcError(grpc.status.INVALID_ARGUMENT, 'Node pool name is required.');
+        const pool = createPool(cluster, req.nodePool);
+        const op: OperationState = {
+          name: `operation-${world.now()}-${world.rng.hex(8)}`,
+          cluster,
+          type: 'CREATE_NODE_POOL',
+          targetLink: (wireNodePool(cluster, pool) as { selfLink: string }).selfLink,
+          startTime: world.now(),
+        };
+        operations.set(op.name, op);
+        return wireOperation(op, projectNumber(cluster), false, world.now());
+      },
     ),
-    listClusters: unary<ClusterRequest>(rt, 'container.ListClusters', (req) => {
+    getOperation: unary<ClusterRequest>(rt, 'container.GetOperation', (req) => {
+      const name = req.name || `projects/${req.projectId}/locations/${req.zone}/operations/${req.operationId ?? ''}`;
+      const op = operations.get(name.split('/').pop() ?? '');
+      if (!op) throw gkeNotFound(name);
+      return wireOperation(op, projectNumber(op.cluster), true, world.now());
+    }),
+    getCluster: unary<ClusterRequest>(rt, 'container.GetCluster', (req, caller) =>
+      wireCluster(findCluster(clusterName(req), caller), caPem),
+    ),
+    listClusters: unary<ClusterRequest>(rt, 'container.ListClusters', (req, caller) => {
       const parent = req.parent || `projects/${req.projectId}/locations/${req.zone || '-'}`;
       const m = /^projects\/([^/]+)\/locations\/([^/]+)$/.exec(parent);
       const project = m?.[1] ? world.project(m[1]) : undefined;
-      if (!project || world.botDenied('container.clusters.list', `projects/${project.projectId}`)) {
+      if (!project || world.denied(caller, 'container.clusters.list', `projects/${project.projectId}`)) {
         throw gkeDenied('container.clusters.list', parent);
       }
       const clusters = [...world.clusters.values()].filter(
@@ -132,13 +242,13 @@ export function clusterManagerService(world: World, rt: WireRuntime, caPem: stri
       );
       return { clusters: clusters.map((c) => wireCluster(c, caPem)), missingZones: [] };
     }),
-    listNodePools: unary<ClusterRequest>(rt, 'container.ListNodePools', (req) => {
-      const cluster = findCluster(clusterName(req));
+    listNodePools: unary<ClusterRequest>(rt, 'container.ListNodePools', (req, caller) => {
+      const cluster = findCluster(clusterName(req), caller);
       return { nodePools: cluster.nodePools.map((p) => wireNodePool(cluster, p)) };
     }),
-    getNodePool: unary<ClusterRequest>(rt, 'container.GetNodePool', (req) => {
+    getNodePool: unary<ClusterRequest>(rt, 'container.GetNodePool', (req, caller) => {
       const name = req.name || `${clusterName(req)}/nodePools/${req.nodePoolId ?? ''}`;
-      const cluster = findCluster(name);
+      const cluster = findCluster(name, caller);
       const poolName = /\/nodePools\/([^/]+)$/.exec(name)?.[1];
       const pool = cluster.nodePools.find((p) => p.name === poolName);
       if (!pool) throw gkeNotFound(name);

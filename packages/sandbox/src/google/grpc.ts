@@ -1,34 +1,14 @@
 /**
  * gRPC plumbing shared by the Google fakes: service definitions loaded from the `protos.json` each client package
- * ships (engineering.md §2.2), typed errors with Google's real status messages, and the unary-handler wrapper that
+ * ships (see protos.ts), typed errors with Google's real status messages, and the unary-handler wrapper that
  * records the call, adds latency and applies scripted failures.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { admit, type WireRuntime } from '../world/call-log.ts';
+import type { Caller } from '../world/types.ts';
+import { protoService } from './protos.ts';
 
-const require = createRequire(import.meta.url);
-
-const LOADER_OPTIONS: protoLoader.Options = { longs: String, enums: String, defaults: true, oneofs: true };
-
-type ServiceCtor = grpc.ServiceClientConstructor;
-
-function loadJson(path: string): grpc.GrpcObject {
-  const json = JSON.parse(readFileSync(path, 'utf8')) as Parameters<typeof protoLoader.fromJSON>[0];
-  return grpc.loadPackageDefinition(protoLoader.fromJSON(json, LOADER_OPTIONS));
-}
-
-function lookup(root: grpc.GrpcObject, path: string): ServiceCtor {
-  let node: unknown = root;
-  for (const part of path.split('.')) node = (node as Record<string, unknown>)[part];
-  if (typeof node !== 'function' || !('service' in node)) throw new Error(`service ${path} not found in protos`);
-  return node as ServiceCtor;
-}
-
-/** The service definitions the sandbox serves, from the client packages' own descriptors. */
+/** The service definitions the sandbox serves over gRPC, from the client packages' own descriptors. */
 export interface ServiceDefinitions {
   readonly artifactRegistry: grpc.ServiceDefinition;
   readonly clusterManager: grpc.ServiceDefinition;
@@ -36,24 +16,32 @@ export interface ServiceDefinitions {
   readonly locations: grpc.ServiceDefinition;
 }
 
-let cached: ServiceDefinitions | undefined;
+/** The fully qualified names of the services behind {@link ServiceDefinitions}. */
+export const SERVICE_NAMES = {
+  artifactRegistry: 'google.devtools.artifactregistry.v1.ArtifactRegistry',
+  clusterManager: 'google.container.v1.ClusterManager',
+  projects: 'google.cloud.resourcemanager.v3.Projects',
+  locations: 'google.cloud.location.Locations',
+} as const;
 
 /** Loads (once) the service definitions from the installed client packages. */
 export function serviceDefinitions(): ServiceDefinitions {
-  if (cached) return cached;
-  const ar = loadJson(require.resolve('@google-cloud/artifact-registry/build/protos/protos.json'));
-  const container = loadJson(require.resolve('@google-cloud/container/build/protos/protos.json'));
-  const rm = loadJson(require.resolve('@google-cloud/resource-manager/build/protos/protos.json'));
-  // google.cloud.location.Locations is served from google-gax's descriptor (the AR client's LocationsClient mixin).
-  const gaxMain = createRequire(require.resolve('@google-cloud/artifact-registry')).resolve('google-gax');
-  const locations = loadJson(join(dirname(gaxMain), '..', 'protos', 'locations.json'));
-  cached = {
-    artifactRegistry: lookup(ar, 'google.devtools.artifactregistry.v1.ArtifactRegistry').service,
-    clusterManager: lookup(container, 'google.container.v1.ClusterManager').service,
-    projects: lookup(rm, 'google.cloud.resourcemanager.v3.Projects').service,
-    locations: lookup(locations, 'google.cloud.location.Locations').service,
+  return {
+    artifactRegistry: protoService(SERVICE_NAMES.artifactRegistry).definition,
+    clusterManager: protoService(SERVICE_NAMES.clusterManager).definition,
+    projects: protoService(SERVICE_NAMES.projects).definition,
+    locations: protoService(SERVICE_NAMES.locations).definition,
   };
-  return cached;
+}
+
+/**
+ * Where a call object carries its caller. The REST front sets it (the operator for a request without
+ * credentials); a gRPC call has none and is the bot.
+ */
+export const CALLER: unique symbol = Symbol('sandbox.caller');
+
+function callerOf(call: object): Caller {
+  return (call as { [CALLER]?: Caller })[CALLER] ?? 'bot';
 }
 
 /** A gRPC failure with a status code and the message Google's API would send. */
@@ -96,11 +84,12 @@ const FAULT_MESSAGES: Partial<Record<number, string>> = {
   [grpc.status.UNAUTHENTICATED]: 'Request had invalid authentication credentials.',
 };
 
-type Handler<Req> = (request: Req) => object | Promise<object>;
+type Handler<Req> = (request: Req, caller: Caller) => object | Promise<object>;
 
 /**
  * Wraps a handler: records `method` in the call log, waits the latency, fails with a scripted code if one is
- * pending, and maps thrown {@link GrpcError}s to their status (anything else is INTERNAL).
+ * pending, and maps thrown {@link GrpcError}s to their status (anything else is INTERNAL). The handler is told
+ * who calls (see {@link CALLER}).
  */
 export function unary<Req>(rt: WireRuntime, method: string, handler: Handler<Req>): grpc.handleUnaryCall<Req, object> {
   return (call, callback) => {
@@ -114,7 +103,7 @@ export function unary<Req>(rt: WireRuntime, method: string, handler: Handler<Req
         return;
       }
       try {
-        callback(null, await handler(call.request));
+        callback(null, await handler(call.request, callerOf(call)));
       } catch (e) {
         if (e instanceof GrpcError) callback({ code: e.code, details: e.message });
         else callback({ code: grpc.status.INTERNAL, details: `sandbox error: ${(e as Error).message}` });

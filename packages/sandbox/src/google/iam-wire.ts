@@ -4,8 +4,8 @@
  * conditions stored exactly as given.
  */
 import * as grpc from '@grpc/grpc-js';
-import { readPolicy, type WirePolicy, writePolicy } from '../world/iam.ts';
-import type { IamBinding, IamCondition, IamPolicyState } from '../world/types.ts';
+import { readPolicy, type WirePolicy, withcondRole, writePolicy } from '../world/iam.ts';
+import type { Caller, IamBinding, IamCondition, IamPolicyState } from '../world/types.ts';
 import type { World } from '../world/world.ts';
 import { GrpcError, invalidArgument } from './grpc.ts';
 
@@ -60,9 +60,53 @@ function toCondition(e: WireExpr | null): IamCondition | undefined {
   };
 }
 
+/** Bindings of `policy` with every member, unconditional ones keyed `role`, conditional ones by their v1 name. */
+function grantsOf(bindings: readonly IamBinding[]): Set<string> {
+  return new Set(
+    bindings.flatMap((b) => b.members.map((m) => `${b.condition ? withcondRole(b.role, b.condition) : b.role} ${m}`)),
+  );
+}
+
+/**
+ * A version-1 write over a stored policy that has conditions (with its etag, so IAM checks compliance): every
+ * `ROLE_withcond_HASH` binding stands for the stored conditional binding it names and keeps its condition. As
+ * policy.proto requires version 3 for changing or removing a conditional binding, and for removing any binding
+ * from a policy with conditions, those are refused; adding unconditional grants is allowed (gcloud's
+ * `artifacts repositories add-iam-policy-binding` reads and writes at version 1).
+ */
+function resolveVersion1(state: IamPolicyState, bindings: IamBinding[]): IamBinding[] {
+  const stored = new Map(state.bindings.flatMap((b) => (b.condition ? [[withcondRole(b.role, b.condition), b]] : [])));
+  const resolved = bindings.map((b) => {
+    if (!b.role.includes('_withcond_')) return b;
+    const original = stored.get(b.role);
+    if (!original) {
+      throw invalidArgument(`Role (${b.role}) does not exist in the resource's hierarchy.`);
+    }
+    return { ...b, role: original.role, ...(original.condition ? { condition: original.condition } : {}) };
+  });
+  const before = grantsOf(state.bindings);
+  const after = grantsOf(resolved);
+  const conditionalChanged = [...stored.values()].some(
+    (b) => !b.members.every((m) => after.has(`${withcondRole(b.role, b.condition as IamCondition)} ${m}`)),
+  );
+  const conditionalGrew = [...after].some((g) => g.includes('_withcond_') && !before.has(g));
+  if (conditionalChanged || conditionalGrew) {
+    throw invalidArgument(
+      'Request contains an invalid argument: a conditional role binding can only be changed or removed with policy version 3.',
+    );
+  }
+  if ([...before].some((g) => !after.has(g))) {
+    throw invalidArgument(
+      'Request contains an invalid argument: removing a role binding from a policy with conditional role bindings requires policy version 3.',
+    );
+  }
+  return resolved;
+}
+
 /**
  * SetIamPolicy: with an etag, it must be the current one (else ABORTED, as IAM answers concurrent changes); with
- * none, the policy is overwritten blindly (documented IAM behaviour). Each success changes the etag.
+ * none, the policy is overwritten blindly (documented IAM behaviour). A version-1 write with the etag of a policy
+ * that has conditions is checked against it (see {@link resolveVersion1}). Each success changes the etag.
  */
 export function setPolicy(world: World, state: IamPolicyState, resource: string, req: SetIamPolicyRequest): WirePolicy {
   const policy = req.policy;
@@ -74,10 +118,12 @@ export function setPolicy(world: World, state: IamPolicyState, resource: string,
       'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.',
     );
   }
-  const bindings: IamBinding[] = [];
+  const storedHasConditions = state.bindings.some((b) => b.condition);
+  const checked = etag.length > 0 && policy.version < 3 && storedHasConditions;
+  let bindings: IamBinding[] = [];
   for (const b of policy.bindings ?? []) {
     if (!b.role) throw invalidArgument('Request contains an invalid argument: a binding has no role.');
-    if (b.role.includes('_withcond_')) {
+    if (b.role.includes('_withcond_') && !checked) {
       throw invalidArgument(
         `Role (${b.role}) does not exist in the resource's hierarchy; conditional bindings must be sent with policy version 3.`,
       );
@@ -94,11 +140,17 @@ export function setPolicy(world: World, state: IamPolicyState, resource: string,
     if ((b.members ?? []).length === 0) continue;
     bindings.push({ role: b.role, members: [...new Set(b.members)], ...(condition ? { condition } : {}) });
   }
+  if (checked) bindings = resolveVersion1(state, bindings);
   writePolicy(state, resource, bindings, world.now());
-  return readPolicy(state, 3);
+  // Answered in the form it was written in: a version-1 writer reads its `_withcond_` names back.
+  return readPolicy(state, policy.version >= 3 ? 3 : 1);
 }
 
-/** TestIamPermissions: the requested permissions the caller (the bot) holds on the resource. */
-export function testPermissions(world: World, req: TestIamPermissionsRequest): { permissions: string[] } {
-  return { permissions: (req.permissions ?? []).filter((p) => !world.botDenied(p, req.resource)) };
+/** TestIamPermissions: the requested permissions the caller holds on the resource. */
+export function testPermissions(
+  world: World,
+  req: TestIamPermissionsRequest,
+  caller: Caller,
+): { permissions: string[] } {
+  return { permissions: (req.permissions ?? []).filter((p) => !world.denied(caller, p, req.resource)) };
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { ClusterController } from '../kube/controller.ts';
+import { writeKubeconfig } from '../kube/kubeconfig.ts';
 import { type KubeServer, startKubeServer } from '../kube/server.ts';
 import { buildScenario, SCENARIOS, type ScenarioInfo } from '../scenarios/index.ts';
 import {
@@ -20,10 +21,12 @@ import type { IamPolicyState } from '../world/types.ts';
 import type { World } from '../world/world.ts';
 import { artifactRegistryService, locationsService } from './artifact-registry.ts';
 import { clusterManagerService } from './cluster-manager.ts';
-import { serviceDefinitions } from './grpc.ts';
+import { SERVICE_NAMES } from './grpc.ts';
 import { startMux } from './mux.ts';
-import { projectsService } from './projects.ts';
-import { troubleshooterHandler } from './troubleshooter.ts';
+import { projectsService, projectsV1Service } from './projects.ts';
+import { protoService } from './protos.ts';
+import { type RestService, restHandler } from './rest.ts';
+import { troubleshooterRoute } from './troubleshooter.ts';
 
 export type { ScenarioInfo, ScenarioTarget } from '../scenarios/index.ts';
 export type { CallRecord } from '../world/call-log.ts';
@@ -66,6 +69,12 @@ export interface GoogleSandbox {
   monitoringIncident(pod?: string, state?: 'open' | 'closed'): object;
   /** Adds `member` to `role` on a repository resource name or `projects/P` (bumps the etag, timestamps the grant). */
   addBinding(resource: string, role: string, member: string): void;
+  /**
+   * Writes a kubeconfig for the real `kubectl` into `dir` (created 0700 if missing; the file is 0600) and returns its
+   * path: the cluster's endpoint and CA, a token user, a context named like GKE's (`gke_PROJECT_LOCATION_CLUSTER`)
+   * set as current. `cluster` is a resource name `projects/P/locations/L/clusters/C`; default: the scenario's.
+   */
+  writeKubeconfig(dir: string, cluster?: string): string;
   /** Removes `member` from the unconditional binding of `role` (bumps the etag). */
   removeBinding(resource: string, role: string, member: string): void;
   /** The next `times` (default 1) calls of `method` fail with `code`: a gRPC status for gRPC, an HTTP status otherwise. */
@@ -101,7 +110,16 @@ export async function startGoogleSandbox(opts: GoogleSandboxOptions): Promise<Go
   const kubeServers: KubeServer[] = [];
   const kubeEndpoints = new Map<string, string>();
   const grpcServer = new grpc.Server();
-  const http = createServer(troubleshooterHandler(world, rt));
+  const grpcServices: RestService[] = [
+    { proto: protoService(SERVICE_NAMES.artifactRegistry), implementation: artifactRegistryService(world, rt) },
+    { proto: protoService(SERVICE_NAMES.clusterManager), implementation: clusterManagerService(world, rt, caPem) },
+    { proto: protoService(SERVICE_NAMES.projects), implementation: projectsService(world, rt) },
+    { proto: protoService(SERVICE_NAMES.locations), implementation: locationsService(world, rt) },
+  ];
+  const restOnly: RestService[] = [
+    { proto: protoService('google.cloudresourcemanager.v1.Projects'), implementation: projectsV1Service(world, rt) },
+  ];
+  const http = createServer(restHandler([...grpcServices, ...restOnly], [troubleshooterRoute(world, rt)]));
   let mux: Awaited<ReturnType<typeof startMux>> | undefined;
   let injector: grpc.ConnectionInjector | undefined;
 
@@ -125,11 +143,7 @@ export async function startGoogleSandbox(opts: GoogleSandboxOptions): Promise<Go
       kubeServers.push(server);
       kubeEndpoints.set(cluster.resourceName, server.endpoint);
     }
-    const defs = serviceDefinitions();
-    grpcServer.addService(defs.artifactRegistry, artifactRegistryService(world, rt));
-    grpcServer.addService(defs.clusterManager, clusterManagerService(world, rt, caPem));
-    grpcServer.addService(defs.projects, projectsService(world, rt));
-    grpcServer.addService(defs.locations, locationsService(world, rt));
+    for (const s of grpcServices) grpcServer.addService(s.proto.definition, s.implementation);
     injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     mux = await startMux(injector, http);
   } catch (e) {
@@ -148,6 +162,19 @@ export async function startGoogleSandbox(opts: GoogleSandboxOptions): Promise<Go
     monitoringIncident: (pod, state) => buildIncident(world, pod ?? info.target.pod, state ?? 'open'),
     addBinding(resource, role, member) {
       addMember(policyOf(world, resource), resource.replace(/^\/\/[^/]+\//, ''), role, member, world.now());
+    },
+    writeKubeconfig(dir, clusterName) {
+      const t = info.target;
+      const name = clusterName ?? `projects/${t.project}/locations/${t.location}/clusters/${t.cluster}`;
+      const cluster = world.cluster(name);
+      if (!cluster?.endpoint) throw new Error(`no cluster named ${name} is served by this sandbox`);
+      return writeKubeconfig(dir, {
+        endpoint: cluster.endpoint,
+        caPem,
+        project: cluster.projectId,
+        location: cluster.location,
+        cluster: cluster.name,
+      });
     },
     removeBinding(resource, role, member) {
       removeMember(policyOf(world, resource), resource.replace(/^\/\/[^/]+\//, ''), role, member, world.now());

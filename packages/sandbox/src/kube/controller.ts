@@ -1,10 +1,14 @@
 /**
  * The controllers and kubelets of one simulated cluster, driven by timers: a changed pod template rolls out a new
  * ReplicaSet (Deployment), replaces pods in reverse ordinal order (StatefulSet) or per node (DaemonSet); new pods
- * pull through the kubelet simulator after `podStartMs`, then run or back off. Simplifications: a Deployment
- * surges all new pods at once and drops the old ReplicaSet's pods only once every new pod is ready (a failed
- * rollout keeps the old pods, like a stuck rollout); existing failing pods are not retried by the kubelet on
- * their own (as if their back-off were at its 5-minute cap for the whole test).
+ * pull through the kubelet simulator after `podStartMs`, then run or back off. A Deployment rolls with the
+ * deployment controller's arithmetic (`rollout.ts`: maxSurge, maxUnavailable, unhealthy old pods first), so a
+ * rollout whose new pods cannot pull stops after the surge, as on a real cluster. Simplifications: pods a
+ * ReplicaSet scales down disappear at once (no Terminating phase); existing failing pods are not retried by the
+ * kubelet on their own (as if their back-off were at its 5-minute cap for the whole test). The scheduler places pods only on
+ * nodes that are not cordoned (`spec.unschedulable`); a pod no node can take stays Pending with FailedScheduling
+ * until a node change (uncordon, a new pool's nodes) lets it bind. A deleted or evicted pod is Terminating until
+ * its kubelet has stopped it (after `podStartMs`, or its grace period if shorter), and its controller replaces it.
  */
 import type {
   DaemonSet,
@@ -18,14 +22,15 @@ import type {
 } from '../world/kube-types.ts';
 import type { Cluster } from '../world/types.ts';
 import {
+  bindPod,
   controllerOf,
-  controllerRef,
   createPod,
   currentReplicaSet,
   enterBackOff,
   iso,
   podReady,
   podsOwnedBy,
+  recordEvent,
   refreshDaemonSetStatus,
   refreshDeploymentStatus,
   refreshStatefulSetStatus,
@@ -34,6 +39,9 @@ import {
   runKubelet,
 } from '../world/workloads.ts';
 import type { World } from '../world/world.ts';
+import { podChanged, scaledReplicaSet } from './controller-events.ts';
+import { syncUnschedulableTaints } from './node-lifecycle.ts';
+import { newReplicaSet, rolloutReplicas, type Strategy } from './rollout.ts';
 
 /** Timing of the simulated kubelets. */
 export interface ControllerOptions {
@@ -49,11 +57,88 @@ export class ClusterController {
   private readonly timers = new Set<NodeJS.Timeout>();
   private spread = 0;
   private stopped = false;
+  /** `namespace/name` of pods waiting for a node. */
+  private readonly pending = new Set<string>();
+  private readonly unsubscribe: () => void;
+  private rescheduleQueued = false;
 
   constructor(world: World, cluster: Cluster, opts: ControllerOptions) {
     this.world = world;
     this.cluster = cluster;
     this.podStartMs = opts.podStartMs;
+    // Any write to a Node (a cordon, an uncordon, a new pool's nodes) may change its taints and let a pending pod
+    // schedule.
+    this.unsubscribe = cluster.kube.subscribe((c) => {
+      if (c.kind !== 'Node' || this.rescheduleQueued) return;
+      this.rescheduleQueued = true;
+      queueMicrotask(() => {
+        this.rescheduleQueued = false;
+        if (this.stopped) return;
+        syncUnschedulableTaints(this.cluster, this.world.now());
+        if (this.pending.size > 0) this.schedulePending();
+      });
+    });
+  }
+
+  /**
+   * Deletes a pod gracefully, as the API server does for a DELETE or an allowed eviction: it gets its
+   * deletionTimestamp now (so its controller replaces it at once), and is gone once its kubelet has stopped it.
+   */
+  deletePod(pod: Pod, gracePeriodSeconds?: number): void {
+    const grace = gracePeriodSeconds ?? (pod.spec.terminationGracePeriodSeconds as number | undefined) ?? 30;
+    const now = this.world.now();
+    const owner = this.ownerOf(pod);
+    const ns = pod.metadata.namespace;
+    if (grace <= 0 || !pod.spec.nodeName) {
+      this.removePod(pod);
+      if (owner) this.ownerChanged(owner);
+      return;
+    }
+    pod.metadata.deletionTimestamp = iso(now + grace * 1000);
+    pod.metadata.deletionGracePeriodSeconds = grace;
+    this.cluster.kube.put(pod);
+    for (const c of pod.status.containerStatuses ?? []) {
+      if (!c.state.running) continue;
+      recordEvent(this.world, this.cluster, pod, {
+        reason: 'Killing',
+        type: 'Normal',
+        container: c.name,
+        message: `Stopping container ${c.name}`,
+        at: now,
+      });
+    }
+    if (owner) this.ownerChanged(owner);
+    const uid = pod.metadata.uid;
+    this.schedule(Math.min(this.podStartMs, grace * 1000), () => {
+      const live = this.cluster.kube.get<Pod>('Pod', ns, pod.metadata.name);
+      if (live?.metadata.uid !== uid) return;
+      this.removePod(live);
+      const o = this.ownerOf(live);
+      if (o) this.ownerChanged(o);
+    });
+  }
+
+  private ownerOf(pod: Pod): KubeObject | undefined {
+    const ref = controllerOf(pod);
+    return ref ? this.cluster.kube.get<KubeObject>(ref.kind, pod.metadata.namespace, ref.name) : undefined;
+  }
+
+  /** Binds pods waiting for a node to a node that can now take them, and starts them. */
+  private schedulePending(): void {
+    for (const key of [...this.pending]) {
+      const [ns, name] = key.split('/') as [string, string];
+      const pod = this.cluster.kube.get<Pod>('Pod', ns, name);
+      if (!pod || pod.spec.nodeName || pod.metadata.deletionTimestamp) {
+        this.pending.delete(key);
+        continue;
+      }
+      const owner = this.ownerOf(pod);
+      const [node] = this.placement([], 1, pod.spec.nodeSelector);
+      if (!node || !owner) continue;
+      this.pending.delete(key);
+      bindPod(this.world, this.cluster, pod, node, this.world.now());
+      this.startPod(pod, owner);
+    }
   }
 
   /** Reconciles a workload after its spec changed (a PATCH was accepted). */
@@ -67,6 +152,7 @@ export class ClusterController {
   /** Cancels every pending timer; nothing changes afterwards. */
   stop(): void {
     this.stopped = true;
+    this.unsubscribe();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
@@ -79,19 +165,28 @@ export class ClusterController {
     this.timers.add(t);
   }
 
-  /** Node pools of the pods being replaced (in name order), so replacements land where their predecessors ran. */
+  /**
+   * Nodes for `count` new pods: in the node pools of the pods being replaced (in name order), so replacements land
+   * where their predecessors ran, else in any pool; only schedulable nodes; `''` for a pod no node can take.
+   */
   private placement(previous: readonly Pod[], count: number, nodeSelector?: Record<string, string>): string[] {
+    const usable = (pool: { nodes: string[] } | undefined) =>
+      (pool?.nodes ?? []).filter((n) => this.nodeMatches(n, nodeSelector) && this.schedulable(n));
     const pools = previous
       .map((p) => this.world.nodePoolOfNode(this.cluster, p.spec.nodeName ?? ''))
-      .filter((p) => p !== undefined);
-    const candidates = pools.length > 0 ? pools : this.cluster.nodePools;
+      .filter((p) => p !== undefined && usable(p).length > 0);
+    const candidates = pools.length > 0 ? pools : this.cluster.nodePools.filter((p) => usable(p).length > 0);
     return Array.from({ length: count }, (_, i) => {
-      const pool = candidates[i % candidates.length];
-      const nodes = (pool?.nodes ?? []).filter((n) => this.nodeMatches(n, nodeSelector));
+      const nodes = usable(candidates[i % Math.max(1, candidates.length)]);
       const node = nodes[this.spread % Math.max(1, nodes.length)] ?? '';
       this.spread += 1;
       return node;
     });
+  }
+
+  private schedulable(name: string): boolean {
+    const node = this.cluster.kube.get<Node>('Node', undefined, name);
+    return node !== undefined && node.spec.unschedulable !== true;
   }
 
   private nodeMatches(name: string, selector?: Record<string, string>): boolean {
@@ -102,17 +197,21 @@ export class ClusterController {
 
   /** Starts a new pod: the kubelet pulls after `podStartMs`; a failure backs off after as long again. */
   private startPod(pod: Pod, owner: KubeObject): void {
+    if (!pod.spec.nodeName) {
+      this.pending.add(`${pod.metadata.namespace}/${pod.metadata.name}`);
+      return;
+    }
     const uid = pod.metadata.uid;
     const ns = pod.metadata.namespace;
     this.schedule(this.podStartMs, () => {
       const live = this.cluster.kube.get<Pod>('Pod', ns, pod.metadata.name);
-      if (live?.metadata.uid !== uid) return;
+      if (live?.metadata.uid !== uid || live.metadata.deletionTimestamp) return;
       const outcome = runKubelet(this.world, this.cluster, live, this.world.now());
       this.ownerChanged(owner);
       if (outcome === 'failed') {
         this.schedule(this.podStartMs, () => {
           const still = this.cluster.kube.get<Pod>('Pod', ns, pod.metadata.name);
-          if (still?.metadata.uid !== uid) return;
+          if (still?.metadata.uid !== uid || still.metadata.deletionTimestamp) return;
           enterBackOff(this.world, this.cluster, still, this.world.now());
           this.ownerChanged(owner);
         });
@@ -137,8 +236,10 @@ export class ClusterController {
     }
   }
 
-  private deletePod(pod: Pod): void {
+  /** Removes a pod; `owner` set when its controller deletes it (recorded as SuccessfulDelete on the owner). */
+  private removePod(pod: Pod, owner?: KubeObject): void {
     this.cluster.kube.delete('Pod', pod.metadata.namespace, pod.metadata.name);
+    if (owner) podChanged(this.world, this.cluster, owner, pod, false);
   }
 
   private reconcileDeployment(d: Deployment): void {
@@ -147,50 +248,49 @@ export class ClusterController {
       refreshDeploymentStatus(this.cluster, d, now);
       return;
     }
-    const ns = d.metadata.namespace ?? 'default';
     const sets = replicaSetsOf(this.cluster, d);
-    let current = currentReplicaSet(this.cluster, d);
-    const old = sets.filter((rs) => rs !== current);
-    if (!current) {
-      const hash = revisionHash(d.spec.template);
-      const revision =
-        Math.max(0, ...sets.map((rs) => Number(rs.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0))) +
-        1;
-      const template = structuredClone(d.spec.template);
-      template.metadata.labels = { ...(template.metadata.labels ?? {}), 'pod-template-hash': hash };
-      current = this.cluster.kube.put<ReplicaSet>({
-        apiVersion: 'apps/v1',
-        kind: 'ReplicaSet',
-        metadata: {
-          name: `${d.metadata.name}-${hash}`,
-          namespace: ns,
-          uid: this.world.rng.uuid(),
-          generation: 1,
-          creationTimestamp: iso(now),
-          labels: { ...template.metadata.labels },
-          annotations: {
-            'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas),
-            'deployment.kubernetes.io/max-replicas': String(d.spec.replicas + Math.ceil(d.spec.replicas * 0.25)),
-            'deployment.kubernetes.io/revision': String(revision),
-          },
-          ownerReferences: [controllerRef(d)],
-        },
-        spec: {
-          replicas: d.spec.replicas,
-          selector: { matchLabels: { ...(d.spec.selector.matchLabels ?? {}), 'pod-template-hash': hash } },
-          template,
-        },
-        status: { replicas: 0 },
-      });
-    }
-    const rs = current;
-    rs.spec.replicas = d.spec.replicas;
+    const current =
+      currentReplicaSet(this.cluster, d) ?? this.cluster.kube.put(newReplicaSet(this.world, d, sets, now));
+    const old = sets
+      .filter((rs) => rs !== current)
+      .sort((a, b) => Date.parse(a.metadata.creationTimestamp) - Date.parse(b.metadata.creationTimestamp));
+    const counts = (rs: ReplicaSet) => ({
+      replicas: rs.spec.replicas,
+      available: podsOwnedBy(this.cluster, rs).filter(podReady).length,
+    });
+    const oldPodsGone = old.every((rs) => podsOwnedBy(this.cluster, rs).length === 0);
+    const next = rolloutReplicas(
+      d.spec.replicas,
+      d.spec.strategy as Strategy | undefined,
+      counts(current),
+      old.map(counts),
+      oldPodsGone,
+    );
+    scaledReplicaSet(this.world, this.cluster, d, current, current.spec.replicas, next.current);
+    current.spec.replicas = next.current;
+    old.forEach((rs, i) => {
+      scaledReplicaSet(this.world, this.cluster, d, rs, rs.spec.replicas, next.old[i] ?? 0);
+      rs.spec.replicas = next.old[i] ?? 0;
+    });
+    // The ReplicaSet controller: old ones shed pods first, so replacements land where their predecessors ran.
+    const previous = old.flatMap((o) => podsOwnedBy(this.cluster, o));
+    for (const rs of old) this.syncReplicaSet(rs, []);
+    this.syncReplicaSet(current, previous);
+    refreshDeploymentStatus(this.cluster, d, now);
+  }
+
+  /**
+   * Creates or deletes a ReplicaSet's pods to match `spec.replicas`. Deletion picks pods the way the ReplicaSet
+   * controller ranks them: unscheduled, then not running, then not ready, newest first.
+   */
+  private syncReplicaSet(rs: ReplicaSet, previous: readonly Pod[]): void {
     const pods = podsOwnedBy(this.cluster, rs);
-    if (pods.length < d.spec.replicas) {
-      const previous = old.flatMap((o) => podsOwnedBy(this.cluster, o));
+    const want = rs.spec.replicas;
+    if (pods.length < want) {
+      const ns = rs.metadata.namespace ?? 'default';
       const nodes = this.placement(
         previous.length ? previous : pods,
-        d.spec.replicas - pods.length,
+        want - pods.length,
         rs.spec.template.spec.nodeSelector,
       );
       for (const node of nodes) {
@@ -200,28 +300,26 @@ export class ClusterController {
           template: rs.spec.template,
           owner: rs,
           nodeName: node,
-          at: now,
+          at: this.world.now(),
         });
+        podChanged(this.world, this.cluster, rs, pod, true);
         this.startPod(pod, rs);
       }
-    } else if (pods.length > d.spec.replicas) {
-      for (const pod of pods.slice(d.spec.replicas)) this.deletePod(pod);
-    }
-    const readyNew = podsOwnedBy(this.cluster, rs).filter(podReady).length;
-    if (readyNew >= d.spec.replicas) {
-      for (const o of old) {
-        o.spec.replicas = 0;
-        for (const pod of podsOwnedBy(this.cluster, o)) this.deletePod(pod);
-        this.cluster.kube.put(o);
-      }
+    } else if (pods.length > want) {
+      const rank = (p: Pod) => [p.spec.nodeName ? 1 : 0, p.status.phase === 'Running' ? 1 : 0, podReady(p) ? 1 : 0];
+      const doomed = [...pods].sort((a, b) => {
+        const [x, y] = [rank(a), rank(b)];
+        for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return (x[i] ?? 0) - (y[i] ?? 0);
+        return Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp);
+      });
+      for (const pod of doomed.slice(0, pods.length - want)) this.removePod(pod, rs);
     }
     this.cluster.kube.put(rs);
-    refreshDeploymentStatus(this.cluster, d, now);
   }
 
   private statefulPod(s: StatefulSet, ordinal: number, revision: string, node: string): Pod {
     const name = `${s.metadata.name}-${ordinal}`;
-    return createPod(this.world, this.cluster, {
+    const pod = createPod(this.world, this.cluster, {
       namespace: s.metadata.namespace ?? 'default',
       name,
       template: s.spec.template,
@@ -234,6 +332,8 @@ export class ClusterController {
         'apps.kubernetes.io/pod-index': String(ordinal),
       },
     });
+    podChanged(this.world, this.cluster, s, pod, true);
+    return pod;
   }
 
   /** RollingUpdate: replace the highest-ordinal pod not at the update revision, then wait for it to be healthy. */
@@ -244,7 +344,7 @@ export class ClusterController {
     const get = (i: number) => this.cluster.kube.get<Pod>('Pod', ns, `${s.metadata.name}-${i}`);
     for (const pod of podsOwnedBy(this.cluster, s)) {
       const ordinal = Number(pod.metadata.labels?.['apps.kubernetes.io/pod-index'] ?? -1);
-      if (ordinal >= s.spec.replicas) this.deletePod(pod);
+      if (ordinal >= s.spec.replicas) this.removePod(pod, s);
     }
     for (let i = 0; i < s.spec.replicas; i++) {
       if (!get(i)) {
@@ -257,7 +357,7 @@ export class ClusterController {
       if (!pod) break;
       if (pod.metadata.labels?.['controller-revision-hash'] !== revision) {
         const node = pod.spec.nodeName ?? '';
-        this.deletePod(pod);
+        this.removePod(pod, s);
         this.startPod(this.statefulPod(s, i, revision, node), s);
         break;
       }
@@ -277,7 +377,7 @@ export class ClusterController {
     for (const node of nodes) {
       const mine = pods.filter((p) => p.spec.nodeName === node);
       const current = mine.find((p) => p.metadata.labels?.['controller-revision-hash'] === revision);
-      for (const p of mine) if (p !== current) this.deletePod(p);
+      for (const p of mine) if (p !== current) this.removePod(p, ds);
       if (!current) {
         const pod = createPod(this.world, this.cluster, {
           namespace: ns,
@@ -291,6 +391,7 @@ export class ClusterController {
             'pod-template-generation': String(ds.metadata.generation ?? 1),
           },
         });
+        podChanged(this.world, this.cluster, ds, pod, true);
         this.startPod(pod, ds);
       }
     }

@@ -60,25 +60,72 @@ export function labelSelector(text: string | null): Requirement {
   return (labels) => reqs.every((r) => r(labels));
 }
 
+/** Boolean fields an absent value counts as `false` for (the API server compares their Go zero value). */
+const BOOLEAN_FIELDS = new Set(['spec.unschedulable', 'spec.hostNetwork']);
+
 function fieldValue(obj: unknown, path: string): string {
   let node: unknown = obj;
   for (const part of path.split('.')) {
     if (node === null || typeof node !== 'object') return '';
     node = (node as Record<string, unknown>)[part];
   }
-  return node === undefined || node === null ? '' : String(node);
+  if (node === undefined || node === null) return BOOLEAN_FIELDS.has(path) ? 'false' : '';
+  return String(node);
 }
 
 // One field requirement: `path=value`, `path==value` or `path!=value`.
 const FIELD_REQ = /^([\w.]+)\s*(==|=|!=)\s*(.*)$/;
 
-/** Compiles a field selector (dotted paths into the object); throws a 400 for malformed ones. */
-export function fieldSelector(text: string | null): (obj: unknown) => boolean {
+/**
+ * The field labels the API server supports per kind beyond `metadata.name` and `metadata.namespace` (its
+ * per-type field label conversion functions); a label maps to its path when the two differ (`source` is
+ * `source.component`).
+ */
+export const FIELD_LABELS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  Pod: {
+    'spec.nodeName': 'spec.nodeName',
+    'spec.restartPolicy': 'spec.restartPolicy',
+    'spec.schedulerName': 'spec.schedulerName',
+    'spec.serviceAccountName': 'spec.serviceAccountName',
+    'spec.hostNetwork': 'spec.hostNetwork',
+    'status.phase': 'status.phase',
+    'status.podIP': 'status.podIP',
+    'status.nominatedNodeName': 'status.nominatedNodeName',
+  },
+  Event: {
+    'involvedObject.kind': 'involvedObject.kind',
+    'involvedObject.namespace': 'involvedObject.namespace',
+    'involvedObject.name': 'involvedObject.name',
+    'involvedObject.uid': 'involvedObject.uid',
+    'involvedObject.apiVersion': 'involvedObject.apiVersion',
+    'involvedObject.resourceVersion': 'involvedObject.resourceVersion',
+    'involvedObject.fieldPath': 'involvedObject.fieldPath',
+    reason: 'reason',
+    reportingComponent: 'reportingComponent',
+    source: 'source.component',
+    type: 'type',
+  },
+  Node: { 'spec.unschedulable': 'spec.unschedulable' },
+  Namespace: { 'status.phase': 'status.phase' },
+  Secret: { type: 'type' },
+  ReplicaSet: { 'status.replicas': 'status.replicas' },
+};
+
+/**
+ * Compiles a field selector (dotted paths into the object); throws a 400 for malformed ones and, when `kind` is
+ * given, for labels the API server does not support on that kind (`field label not supported: …`).
+ */
+export function fieldSelector(text: string | null, kind?: string): (obj: unknown) => boolean {
   if (!text) return () => true;
   const reqs = text.split(',').map((part) => {
     const m = FIELD_REQ.exec(part.trim());
     if (!m?.[1] || !m[2]) throw kubeError(400, `invalid field selector: '${part}'`);
-    const path = m[1];
+    let path = m[1];
+    if (kind !== undefined && path !== 'metadata.name' && path !== 'metadata.namespace') {
+      const mapped = FIELD_LABELS[kind]?.[path];
+      if (mapped === undefined) throw kubeError(400, `field label not supported: ${path}`);
+      path = mapped;
+    }
     const value = m[3] ?? '';
     return m[2] === '!='
       ? (o: unknown) => fieldValue(o, path) !== value

@@ -1,119 +1,34 @@
 /**
  * The Kubernetes API fake of one GKE cluster: HTTPS with the sandbox CA (the fake GKE hands out its endpoint and
- * CA), Bearer-token authentication, the read endpoints the bot uses (client-node 2 paths, label and field
- * selectors), rollout-restart PATCHes with real content-type rules and strategic-merge semantics, and
- * SelfSubjectAccessReview answered from the world's RBAC denials.
+ * CA), Bearer-token authentication, discovery (legacy and aggregated), get / list / watch of every served type as
+ * JSON or as a server-printed Table, label and field selectors with limit/continue paging, and the writes in
+ * `writes.ts`. Enough of the real API server for the bot's client and for the real `kubectl` (get, describe,
+ * rollout restart/status, cordon, drain, create secret).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { admit, type WireRuntime } from '../world/call-log.ts';
-import type { KubeObject, ManagedFieldsEntry, Workload } from '../world/kube-types.ts';
+import type { KubeObject, Pod } from '../world/kube-types.ts';
 import type { Cluster } from '../world/types.ts';
-import { canonicalJson, iso } from '../world/workloads.ts';
 import type { World } from '../world/world.ts';
-import { BATCH_RESOURCES } from './batch-resources.ts';
 import type { ClusterController } from './controller.ts';
-import { type Json, strategicMerge } from './patch.ts';
+import {
+  aggregatedDiscovery,
+  apiGroup,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  discoveryEtag,
+  versionInfo,
+} from './discovery.ts';
+import { type Negotiated, negotiate, type Representation, readBody, send } from './http.ts';
+import { parseRoute, type Route } from './resources.ts';
 import { fieldSelector, labelSelector } from './selectors.ts';
 import { forbidden, KubeError, kubeError, notFound } from './status.ts';
-
-interface ResourceInfo {
-  readonly kind: string;
-  readonly group: string;
-  readonly version: string;
-  readonly namespaced: boolean;
-  readonly verbs: readonly string[];
-}
-
-const RESOURCES: Readonly<Record<string, ResourceInfo>> = {
-  pods: { kind: 'Pod', group: '', version: 'v1', namespaced: true, verbs: ['get', 'list'] },
-  events: { kind: 'Event', group: '', version: 'v1', namespaced: true, verbs: ['get', 'list'] },
-  serviceaccounts: { kind: 'ServiceAccount', group: '', version: 'v1', namespaced: true, verbs: ['get', 'list'] },
-  nodes: { kind: 'Node', group: '', version: 'v1', namespaced: false, verbs: ['get', 'list'] },
-  namespaces: { kind: 'Namespace', group: '', version: 'v1', namespaced: false, verbs: ['get', 'list'] },
-  deployments: { kind: 'Deployment', group: 'apps', version: 'v1', namespaced: true, verbs: ['get', 'list', 'patch'] },
-  statefulsets: {
-    kind: 'StatefulSet',
-    group: 'apps',
-    version: 'v1',
-    namespaced: true,
-    verbs: ['get', 'list', 'patch'],
-  },
-  daemonsets: { kind: 'DaemonSet', group: 'apps', version: 'v1', namespaced: true, verbs: ['get', 'list', 'patch'] },
-  replicasets: { kind: 'ReplicaSet', group: 'apps', version: 'v1', namespaced: true, verbs: ['get', 'list'] },
-  selfsubjectaccessreviews: {
-    kind: 'SelfSubjectAccessReview',
-    group: 'authorization.k8s.io',
-    version: 'v1',
-    namespaced: false,
-    verbs: ['create'],
-  },
-  ...BATCH_RESOURCES,
-};
-
-interface Route {
-  readonly resource: string;
-  readonly info: ResourceInfo;
-  readonly namespace?: string;
-  readonly name?: string;
-}
-
-/** Maps a request path onto a resource, namespace and name (core `/api/v1/…` and grouped `/apis/G/V/…`). */
-function parseRoute(pathname: string): Route | undefined {
-  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  let group: string;
-  let rest: string[];
-  if (parts[0] === 'api' && parts[1] === 'v1') {
-    group = '';
-    rest = parts.slice(2);
-  } else if (parts[0] === 'apis' && parts.length >= 3) {
-    group = parts[1] ?? '';
-    if (parts[2] !== 'v1') return undefined;
-    rest = parts.slice(3);
-  } else {
-    return undefined;
-  }
-  let namespace: string | undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
-    namespace = rest[1];
-    rest = rest.slice(2);
-  }
-  const [resource = '', name, sub] = rest;
-  const info = RESOURCES[resource];
-  if (!info || info.group !== group || sub !== undefined) return undefined;
-  if (namespace !== undefined && !info.namespaced) return undefined;
-  if (name !== undefined && info.namespaced && namespace === undefined) return undefined;
-  return { resource, info, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}) };
-}
-
-const PATCH_TYPES = [
-  'application/json-patch+json',
-  'application/merge-patch+json',
-  'application/apply-patch+yaml',
-  'application/strategic-merge-patch+json',
-];
-
-function send(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'audit-id': crypto.randomUUID(),
-  });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 3 * 1024 * 1024) throw kubeError(413, 'Request entity too large: limit is 3145728');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+import { includeObjectOf, toTable } from './tables.ts';
+import { serveWatch } from './watch.ts';
+import { KubeWrites } from './writes.ts';
 
 /** A running Kubernetes API fake. */
 export interface KubeServer {
@@ -131,8 +46,12 @@ export interface KubeServerOptions {
   readonly tls: { readonly key: string; readonly cert: string };
 }
 
+/** How many store changes a watch can resume across (the API server's watch cache window). */
+const WATCH_WINDOW = 5000;
+
 /** Starts the HTTPS API server of `cluster` on a free loopback port and records its endpoint in the world. */
 export function startKubeServer(opts: KubeServerOptions): Promise<KubeServer> {
+  opts.cluster.kube.keepHistory(WATCH_WINDOW);
   const handler = new KubeApi(opts);
   const server: Server = createServer({ key: opts.tls.key, cert: opts.tls.cert }, (req, res) => {
     void handler.handle(req, res);
@@ -155,232 +74,242 @@ export function startKubeServer(opts: KubeServerOptions): Promise<KubeServer> {
   });
 }
 
+const JSON_ONLY: ReadonlySet<Representation> = new Set(['json']);
+const JSON_OR_TABLE: ReadonlySet<Representation> = new Set(['json', 'table']);
+const DISCOVERY: ReadonlySet<Representation> = new Set(['json', 'discovery']);
+
+/** The RBAC verb of a request. */
+function verbOf(method: string, route: Route, watch: boolean): string {
+  if (method === 'GET') return route.name === undefined ? (watch ? 'watch' : 'list') : watch ? 'watch' : 'get';
+  return { POST: 'create', PATCH: 'patch', PUT: 'update', DELETE: 'delete' }[method] ?? method.toLowerCase();
+}
+
 class KubeApi {
   private readonly world: World;
   private readonly cluster: Cluster;
   private readonly rt: WireRuntime;
-  private readonly controller: ClusterController;
+  private readonly writes: KubeWrites;
 
   constructor(opts: KubeServerOptions) {
     this.world = opts.world;
     this.cluster = opts.cluster;
     this.rt = opts.rt;
-    this.controller = opts.controller;
+    this.writes = new KubeWrites(opts.world, opts.cluster, opts.controller);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const route = parseRoute(url.pathname);
     const method = req.method ?? 'GET';
-    const callName = `kube.${method} ${route?.resource ?? url.pathname.split('/').filter(Boolean).at(-1) ?? ''}`;
+    const target = route
+      ? `${route.info.resource}${route.subresource ? `/${route.subresource}` : ''}`
+      : (url.pathname.split('/').filter(Boolean).at(-1) ?? '');
     try {
-      const body = method === 'GET' ? '' : await readBody(req);
-      const fault = await admit(this.rt, callName, url.pathname);
+      const body = method === 'GET' || method === 'HEAD' ? '' : await readBody(req);
+      const fault = await admit(this.rt, `kube.${method} ${target}`, url.pathname);
       if (fault !== undefined) throw kubeError(fault, `injected failure (HTTP ${fault})`);
       if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? '')) throw kubeError(401, 'Unauthorized');
-      if (url.pathname === '/version' && method === 'GET') {
-        send(res, 200, {
-          major: '1',
-          minor: '31',
-          gitVersion: `v${this.cluster.masterVersion}`,
-          platform: 'linux/amd64',
-          goVersion: 'go1.22.12 X:boringcrypto',
-          compiler: 'gc',
-        });
+      if (!route) {
+        this.discovery(req, res, url.pathname, method);
         return;
       }
-      if (!route) throw kubeError(404, 'the server could not find the requested resource');
-      if (method === 'GET' && route.name !== undefined && route.info.verbs.includes('get')) {
-        send(res, 200, this.get(route));
-      } else if (method === 'GET' && route.name === undefined && route.info.verbs.includes('list')) {
-        send(res, 200, this.list(route, url.searchParams));
-      } else if (method === 'PATCH' && route.name !== undefined && route.info.verbs.includes('patch')) {
-        send(res, 200, this.patch(route, req, url.searchParams, body));
-      } else if (method === 'POST' && route.resource === 'selfsubjectaccessreviews') {
-        send(res, 201, this.accessReview(body));
-      } else {
-        throw kubeError(405, `the server does not allow this method on the requested resource`);
-      }
+      this.resource(req, res, route, url.searchParams, method, body);
     } catch (e) {
       const err = e instanceof KubeError ? e : kubeError(500, `sandbox error: ${(e as Error).message}`);
-      send(res, err.code, err.body());
+      if (res.headersSent) res.end();
+      else send(res, err.code, err.body());
+    }
+  }
+
+  /** `/version`, `/api`, `/apis`, `/api/v1`, `/apis/G`, `/apis/G/V`; anything else is 404. */
+  private discovery(req: IncomingMessage, res: ServerResponse, path: string, method: string): void {
+    const parts = path.split('/').filter(Boolean);
+    const notFoundPath = () => kubeError(404, 'the server could not find the requested resource');
+    if (method !== 'GET') throw notFoundPath();
+    if (path === '/version' || path === '/version/') {
+      send(res, 200, versionInfo(this.cluster.masterVersion));
+      return;
+    }
+    if ((parts[0] === 'api' || parts[0] === 'apis') && parts.length === 1) {
+      const root = parts[0];
+      const n = negotiate(req.headers.accept, DISCOVERY);
+      if (n.as === 'discovery') {
+        const doc = aggregatedDiscovery(root, n.version);
+        const etag = discoveryEtag(doc);
+        if (req.headers['if-none-match'] === etag) {
+          res.writeHead(304, { etag });
+          res.end();
+          return;
+        }
+        res.setHeader('etag', etag);
+        res.setHeader('vary', 'Accept');
+        send(res, 200, doc, n.contentType);
+      } else {
+        send(res, 200, root === 'api' ? apiVersions(this.cluster.endpoint) : apiGroupList());
+      }
+      return;
+    }
+    negotiate(req.headers.accept, JSON_ONLY);
+    let doc: object | undefined;
+    if (parts[0] === 'api' && parts.length === 2) doc = apiResourceList('', parts[1] ?? '');
+    else if (parts[0] === 'apis' && parts.length === 2) doc = apiGroup(parts[1] ?? '');
+    else if (parts[0] === 'apis' && parts.length === 3) doc = apiResourceList(parts[1] ?? '', parts[2] ?? '');
+    if (!doc) throw notFoundPath();
+    send(res, 200, doc);
+  }
+
+  private resource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    query: URLSearchParams,
+    method: string,
+    body: string,
+  ): void {
+    const watch = query.get('watch') === 'true' || query.get('watch') === '1';
+    const verb = verbOf(method, route, watch);
+    const { info } = route;
+    const allowed = route.subresource
+      ? (info.subresources?.find((s) => s.name === route.subresource)?.verbs ?? [])
+      : info.verbs;
+    if (!allowed.includes(verb)) {
+      throw kubeError(405, 'the server does not allow this method on the requested resource');
+    }
+    this.authorize(verb, route);
+    const userAgent = req.headers['user-agent'] ?? 'unknown';
+    if (method === 'GET' && route.subresource === 'log') {
+      this.log(res, route, query);
+    } else if (method === 'GET') {
+      const n = negotiate(req.headers.accept, JSON_OR_TABLE);
+      if (watch) this.watch(req, res, route, query, n);
+      else if (route.name !== undefined) this.get(res, route, query, n);
+      else this.list(res, route, query, n);
+    } else if (method === 'POST' && route.subresource === 'eviction') {
+      negotiate(req.headers.accept, JSON_ONLY);
+      send(res, 201, this.writes.evict(route, body));
+    } else if (method === 'POST' && info.resource === 'secrets' && route.name === undefined) {
+      negotiate(req.headers.accept, JSON_ONLY);
+      send(res, 201, this.writes.createSecret(route, query, body, userAgent));
+    } else if (method === 'POST' && info.resource === 'selfsubjectaccessreviews') {
+      send(res, 201, this.writes.accessReview(body));
+    } else if (method === 'PATCH' && route.name !== undefined) {
+      send(res, 200, this.writes.patch(route, req, query, body));
+    } else if (method === 'DELETE' && route.name !== undefined) {
+      send(res, 200, this.writes.deletePod(route, body));
+    } else {
+      throw kubeError(405, 'the server does not allow this method on the requested resource');
     }
   }
 
   private authorize(verb: string, route: Route): void {
-    if (this.world.botKubeDenied(verb, route.resource, route.namespace)) {
-      throw forbidden(this.world.bot.email, verb, route.resource, route.info.group, route.namespace, route.name);
+    const resource = route.subresource ? `${route.info.resource}/${route.subresource}` : route.info.resource;
+    if (this.world.botKubeDenied(verb, resource, route.namespace)) {
+      throw forbidden(this.world.bot.email, verb, resource, route.info.group, route.namespace, route.name);
     }
   }
 
-  private get(route: Route): KubeObject {
-    this.authorize('get', route);
-    const obj = this.cluster.kube.get(route.info.kind, route.namespace, route.name ?? '');
-    if (!obj) throw notFound(route.resource, route.name ?? '', route.info.group);
-    return obj;
+  private get(res: ServerResponse, route: Route, query: URLSearchParams, n: Negotiated): void {
+    const obj = this.cluster.kube.get<KubeObject>(route.info.kind, route.namespace, route.name ?? '');
+    if (!obj) throw notFound(route.info.resource, route.name ?? '', route.info.group);
+    if (n.as === 'table') {
+      const opts = { version: n.version, includeObject: includeObjectOf(query), now: this.world.now() };
+      send(res, 200, toTable(route.info.kind, [obj], opts), n.contentType);
+    } else send(res, 200, obj);
   }
 
-  private list(route: Route, query: URLSearchParams): object {
-    this.authorize('list', route);
+  /**
+   * `pods/NAME/log`: the kubelet refuses the logs of a container that never started, with the API server's 400 and
+   * the kubelet's reason; a started container's log is empty (the sandbox runs no processes).
+   */
+  private log(res: ServerResponse, route: Route, query: URLSearchParams): void {
+    const pod = this.cluster.kube.get<Pod>('Pod', route.namespace, route.name ?? '');
+    if (!pod) throw notFound('pods', route.name ?? '');
+    const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => c.name);
+    const wanted =
+      query.get('container') ?? (pod.spec.containers.length === 1 ? pod.spec.containers[0]?.name : undefined);
+    if (!wanted) {
+      const list = pod.spec.containers.map((c) => c.name).join(' ');
+      throw kubeError(400, `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${list}]`);
+    }
+    if (!names.includes(wanted)) {
+      throw kubeError(400, `container ${wanted} is not valid for pod ${pod.metadata.name}`);
+    }
+    const status = [...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])].find(
+      (c) => c.name === wanted,
+    );
+    const waiting = status?.state.waiting?.reason;
+    if (!status || (waiting && !status.lastState.terminated)) {
+      const why =
+        waiting === 'ErrImagePull' || waiting === 'ImagePullBackOff'
+          ? 'trying and failing to pull image'
+          : waiting === 'InvalidImageName'
+            ? "image can't be pulled"
+            : (waiting ?? 'ContainerCreating');
+      throw kubeError(400, `container "${wanted}" in pod "${pod.metadata.name}" is waiting to start: ${why}`);
+    }
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 0, 'cache-control': 'no-cache, private' });
+    res.end();
+  }
+
+  private matcher(route: Route, query: URLSearchParams): (o: KubeObject) => boolean {
     const matchLabels = labelSelector(query.get('labelSelector'));
-    const matchFields = fieldSelector(query.get('fieldSelector'));
-    const all = this.cluster.kube
-      .list<KubeObject>(route.info.kind, route.namespace)
-      .filter((o) => matchLabels(o.metadata.labels ?? {}) && matchFields(o));
+    const matchFields = fieldSelector(query.get('fieldSelector'), route.info.kind);
+    return (o) => matchLabels(o.metadata.labels ?? {}) && matchFields(o);
+  }
+
+  private list(res: ServerResponse, route: Route, query: URLSearchParams, n: Negotiated): void {
+    const matches = this.matcher(route, query);
+    const all = this.cluster.kube.list<KubeObject>(route.info.kind, route.namespace).filter(matches);
     const limit = Number(query.get('limit') ?? 0);
-    const start = Number(Buffer.from(query.get('continue') ?? '', 'base64url').toString() || 0);
+    const token = query.get('continue') ?? '';
+    const start = token ? Number(Buffer.from(token, 'base64url').toString()) : 0;
+    if (!Number.isInteger(start) || start < 0) throw kubeError(400, 'continue key is not valid: illegal base64 data');
     const page = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
     const more = limit > 0 && start + limit < all.length;
-    return {
-      kind: `${route.info.kind}List`,
-      apiVersion: route.info.group ? `${route.info.group}/${route.info.version}` : route.info.version,
-      metadata: {
-        resourceVersion: this.cluster.kube.resourceVersion(),
-        ...(more
-          ? {
-              continue: Buffer.from(String(start + limit)).toString('base64url'),
-              remainingItemCount: all.length - start - limit,
-            }
-          : {}),
-      },
+    const listMeta = {
+      resourceVersion: this.cluster.kube.resourceVersion(),
+      ...(more
+        ? {
+            continue: Buffer.from(String(start + limit)).toString('base64url'),
+            remainingItemCount: all.length - start - limit,
+          }
+        : {}),
+    };
+    if (n.as === 'table') {
+      const opts = { version: n.version, includeObject: includeObjectOf(query), now: this.world.now(), listMeta };
+      send(res, 200, toTable(route.info.kind, page, opts), n.contentType);
+      return;
+    }
+    const { info } = route;
+    send(res, 200, {
+      kind: `${info.kind}List`,
+      apiVersion: info.group ? `${info.group}/${info.version}` : info.version,
+      metadata: listMeta,
       items: page.map(({ kind: _k, apiVersion: _a, ...rest }) => rest),
-    };
-  }
-
-  /** PATCH on a Deployment, StatefulSet or DaemonSet, with the API server's content-type and validation rules. */
-  private patch(route: Route, req: IncomingMessage, query: URLSearchParams, body: string): KubeObject {
-    this.authorize('patch', route);
-    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-    if (!PATCH_TYPES.includes(contentType)) {
-      throw kubeError(
-        415,
-        `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`,
-      );
-    }
-    if (contentType !== 'application/strategic-merge-patch+json') {
-      // A real API server also takes JSON and merge patches and server-side apply; nothing the bot or the commands it
-      // prints send uses them, so the sandbox refuses them rather than carry code nobody exercises.
-      throw kubeError(415, `${contentType} is not implemented by the sandbox API server: use a strategic merge patch`);
-    }
-    const current = this.cluster.kube.get<Workload>(
-      route.info.kind as Workload['kind'],
-      route.namespace,
-      route.name ?? '',
-    );
-    if (!current) throw notFound(route.resource, route.name ?? '', route.info.group);
-    let patchBody: Json;
-    try {
-      patchBody = JSON.parse(body) as Json;
-    } catch (e) {
-      throw kubeError(400, `error decoding patch: ${(e as Error).message}`);
-    }
-    if (patchBody === null || typeof patchBody !== 'object' || Array.isArray(patchBody)) {
-      throw kubeError(400, 'error decoding patch: a strategic merge patch must be a JSON object');
-    }
-    const patched = strategicMerge(current as unknown as Json, patchBody);
-    const next = patched as unknown as Workload;
-    this.validate(current, next, route);
-    // Identity and status are the server's; a PATCH on the main resource cannot change them.
-    next.metadata = {
-      ...next.metadata,
-      name: current.metadata.name,
-      namespace: current.metadata.namespace,
-      uid: current.metadata.uid,
-      creationTimestamp: current.metadata.creationTimestamp,
-      generation: current.metadata.generation ?? 1,
-    };
-    next.status = current.status as never;
-    const specChanged = canonicalJson(next.spec) !== canonicalJson(current.spec);
-    if (specChanged) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
-    const fieldManager = query.get('fieldManager') ?? undefined;
-    const dryRun = query.get('dryRun') === 'All';
-    const manager = fieldManager ?? (req.headers['user-agent'] ?? 'unknown').split('/')[0] ?? 'unknown';
-    const entry: ManagedFieldsEntry = {
-      manager,
-      operation: 'Update',
-      apiVersion: `${route.info.group}/${route.info.version}`,
-      time: iso(this.world.now()),
-      fieldsType: 'FieldsV1',
-      fieldsV1: {},
-    };
-    next.metadata.managedFields = [
-      ...(current.metadata.managedFields ?? []).filter((m) => m.manager !== manager),
-      entry,
-    ];
-    this.cluster.kube.patches.push({
-      kind: route.info.kind,
-      namespace: route.namespace ?? '',
-      name: route.name ?? '',
-      contentType,
-      ...(fieldManager ? { fieldManager } : {}),
-      dryRun,
-      body: patchBody,
-      at: new Date(this.world.now()).toISOString(),
     });
-    if (dryRun) return next;
-    this.cluster.kube.put(next);
-    if (specChanged) this.controller.workloadChanged(next);
-    return next;
   }
 
-  private validate(current: Workload, next: Workload, route: Route): void {
-    const problems: string[] = [];
-    if (next.metadata?.name !== undefined && next.metadata.name !== current.metadata.name) {
-      problems.push(`metadata.name: Invalid value: "${next.metadata.name}": field is immutable`);
-    }
-    const spec = next.spec as { replicas?: unknown; template?: { spec?: { containers?: unknown } } } | undefined;
-    if (next.kind !== 'DaemonSet' && spec?.replicas !== undefined) {
-      if (typeof spec.replicas !== 'number' || !Number.isInteger(spec.replicas) || spec.replicas < 0) {
-        problems.push(
-          `spec.replicas: Invalid value: ${JSON.stringify(spec.replicas)}: must be greater than or equal to 0`,
-        );
-      }
-    }
-    const containers = spec?.template?.spec?.containers;
-    if (!Array.isArray(containers) || containers.length === 0) {
-      problems.push('spec.template.spec.containers: Required value');
-    } else {
-      containers.forEach((c: { name?: unknown; image?: unknown }, i) => {
-        if (typeof c?.name !== 'string' || !c.name)
-          problems.push(`spec.template.spec.containers[${i}].name: Required value`);
-        if (typeof c?.image !== 'string' || !c.image)
-          problems.push(`spec.template.spec.containers[${i}].image: Required value`);
-      });
-    }
-    if (problems.length) {
-      throw kubeError(
-        422,
-        `${route.info.kind}.${route.info.group} "${current.metadata.name}" is invalid: ${problems.join(', ')}`,
-        { name: current.metadata.name, group: route.info.group, kind: route.info.kind },
-      );
-    }
-  }
-
-  /** SelfSubjectAccessReview: allowed unless the world's RBAC denials say otherwise. */
-  private accessReview(body: string): object {
-    let review: {
-      spec?: { resourceAttributes?: Record<string, string>; nonResourceAttributes?: Record<string, string> };
-    };
-    try {
-      review = JSON.parse(body || '{}');
-    } catch (e) {
-      throw kubeError(400, `error decoding SelfSubjectAccessReview: ${(e as Error).message}`);
-    }
-    const attrs = review.spec?.resourceAttributes;
-    const denied = attrs
-      ? this.world.botKubeDenied(attrs.verb ?? '', attrs.resource ?? '', attrs.namespace || undefined)
-      : false;
-    return {
-      kind: 'SelfSubjectAccessReview',
-      apiVersion: 'authorization.k8s.io/v1',
-      metadata: { creationTimestamp: null },
-      spec: review.spec ?? {},
-      status: denied
-        ? { allowed: false }
-        : {
-            allowed: true,
-            reason: `RBAC: allowed by ClusterRoleBinding "imagepull-bot" of ClusterRole "imagepull-bot" to User "${this.world.bot.email}"`,
-          },
-    };
+  private watch(req: IncomingMessage, res: ServerResponse, route: Route, query: URLSearchParams, n: Negotiated): void {
+    const matches = this.matcher(route, query);
+    const byName = route.name;
+    const includeObject = n.as === 'table' ? includeObjectOf(query) : 'Object';
+    serveWatch(req, res, {
+      store: this.cluster.kube,
+      kind: route.info.kind,
+      ...(route.namespace !== undefined ? { namespace: route.namespace } : {}),
+      matches: (o) => (byName === undefined || o.metadata.name === byName) && matches(o),
+      query,
+      contentType: n.contentType,
+      encode: (obj, first) =>
+        n.as === 'table'
+          ? toTable(route.info.kind, [obj], {
+              version: n.version,
+              includeObject,
+              now: this.world.now(),
+              noHeaders: !first,
+            })
+          : obj,
+      current: () => this.cluster.kube.list<KubeObject>(route.info.kind, route.namespace).filter(matches),
+    });
   }
 }

@@ -36,7 +36,10 @@ const REASONS: Readonly<Record<number, string>> = {
   403: 'Forbidden',
   404: 'NotFound',
   405: 'MethodNotAllowed',
+  406: 'NotAcceptable',
   409: 'Conflict',
+  410: 'Expired',
+  413: 'RequestEntityTooLarge',
   415: 'UnsupportedMediaType',
   422: 'Invalid',
   429: 'TooManyRequests',
@@ -54,6 +57,16 @@ export function kubeError(code: number, message: string, details?: Record<string
 export function notFound(resource: string, name: string, group = ''): KubeError {
   const qualified = group ? `${resource}.${group}` : resource;
   return kubeError(404, `${qualified} "${name}" not found`, { name, ...(group ? { group } : {}), kind: resource });
+}
+
+/** `secrets "x" already exists` (409 AlreadyExists). */
+export function alreadyExists(resource: string, name: string, group = ''): KubeError {
+  const qualified = group ? `${resource}.${group}` : resource;
+  return new KubeError(409, 'AlreadyExists', `${qualified} "${name}" already exists`, {
+    name,
+    ...(group ? { group } : {}),
+    kind: resource,
+  });
 }
 
 /**

@@ -99,6 +99,7 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
   const meter = new RateMeter();
   const hub = new SocketModeHub(app.appId);
   const calls: ApiCall[] = [];
+  const faults = new Map<string, { status: number; times: number; retryAfterSec?: number }[]>();
   const failures: DeliveryFailure[] = [];
   let httpTarget: string | undefined;
   let host = '';
@@ -128,6 +129,16 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
         enforceRateLimits: options.enforceRateLimits ?? false,
         openSocketUrl: () => hub.issueUrl(host),
         record: (call) => calls.push(call),
+        takeFault: (method) => {
+          const queue = faults.get(method);
+          const next = queue?.[0];
+          if (!queue || !next) return undefined;
+          if (--next.times <= 0) queue.shift();
+          return {
+            status: next.status,
+            ...(next.retryAfterSec !== undefined ? { retryAfterSec: next.retryAfterSec } : {}),
+          };
+        },
       });
       return;
     }
@@ -240,6 +251,11 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
     homeViews: (userId) => workspace.homeView(userId),
     rateReport: () => meter.report(),
     failures: () => structuredClone(failures),
+    failNext(method, status, times = 1, retryAfterSec) {
+      const queue = faults.get(method) ?? [];
+      queue.push({ status, times, ...(retryAfterSec !== undefined ? { retryAfterSec } : {}) });
+      faults.set(method, queue);
+    },
 
     setHttpTarget(url: string): void {
       const parsed = new URL(url);

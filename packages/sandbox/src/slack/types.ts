@@ -216,6 +216,11 @@ export interface SlackFake {
   rateReport(): RateReport;
   /** Deliveries Slack would have shown as errors (no ack in time, HTTP errors). */
   failures(): DeliveryFailure[];
+  /**
+   * The next `times` calls of a Web API `method` fail: 429 with `Retry-After: retryAfterSec` (default 1), or the
+   * HTTP status given (500, 503…). Calls are still recorded, with the status they got.
+   */
+  failNext(method: string, status: number, times?: number, retryAfterSec?: number): void;
 
   /** Deliver to `url` over signed HTTP from now on, instead of Socket Mode. */
   setHttpTarget(url: string): void;

@@ -28,6 +28,8 @@ export interface WebApiContext {
   readonly openSocketUrl: () => string;
   /** Keeps the call for {@link SlackFake.calls}. */
   readonly record: (call: ApiCall) => void;
+  /** A scripted failure for this call of `method`, if any (see {@link SlackFake.failNext}). */
+  readonly takeFault: (method: string) => { status: number; retryAfterSec?: number } | undefined;
 }
 
 /** Serves one Web API request (`method` already taken from the path). */
@@ -59,6 +61,14 @@ export async function serveWebApi(
   const token = bearer(req.headers.authorization) ?? bodyToken;
   const authError = checkToken(method, token, ctx);
   if (authError !== undefined) return answer(200, { ok: false, error: authError });
+
+  const fault = ctx.takeFault(method);
+  if (fault) {
+    if (fault.status === 429)
+      return answer(429, { ok: false, error: 'ratelimited', retry_after: fault.retryAfterSec ?? 1 });
+    // A 5xx from Slack's edge: not JSON `{ok:false}` but an HTTP error the client retries.
+    return answer(fault.status, { ok: false, error: 'fatal_error' });
+  }
 
   if (ctx.enforceRateLimits) {
     const channel =

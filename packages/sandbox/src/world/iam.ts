@@ -32,6 +32,11 @@ export interface WirePolicy {
   auditConfigs: never[];
 }
 
+/** How a version-1 read names a conditional binding's role: `ROLE_withcond_HASH`, the hash naming the condition. */
+export function withcondRole(role: string, condition: IamCondition): string {
+  return `${role}_withcond_${createHash('sha1').update(JSON.stringify(condition)).digest('hex').slice(0, 20)}`;
+}
+
 /**
  * The policy as `getIamPolicy` returns it for `requestedVersion`. A policy with conditions read at version < 3
  * comes back as version 1 with each conditional binding's role suffixed `_withcond_…` and its condition dropped,
@@ -47,8 +52,7 @@ export function readPolicy(state: IamPolicyState, requestedVersion: number): Wir
       .map((b) => {
         if (!b.condition) return { role: b.role, members: [...b.members], condition: null };
         if (v3) return { role: b.role, members: [...b.members], condition: { ...b.condition } };
-        const hash = createHash('sha1').update(JSON.stringify(b.condition)).digest('hex').slice(0, 20);
-        return { role: `${b.role}_withcond_${hash}`, members: [...b.members], condition: null };
+        return { role: withcondRole(b.role, b.condition), members: [...b.members], condition: null };
       }),
     etag: Buffer.from(state.etag),
     auditConfigs: [],

@@ -1,7 +1,7 @@
 /**
  * The Policy Troubleshooter v3 verdict (`POST /v3/iam:troubleshoot`), computed from the world: allow bindings on
- * the resource and its project, deny policies on the project, propagation delay, and what the caller (the bot) may
- * read. Response shape from googleapis `google/cloud/policytroubleshooter/iam/v3/troubleshooter.proto`, in proto3
+ * the resource and its project, deny policies on the project, propagation delay, and what the caller (the bot, or
+ * the operator, who may read everything) may read. Response shape from googleapis `google/cloud/policytroubleshooter/iam/v3/troubleshooter.proto`, in proto3
  * JSON (camelCase, enum names as strings); summarized in gcp-facts.md §4.9.
  */
 import {
@@ -17,7 +17,7 @@ import {
   readPolicy,
 } from './iam.ts';
 import { toV1Permission, toV2Permission } from './roles.ts';
-import type { DenyPolicy, DenyRule } from './types.ts';
+import type { Caller, DenyPolicy, DenyRule } from './types.ts';
 import type { World } from './world.ts';
 
 /** The access tuple of a troubleshoot request. */
@@ -60,10 +60,11 @@ function readPermission(kind: 'repository' | 'project'): string {
 }
 
 /**
- * Troubleshoots `tuple` as the bot. Policies the bot cannot read count as `UNKNOWN_INFO` (no policy content),
- * the way the real service answers a caller without `getIamPolicy` on the resource.
+ * Troubleshoots `tuple` for `caller` (the bot by default). Policies the caller cannot read count as
+ * `UNKNOWN_INFO` (no policy content), the way the real service answers a caller without `getIamPolicy` on the
+ * resource.
  */
-export function troubleshoot(world: World, tuple: AccessTuple): JsonObject {
+export function troubleshoot(world: World, tuple: AccessTuple, caller: Caller = 'bot'): JsonObject {
   if (!tuple.principal || !tuple.fullResourceName || !tuple.permission) {
     throw new TroubleshootError(
       'Request contains an invalid argument: accessTuple.principal, fullResourceName and permission are required.',
@@ -77,7 +78,7 @@ export function troubleshoot(world: World, tuple: AccessTuple): JsonObject {
 
   const allowStates: (AllowState | 'UNKNOWN_INFO')[] = [];
   const explainedPolicies = chain.map((holder) => {
-    if (world.botDenied(readPermission(holder.kind), holder.resourceName)) {
+    if (world.denied(caller, readPermission(holder.kind), holder.resourceName)) {
       allowStates.push('UNKNOWN_INFO');
       return { allowAccessState: ALLOW_ENUM.UNKNOWN_INFO };
     }
@@ -130,7 +131,7 @@ export function troubleshoot(world: World, tuple: AccessTuple): JsonObject {
         ? 'UNKNOWN_INFO'
         : 'NOT_GRANTED';
 
-  const denyExplanation = explainDeny(world, tuple.fullResourceName, email, permission);
+  const denyExplanation = explainDeny(world, tuple.fullResourceName, email, permission, caller);
   const deny = denyExplanation.state;
   let overall: string;
   if (deny === 'DENIED') overall = 'CANNOT_ACCESS';
@@ -167,11 +168,12 @@ function explainDeny(
   resource: string,
   email: string,
   permission: string,
+  caller: Caller,
 ): { state: DenyState | 'UNKNOWN_INFO'; resources: JsonObject[] } {
   const project = projectOf(world, resource);
   if (!project) return { state: 'NOT_DENIED', resources: [] };
   const attachment = `//cloudresourcemanager.googleapis.com/projects/${project.projectId}`;
-  if (world.botDenied('iam.denypolicies.list', `projects/${project.projectId}`)) {
+  if (world.denied(caller, 'iam.denypolicies.list', `projects/${project.projectId}`)) {
     return { state: 'UNKNOWN_INFO', resources: [{ denyAccessState: DENY_ENUM.UNKNOWN_INFO }] };
   }
   const policies = project.denyPolicies.map((p) => {

@@ -184,6 +184,13 @@ export interface KubeDenial {
   namespace?: string;
 }
 
+/**
+ * Who makes a call. The bot: every gRPC call, and every REST call with a Bearer token. The operator: a REST call
+ * without credentials, the person at a terminal running the commands the bot prints (gcloud with
+ * `auth/disable_credentials`); the operator is refused nothing.
+ */
+export type Caller = 'bot' | 'operator';
+
 /** The bot's identity as the fakes see it (every gRPC call, and any Bearer token, is the bot). */
 export interface BotIdentity {
   email: string;

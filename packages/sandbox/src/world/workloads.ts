@@ -3,6 +3,7 @@
  * running the kubelet over it (through the pull simulator), back-off, event aggregation, and workload status.
  * Pure state transitions over a cluster's store; the timers that drive them live in `kube/controller.ts`.
  */
+import { createHash } from 'node:crypto';
 import { podTemplateHash } from './ids.ts';
 import type {
   Container,
@@ -98,6 +99,11 @@ export interface EventInput {
   readonly firstAt?: number;
 }
 
+/** A nanosecond timestamp for an event name: the millisecond, then the write counter, then a random tail. */
+function eventNanos(atMs: number, counter: number, random: number): bigint {
+  return BigInt(atMs) * 1_000_000n + BigInt(counter % 1000) * 1000n + BigInt(random);
+}
+
 /**
  * Records a pod event the way the kubelet's event correlator does: the same (object, field, reason, message)
  * increments `count` and moves `lastTimestamp` instead of creating a new Event.
@@ -127,7 +133,9 @@ export function recordEvent(world: World, cluster: Cluster, pod: Pod, e: EventIn
     apiVersion: 'v1',
     kind: 'Event',
     metadata: {
-      name: `${pod.metadata.name}.${(BigInt(e.at) * 1_000_000n + BigInt(world.rng.int(999_999))).toString(16).padStart(16, '0')}`,
+      // The kubelet names events `POD.<creation time in ns, hex>`, so a namespace's events list in creation order; the
+      // store's write counter orders events recorded in the same millisecond.
+      name: `${pod.metadata.name}.${eventNanos(e.at, Number(cluster.kube.resourceVersion()), world.rng.int(1000)).toString(16).padStart(16, '0')}`,
       namespace: ns,
       uid: world.rng.uuid(),
       creationTimestamp: iso(e.firstAt ?? e.at),
@@ -212,6 +220,46 @@ function podSpecFromTemplate(template: PodTemplateSpec, nodeName: string): Pod['
   };
 }
 
+/**
+ * The ServiceAccount admission plugin's projected token volume (`kube-api-access-xxxxx`: token, cluster CA,
+ * namespace) mounted read-only into every container at `/var/run/secrets/kubernetes.io/serviceaccount`, unless
+ * the pod opts out with `automountServiceAccountToken: false`. The suffix is derived from the pod name, so
+ * scenario worlds stay reproducible.
+ */
+function withServiceAccountToken(spec: Pod['spec'], podName: string): Pod['spec'] {
+  if (spec.automountServiceAccountToken === false) return spec;
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  const digest = createHash('sha1').update(podName).digest();
+  const suffix = Array.from({ length: 5 }, (_, i) => alphabet[(digest[i] ?? 0) % alphabet.length]).join('');
+  const name = `kube-api-access-${suffix}`;
+  const mount = { name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' };
+  const volume = {
+    name,
+    projected: {
+      defaultMode: 420,
+      sources: [
+        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        {
+          downwardAPI: {
+            items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
+          },
+        },
+      ],
+    },
+  };
+  const addMount = (c: Container): Container => ({
+    ...c,
+    volumeMounts: [...((c.volumeMounts as unknown[] | undefined) ?? []), mount],
+  });
+  return {
+    ...spec,
+    containers: spec.containers.map(addMount),
+    ...(spec.initContainers ? { initContainers: spec.initContainers.map(addMount) } : {}),
+    volumes: [...((spec.volumes as unknown[] | undefined) ?? []), volume],
+  };
+}
+
 /** A pod a controller creates: its name, template, owner and the node it is bound to. */
 export interface NewPodInput {
   readonly namespace: string;
@@ -225,9 +273,14 @@ export interface NewPodInput {
   readonly uid?: string;
 }
 
-/** A pod just bound to a node: Pending, containers `ContainerCreating`, with the scheduler's `Scheduled` event. */
+/**
+ * A pod a controller just created. Bound to `input.nodeName`: Pending, containers `ContainerCreating`, with the
+ * scheduler's `Scheduled` event. With an empty `nodeName` (no node can take it): Pending and unscheduled, with
+ * the scheduler's `FailedScheduling` event; {@link bindPod} binds it later.
+ */
 export function createPod(world: World, cluster: Cluster, input: NewPodInput): Pod {
-  const spec = podSpecFromTemplate(input.template, input.nodeName);
+  const spec = withServiceAccountToken(podSpecFromTemplate(input.template, input.nodeName), input.name);
+  if (!input.nodeName) delete spec.nodeName;
   const pod: Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -241,28 +294,48 @@ export function createPod(world: World, cluster: Cluster, input: NewPodInput): P
       ownerReferences: [controllerRef(input.owner)],
     },
     spec,
-    status: {
-      phase: 'Pending',
-      conditions: [condition('PodScheduled', true, input.at)],
-      qosClass: 'BestEffort',
-      startTime: iso(input.at),
-      hostIP: nodeIp(cluster, input.nodeName),
-      hostIPs: [{ ip: nodeIp(cluster, input.nodeName) }],
-      ...(spec.initContainers?.length
-        ? { initContainerStatuses: spec.initContainers.map((c) => waitingStatus(c, 'PodInitializing')) }
-        : {}),
-      containerStatuses: spec.containers.map((c) =>
-        waitingStatus(c, spec.initContainers?.length ? 'PodInitializing' : 'ContainerCreating'),
-      ),
-    },
+    status: { phase: 'Pending', conditions: [], qosClass: 'BestEffort' },
+  };
+  if (input.nodeName) return bindPod(world, cluster, pod, input.nodeName, input.at);
+  const nodes = cluster.nodePools.reduce((n, p) => n + p.nodes.length, 0);
+  const message = `0/${nodes} nodes are available: ${nodes} node(s) were unschedulable. preemption: 0/${nodes} nodes are available: ${nodes} Preemption is not helpful for scheduling.`;
+  pod.status.conditions = [condition('PodScheduled', false, input.at, 'Unschedulable', message)];
+  cluster.kube.put(pod);
+  recordEvent(world, cluster, pod, {
+    reason: 'FailedScheduling',
+    type: 'Warning',
+    component: 'default-scheduler',
+    message,
+    at: input.at,
+  });
+  return pod;
+}
+
+/** The scheduler binding a pod to a node: containers `ContainerCreating`, the `Scheduled` event. */
+export function bindPod(world: World, cluster: Cluster, pod: Pod, nodeName: string, at: number): Pod {
+  const spec = pod.spec;
+  spec.nodeName = nodeName;
+  pod.status = {
+    phase: 'Pending',
+    conditions: [condition('PodScheduled', true, at)],
+    qosClass: 'BestEffort',
+    startTime: iso(at),
+    hostIP: nodeIp(cluster, nodeName),
+    hostIPs: [{ ip: nodeIp(cluster, nodeName) }],
+    ...(spec.initContainers?.length
+      ? { initContainerStatuses: spec.initContainers.map((c) => waitingStatus(c, 'PodInitializing')) }
+      : {}),
+    containerStatuses: spec.containers.map((c) =>
+      waitingStatus(c, spec.initContainers?.length ? 'PodInitializing' : 'ContainerCreating'),
+    ),
   };
   cluster.kube.put(pod);
   recordEvent(world, cluster, pod, {
     reason: 'Scheduled',
     type: 'Normal',
     component: 'default-scheduler',
-    message: `Successfully assigned ${input.namespace}/${input.name} to ${input.nodeName}`,
-    at: input.at,
+    message: `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`,
+    at,
   });
   return pod;
 }
@@ -539,11 +612,14 @@ export function podReady(pod: Pod): boolean {
   return pod.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
-/** Pods controlled by `owner` (by uid), in name order. */
+/**
+ * Pods controlled by `owner` (by uid), in name order; terminating pods (with a deletionTimestamp) are left out, as
+ * controllers count only active pods.
+ */
 export function podsOwnedBy(cluster: Cluster, owner: KubeObject): Pod[] {
   return cluster.kube
     .list<Pod>('Pod', owner.metadata.namespace)
-    .filter((p) => controllerOf(p)?.uid === owner.metadata.uid);
+    .filter((p) => controllerOf(p)?.uid === owner.metadata.uid && !p.metadata.deletionTimestamp);
 }
 
 /** ReplicaSets controlled by a Deployment. */
@@ -581,6 +657,17 @@ function workloadCondition(
   transitionAt = at,
 ): WorkloadCondition {
   return { type, status, lastUpdateTime: iso(at), lastTransitionTime: iso(transitionAt), reason, message };
+}
+
+/**
+ * The deployment controller's condition bookkeeping: an unchanged condition keeps its times, and one whose
+ * status did not flip keeps its lastTransitionTime.
+ */
+function keepConditionTimes(c: WorkloadCondition, previous: readonly WorkloadCondition[]): WorkloadCondition {
+  const old = previous.find((p) => p.type === c.type);
+  if (!old || old.status !== c.status) return c;
+  if (old.reason === c.reason && old.message === c.message) return old;
+  return { ...c, lastTransitionTime: old.lastTransitionTime };
 }
 
 /**
@@ -632,6 +719,7 @@ export function refreshDeploymentStatus(cluster: Cluster, d: Deployment, now: nu
       createdAt,
     );
   }
+  const previous = d.status.conditions ?? [];
   d.status = {
     observedGeneration: d.metadata.generation ?? 1,
     replicas: pods.length,
@@ -656,7 +744,7 @@ export function refreshDeploymentStatus(cluster: Cluster, d: Deployment, now: nu
             now,
           ),
       progressing,
-    ],
+    ].map((c) => keepConditionTimes(c, previous)),
   };
   if (!d.status.readyReplicas) delete d.status.readyReplicas;
   if (!d.status.availableReplicas) delete d.status.availableReplicas;

@@ -5,6 +5,7 @@
 import { Rng } from './ids.ts';
 import type {
   BotIdentity,
+  Caller,
   Cluster,
   ExternalRegistry,
   NodePoolState,
@@ -100,6 +101,11 @@ export class World {
         d.permission === permission &&
         (d.resource === undefined || resource === d.resource || resource.startsWith(`${d.resource}/`)),
     );
+  }
+
+  /** True when `caller` is not allowed `permission` on `resource`: only the bot is ever refused. */
+  denied(caller: Caller, permission: string, resource: string): boolean {
+    return caller === 'bot' && this.botDenied(permission, resource);
   }
 
   /** True when Kubernetes RBAC refuses the bot `verb` on `resource` in `namespace`. */

@@ -99,12 +99,22 @@ describe('Policy Troubleshooter v3 fake, through google-auth-library', () => {
     assert.equal(v.allowPolicyExplanation.allowAccessState, 'ALLOW_ACCESS_STATE_UNKNOWN_INFO');
   });
 
-  it('answers 401 UNAUTHENTICATED without a Bearer token, and 400 for a bad tuple', async () => {
-    const sandbox = await sandboxFor('seed');
+  it('answers a call without credentials as the operator (who may read what the bot may not), and 400 for a bad tuple', async () => {
+    const sandbox = await sandboxFor('bot-lacks-permission');
     const url = `http://${sandbox.endpoint}/v3/iam:troubleshoot`;
-    const anonymous = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    assert.equal(anonymous.status, 401);
-    assert.equal(((await anonymous.json()) as { error: { status: string } }).error.status, 'UNAUTHENTICATED');
+    const body = JSON.stringify({
+      accessTuple: {
+        principal: NODE_SA,
+        fullResourceName: `//artifactregistry.googleapis.com/${SERVICES}`,
+        permission: DOWNLOAD,
+      },
+    });
+    // gcloud with auth/disable_credentials sends no token: the person at the terminal, refused nothing.
+    const anonymous = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(anonymous.status, 200);
+    assert.equal(((await anonymous.json()) as Verdict).overallAccessState, 'CANNOT_ACCESS');
+    // The bot (Bearer token) still cannot read the repository policy.
+    assert.equal((await troubleshoot(sandbox)).overallAccessState, 'UNKNOWN_INFO');
     const bad = await authClient().request({
       url,
       method: 'POST',
@@ -112,6 +122,7 @@ describe('Policy Troubleshooter v3 fake, through google-auth-library', () => {
       validateStatus: () => true,
     });
     assert.equal(bad.status, 400);
+    assert.equal((bad.data as { error: { status: string } }).error.status, 'INVALID_ARGUMENT');
   });
 
   it('reports an injected HTTP 503 once', async () => {

@@ -300,7 +300,7 @@ describe('Kubernetes API fake, through @kubernetes/client-node 2', () => {
     assert.deepEqual([closed.incident.state, closed.incident.resource.labels.pod_name], ['closed', POD]);
   });
 
-  it('rollout restart without a grant: new pods fail with ErrImagePull then ImagePullBackOff, the old pods stay', async () => {
+  it('rollout restart without a grant: the surge pod fails with ErrImagePull then ImagePullBackOff, the old pods stay', async () => {
     const { kube } = await connect('seed');
     await kube.apps.patchNamespacedDeployment(
       { namespace: 'prod', name: 'checkout', body: RESTART, fieldManager: 'kubectl-rollout' },
@@ -308,7 +308,9 @@ describe('Kubernetes API fake, through @kubernetes/client-node 2', () => {
     );
     const fresh = await waitFor('new pods in back-off', async () => {
       const items = (await checkoutPods(kube)).filter((p) => !p.metadata?.name?.startsWith('checkout-7d9c8b6f4-'));
-      return items.length === 3 &&
+      // maxSurge 25% of 3 rounds up to 1 and maxUnavailable rounds down to 0: one new pod, and no old pod goes
+      // until it is available.
+      return items.length === 1 &&
         items.every((p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff')
         ? items
         : undefined;
@@ -337,7 +339,7 @@ describe('Kubernetes API fake, through @kubernetes/client-node 2', () => {
       'the stuck rollout keeps the old pods',
     );
     const d = await kube.apps.readNamespacedDeployment({ namespace: 'prod', name: 'checkout' });
-    assert.deepEqual([d.status?.replicas, d.status?.updatedReplicas, d.status?.readyReplicas], [6, 3, undefined]);
+    assert.deepEqual([d.status?.replicas, d.status?.updatedReplicas, d.status?.readyReplicas], [4, 1, undefined]);
   });
 
   it('a paused Deployment accepts the patch but rolls nothing out', async () => {

@@ -71,6 +71,7 @@ describe('cluster controller', () => {
     const fresh = cluster.kube
       .list<Pod>('Pod', NAMESPACE)
       .filter((p) => p.metadata.labels?.app === 'cart' && p.status.phase === 'Pending');
-    assert.equal(fresh.length, 2, 'the new pods were created but never started');
+    // A rolling update surges by maxSurge (25% of 2, rounded up: 1) before anything is available.
+    assert.equal(fresh.length, 1, 'the new pod was created but never started');
   });
 });

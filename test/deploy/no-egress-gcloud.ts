@@ -1,0 +1,117 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** What a traced command did. */
+export interface TracedRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Every IPv4/IPv6 destination any process of the run connected or sent to, as `address:port`. */
+  readonly destinations: readonly string[];
+  /** The destinations beyond loopback (must be empty), each with the command line of the process that sent it. */
+  readonly offLoopback: readonly string[];
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+
+/** Thrown when strace is missing; says how to install it (tests fail, never skip). */
+export class StraceMissingError extends Error {
+  readonly code = 'strace_missing';
+}
+
+/** Fails with an install hint unless strace can trace here. */
+export function requireStrace(): void {
+  const r = spawnSync('strace', ['-V'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    throw new StraceMissingError('strace is needed to prove gcloud stays on loopback: apt-get install -y strace');
+  }
+}
+
+/** One destination in a trace: `address:port`, and the command line of the process that sent to it. */
+export interface Destination {
+  readonly address: string;
+  readonly port: number;
+  readonly command: string;
+}
+
+/**
+ * Every IPv4/IPv6 destination of connect/sendto/sendmsg calls in `strace -f` output (unix sockets skipped), with
+ * the program each process last executed (from its execve lines).
+ */
+export function destinationsIn(trace: string): Destination[] {
+  const out: Destination[] = [];
+  const programs = new Map<string, string>();
+  for (const line of trace.split('\n')) {
+    const pid = /^(\d+)\s/.exec(line)?.[1] ?? '';
+    const exec = /execve\("[^"]*", \[(.*?)\]/.exec(line);
+    if (exec?.[1]) programs.set(pid, exec[1].replace(/"/g, '').replace(/, /g, ' ').slice(0, 200));
+    const v4 = /sin_port=htons\((\d+)\), sin_addr=inet_addr\("([\d.]+)"\)/.exec(line);
+    const v6 = /sin6_port=htons\((\d+)\),.*inet_pton\(AF_INET6, "([0-9a-fA-F:.]+)"/.exec(line);
+    const hit = v4 ?? v6;
+    if (hit?.[1] && hit[2])
+      out.push({ address: hit[2], port: Number(hit[1]), command: programs.get(pid) ?? `pid ${pid}` });
+  }
+  return out;
+}
+
+/**
+ * Runs `command args…` under `strace -f` (every child process too, with a seccomp filter so it costs nothing
+ * measurable) recording each connect/sendto/sendmsg destination, and reports which left loopback. The proof that a
+ * child process such as gcloud (Python, not covered by the test preload's socket hooks) sent nothing off the
+ * machine: a DNS query or a metadata-server probe would show up as a destination here.
+ */
+export async function runWithoutEgress(
+  command: string,
+  args: readonly string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
+): Promise<TracedRun> {
+  requireStrace();
+  const dir = await mkdtemp(join(tmpdir(), 'egress-'));
+  const traceFile = join(dir, 'trace');
+  await writeFile(traceFile, '');
+  try {
+    const child = spawn(
+      'strace',
+      [
+        '-f',
+        '--seccomp-bpf',
+        '-qq',
+        '-e',
+        'trace=connect,sendto,sendmsg,sendmmsg,execve',
+        '-s',
+        '256',
+        '-e',
+        'signal=none',
+        '-o',
+        traceFile,
+        command,
+        ...args,
+      ],
+      { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 300_000);
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (c) => resolve(c));
+    });
+    clearTimeout(timer);
+    const found = destinationsIn(await readFile(traceFile, 'utf8'));
+    const destinations = [...new Set(found.map((d) => `${d.address}:${d.port}`))];
+    const offLoopback = [
+      ...new Set(found.filter((d) => !LOOPBACK.test(d.address)).map((d) => `${d.address}:${d.port} (${d.command})`)),
+    ];
+    return { code, stdout, stderr, destinations, offLoopback };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,60 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { eventually } from './helpers.ts';
+
+/** The bot as its own process (`imagepull serve`, what the image runs), with its log lines collected. */
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  readonly port: string;
+  /** Every line the process wrote (stdout and stderr): its JSON logs and anything else. */
+  readonly lines: string[];
+  /** `GET path` on the bot's port; undefined when it does not answer within `timeoutMs`. */
+  get(path: string, timeoutMs?: number): Promise<Response | undefined>;
+  /** Resolves with the exit code once the process has exited. */
+  exited(): Promise<number | null>;
+  /** SIGKILL if still running. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts `node src/cli/main.ts serve` with `env` (a sandbox's, plus overrides), the heap flags of `npm start`, and
+ * waits until `/healthz` answers. `ready` also waits for `/readyz`.
+ */
+export async function startServe(
+  env: Record<string, string>,
+  options: { ready?: boolean } = {},
+): Promise<ServeProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--max-old-space-size=160', '--max-semi-space-size=2', 'src/cli/main.ts', 'serve'],
+    { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => {
+    for (const l of chunk.toString('utf8').split('\n')) if (l !== '') lines.push(l);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = env.PORT as string;
+  const get = (path: string, timeoutMs = 2000) =>
+    fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined);
+  const proc: ServeProcess = {
+    child,
+    port,
+    lines,
+    get,
+    exited: () => exit,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exit;
+    },
+  };
+  try {
+    await eventually(async () => (await get('/healthz'))?.status === 200, 'the bot to answer /healthz', 30_000);
+    if (options.ready) await eventually(async () => (await get('/readyz'))?.status === 200, '/readyz 200', 30_000);
+  } catch (e) {
+    await proc.kill();
+    throw new Error(`${(e as Error).message}; its output:\n${lines.slice(-20).join('\n')}`);
+  }
+  return proc;
+}
