@@ -193,7 +193,7 @@ interface AuditJson {
 }
 
 /** Runs `imagepull audit ARGS` in this process and returns its exit code and output. */
-export async function runAudit(args: string[]): Promise<{ code: number; out: string }> {
+async function runAudit(args: string[]): Promise<{ code: number; out: string }> {
   const out: string[] = [];
   const io: Io = {
     args,
@@ -230,4 +230,20 @@ describe('imagepull audit --sandbox S --json: the expected gaps, and no others, 
       if (want.notChecked) assert.match(JSON.stringify(json.notChecked), want.notChecked);
     });
   }
+});
+
+describe('imagepull audit --project', () => {
+  it("audits every cluster of the project (GKE clusters.list), with the same gaps as the cluster's", async () => {
+    const { code, out } = await runAudit(['--sandbox', 'seed', '--project', P, '--json']);
+    const json = JSON.parse(out) as AuditJson & { clusters: { cluster: string }[] };
+    assert.equal(code, 1);
+    assert.deepEqual(
+      json.clusters.map((c) => c.cluster),
+      [`${P}/us-central1/prod`],
+    );
+    assert.deepEqual(
+      json.gaps.map((g) => g.key),
+      [seedGap.key],
+    );
+  });
 });
