@@ -98,12 +98,19 @@ module.exports = {
     },
     {
       name: 'renderers-are-pure',
+      comment: 'Block Kit renderers and the HTML preview are pure functions of the model.',
       severity: 'error',
-      from: { path: '^src/slack/blocks/' },
+      from: { path: ['^src/slack/blocks/', '^src/slack/preview/'] },
       to: {
         path: ['^src/adapters/', '^src/usecases/', '^src/slack/listeners/', '^node_modules/@slack/(bolt|web-api)'],
         dependencyTypesNot: ['type-only'],
       },
+    },
+    {
+      name: 'renderers-do-no-io',
+      severity: 'error',
+      from: { path: ['^src/slack/blocks/', '^src/slack/preview/'] },
+      to: { dependencyTypes: ['core'], path: NODE_IO },
     },
     {
       name: 'listeners-use-use-cases',

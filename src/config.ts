@@ -23,11 +23,16 @@ export interface Config {
   readonly port: number;
   /** Address to listen on (default all interfaces; the sandbox uses 127.0.0.1). */
   readonly host: string;
+  /** Default channel: incidents in namespaces without an owner in `ownerChannels`. */
   readonly incidentChannel: string;
+  /** Namespace → the owning team's channel id (`OWNER_CHANNELS=prod=C123,payments=C456`). */
+  readonly ownerChannels: Readonly<Record<string, string>>;
   /** Slack user ids (`U…`/`W…`) and user-group ids (`S…`) allowed to approve fixes. */
   readonly approvers: readonly string[];
   /** The person who asked for a diagnosis may not approve its fix. */
   readonly fourEyes: boolean;
+  /** Distinct approvers who must press before any change (the two-person rule when 2). */
+  readonly approvalsRequired: 1 | 2;
   /** Cluster for `/imagepull diagnose` when `--cluster` is not given. */
   readonly defaultCluster?: { readonly project: string; readonly location: string; readonly name: string };
   /** Period of the pull audit (docs/prevention.md); absent: no periodic audit. */
@@ -101,8 +106,10 @@ export const CONFIG_VARIABLES = [
   'PORT',
   'HOST',
   'INCIDENT_CHANNEL',
+  'OWNER_CHANNELS',
   'APPROVERS',
   'FOUR_EYES',
+  'APPROVALS_REQUIRED',
   'DEFAULT_CLUSTER',
   'AUDIT_INTERVAL',
   'AUDIT_CLUSTERS',
@@ -176,6 +183,20 @@ export function loadConfig(env: Env): Config {
   const incidentChannel = str('INCIDENT_CHANNEL');
   if (!incidentChannel) problems.push('INCIDENT_CHANNEL is required (a channel id like C0123456789)');
 
+  const ownerChannels: Record<string, string> = {};
+  for (const pair of list('OWNER_CHANNELS')) {
+    const [namespace = '', channel = '', extra] = pair.split('=');
+    if (
+      extra !== undefined ||
+      !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) ||
+      !/^[CG][A-Z0-9]{2,}$/.test(channel)
+    )
+      problems.push(`OWNER_CHANNELS: "${pair}" is not NAMESPACE=CHANNEL_ID (e.g. prod=C0123456789)`);
+    else if (ownerChannels[namespace] !== undefined && ownerChannels[namespace] !== channel)
+      problems.push(`OWNER_CHANNELS: namespace "${namespace}" is given two channels`);
+    else ownerChannels[namespace] = channel;
+  }
+
   const approvers = list('APPROVERS');
   for (const a of approvers) {
     if (!/^[UWS][A-Z0-9]{2,}$/.test(a))
@@ -186,6 +207,15 @@ export function loadConfig(env: Env): Config {
     problems.push('FIX_MODE=approve needs APPROVERS (Slack user or user-group ids)');
   }
   const fourEyes = oneOf('FOUR_EYES', ['true', 'false'], 'false') === 'true';
+  const approvalsRequired = oneOf('APPROVALS_REQUIRED', ['1', '2'], '1') === '2' ? 2 : 1;
+  if (
+    approvalsRequired === 2 &&
+    fixMode === 'approve' &&
+    approvers.length < 2 &&
+    !approvers.some((a) => a.startsWith('S'))
+  ) {
+    problems.push('APPROVALS_REQUIRED=2 needs at least two APPROVERS (or a user group)');
+  }
 
   const defaultClusterText = str('DEFAULT_CLUSTER');
   const dc = defaultClusterText?.split('/');
@@ -266,8 +296,10 @@ export function loadConfig(env: Env): Config {
     port,
     host: str('HOST') ?? '0.0.0.0',
     incidentChannel: incidentChannel as string,
+    ownerChannels,
     approvers,
     fourEyes,
+    approvalsRequired,
     ...(defaultCluster ? { defaultCluster } : {}),
     ...(auditIntervalMs !== undefined ? { auditIntervalMs } : {}),
     auditScope: { clusters: auditClusters, projects: auditProjects },

@@ -25,6 +25,7 @@ import { FactReader } from './usecases/fact-reader.ts';
 import { IncidentActions, targetOf } from './usecases/incident-actions.ts';
 import { IncidentService } from './usecases/incidents.ts';
 import { Investigator } from './usecases/investigate.ts';
+import { LiveCounts } from './usecases/live-counts.ts';
 import { OnDemandDiagnosis } from './usecases/on-demand.ts';
 import { PermissionHealth } from './usecases/permission-health.ts';
 import { PreventionService } from './usecases/prevention.ts';
@@ -90,14 +91,22 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     retryConfig: { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 },
   });
   const chat = new SlackChatAdapter(web);
+  // The message's "how bad", read from the cluster on each update: one pod list per namespace per update interval.
+  const liveCounts = new LiveCounts(access, config.timing.updateIntervalMs);
   const messages = new SlackMessageSync({
     store,
     chat,
     logger,
     metrics,
-    channel: config.incidentChannel,
+    routing: {
+      owners: new Map(Object.entries(config.ownerChannels)),
+      defaultChannel: config.incidentChannel,
+    },
     fixMode: config.fixMode,
+    approvalsRequired: config.approvalsRequired,
+    approvers: config.approvers,
     updateIntervalMs: config.timing.updateIntervalMs,
+    counts: (incident) => liveCounts.read(incident),
   });
   const audit = new AuditTrail(store, logger, messages);
   const incidents = new IncidentService({

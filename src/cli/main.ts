@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<(io: Io) => Promise<number>>> = {
   audit: async () => (await import('./commands/audit.ts')).auditCommand,
   sandbox: async () => (await import('./commands/sandbox.ts')).sandboxCommand,
   demo: async () => (await import('./commands/demo.ts')).demo,
+  preview: async () => (await import('./commands/preview.ts')).previewCommand,
   serve: async () => (await import('./commands/serve.ts')).serve,
 };
 
@@ -23,12 +24,30 @@ const USAGE = [
   '                can every node pool pull every image its workloads use? exit 1 when one cannot',
   'imagepull audit --image REF --cluster P/L/C [--node-pool N] [--json]',
   '                before a deploy: exit 1, with the reason and the fix, when the cluster could not pull REF',
-  'imagepull sandbox [--scenario S] [--http] [--firestore] [--dir D] [--list]   start the simulator; print the env for the bot and KUBECONFIG for kubectl',
-  'imagepull demo [--scenario S]   the whole flow on the embedded sandbox: alert → diagnosis → approval → fix → verified',
+  'imagepull sandbox [--scenario S] [--http] [--firestore] [--dir D] [--list]   start the simulator; print the env for the bot, KUBECONFIG and CLOUDSDK_CONFIG',
+  'imagepull demo [--scenario S] [--out FILE]   the whole flow on the embedded sandbox: alert → diagnosis → approval → fix → verified;',
+  '                   writes the messages as Slack draws them to an HTML page (default imagepull-demo.html)',
+  'imagepull preview [--scenario S] [--out FILE]   every state of a scenario’s messages as an HTML page (default imagepull-preview.html)',
   'imagepull serve   run the bot (configuration from the environment; see .env.example)',
   '',
   'Exit codes: 0 ok, 1 diagnosis/runtime failure (audit: a pool cannot pull), 2 bad usage or bad input.',
 ].join('\n');
+
+/**
+ * Output piped into a reader that stops early (`imagepull sandbox --list | head -3`) closes the pipe: the rest of the
+ * output has nowhere to go. That is not an error of the command, so it ends quietly instead of dying on EPIPE.
+ */
+let closed = false;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    // The command goes on (a running sandbox keeps running until Ctrl-C); what it prints is dropped.
+    closed = true;
+  });
+}
+const write = (stream: NodeJS.WriteStream, text: string) => {
+  if (!closed) stream.write(text);
+};
 
 /** The CLI (README, "The CLI"). Returns the exit code. */
 export async function runCli(
@@ -37,32 +56,33 @@ export async function runCli(
 ): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(`${USAGE}\n`);
+    write(process.stdout, `${USAGE}\n`);
     return name ? EXIT.ok : EXIT.usage;
   }
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`imagepull: unknown command "${name}"\n\n${USAGE}\n`);
+    write(process.stderr, `imagepull: unknown command "${name}"\n\n${USAGE}\n`);
     return EXIT.usage;
   }
   const io: Io = {
     args,
     env,
     stdin: process.stdin,
-    out: (t) => process.stdout.write(`${t}\n`),
-    err: (t) => process.stderr.write(`${t}\n`),
+    out: (t) => write(process.stdout, `${t}\n`),
+    err: (t) => write(process.stderr, `${t}\n`),
   };
   try {
     const command = await load();
     return await command(io);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`imagepull ${name}: ${e.message}\n\n${USAGE}\n`);
+      write(process.stderr, `imagepull ${name}: ${e.message}\n\n${USAGE}\n`);
       return EXIT.usage;
     }
     // Coded errors (`ipb_…`) are expected failures with a message meant for the user; anything else shows its stack.
     const coded = e instanceof Error && String((e as { code?: unknown }).code ?? '').startsWith('ipb_');
-    process.stderr.write(
+    write(
+      process.stderr,
       `imagepull ${name}: ${e instanceof Error ? (coded ? e.message : (e.stack ?? e.message)) : String(e)}\n`,
     );
     return EXIT.failure;
@@ -70,7 +90,7 @@ export async function runCli(
 }
 
 // Google clients must never probe the metadata server from the CLI's sandbox commands (or tests).
-if (['demo', 'sandbox'].includes(process.argv[2] ?? '') || process.argv.includes('--sandbox')) {
+if (['demo', 'sandbox', 'preview'].includes(process.argv[2] ?? '') || process.argv.includes('--sandbox')) {
   process.env.METADATA_SERVER_DETECTION = 'none';
 }
 const code = await runCli(process.argv.slice(2), process.env);

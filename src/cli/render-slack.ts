@@ -1,3 +1,5 @@
+import { EMOJI } from '../slack/preview/mrkdwn.ts';
+
 /** Prints a Slack message (Block Kit JSON) as terminal text, for the demo. */
 interface TextObj {
   text?: string;
@@ -15,7 +17,7 @@ export function slackMessageText(blocks: readonly unknown[] | undefined, fallbac
   for (const raw of blocks as AnyBlock[]) {
     switch (raw.type) {
       case 'header':
-        out.push(`\x1b[1m${raw.text?.text ?? ''}\x1b[0m`);
+        out.push(`\x1b[1m${mrkdwn(raw.text?.text ?? '')}\x1b[0m`);
         break;
       case 'section':
         if (raw.text?.text) out.push(mrkdwn(raw.text.text));
@@ -43,20 +45,6 @@ export function slackMessageText(blocks: readonly unknown[] | undefined, fallbac
   return out.join('\n');
 }
 
-/** The emoji the bot's messages use, for terminals. */
-const EMOJI: Record<string, string> = {
-  rotating_light: '🚨',
-  white_check_mark: '✅',
-  x: '❌',
-  hourglass_flowing_sand: '⏳',
-  leftwards_arrow_with_hook: '↩️',
-  no_bell: '🔕',
-  no_entry: '⛔',
-  grey_question: '❔',
-  fast_forward: '⏩',
-  white_circle: '⚪',
-};
-
 function mrkdwn(s: string): string {
   return s
     .replace(/:([a-z_]+):/g, (m, name: string) => EMOJI[name] ?? m)
@@ -68,6 +56,7 @@ function mrkdwn(s: string): string {
           .map((l) => `    ${l}`)
           .join('\n')}\n`,
     )
+    .replace(/`([^`\n]+)`/g, '\x1b[36m$1\x1b[0m')
     .replace(/<([^|>]+)\|([^>]+)>/g, '$2')
     .replace(/<@(\w+)>/g, '@$1')
     .replace(/\*([^*\n]+)\*/g, '\x1b[1m$1\x1b[0m')

@@ -1,7 +1,7 @@
 import type { FixMode } from '../config.ts';
 import { parseRepositoryName } from '../diagnosis/commands.ts';
 import type { Diagnosis } from '../diagnosis/diagnosis.ts';
-import type { FixAction, IncidentRecord, PlanRecord } from '../incidents/model.ts';
+import { ACTIONABLE, type FixAction, type IncidentRecord, type PlanRecord } from '../incidents/model.ts';
 
 /**
  * Pure decisions before any change (docs/incidents-and-fixes.md, "Refusals"): who may approve, whether fixes are
@@ -29,6 +29,7 @@ export const REFUSAL_CODES = [
   'not-added-by-bot',
   'incident-unknown',
   'shutting-down',
+  'already-approved',
 ] as const;
 
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
@@ -134,8 +135,7 @@ export function planCurrent(
       ? OK
       : refuse('fix-running', 'a fix for this incident is already running');
   }
-  if (incident.status !== 'open' && incident.status !== 'failed')
-    return refuse('incident-closed', `the incident is ${incident.status}`);
+  if (!ACTIONABLE.includes(incident.status)) return refuse('incident-closed', `the incident is ${incident.status}`);
   return OK;
 }
 

@@ -121,7 +121,13 @@ export class FixRunner {
    * Starts an approved plan (the caller has checked who may approve and the scope). In dry-run mode it only shows
    * what would run. Resolves at once; the run itself goes on in `done`, which never rejects.
    */
-  async start(incident: IncidentRecord, plan: PlanRecord, action: FixAction, user: string): Promise<StartResult> {
+  async start(
+    incident: IncidentRecord,
+    plan: PlanRecord,
+    action: FixAction,
+    user: string,
+    approvers: readonly string[] = [user],
+  ): Promise<StartResult> {
     if (this.stopping)
       return refuse('shutting-down', 'the bot is restarting: nothing was changed; try again in a minute');
     if (this.#d.fixMode === 'dry-run') {
@@ -155,9 +161,11 @@ export class FixRunner {
               planId: plan.id,
               action,
               approvedBy: user,
+              ...(approvers.length > 1 ? { approvers } : {}),
               startedAt: now.toISOString(),
               steps: stepsFor(plan, action),
             },
+            approvals: [],
           };
         },
         { now: true },
@@ -173,7 +181,7 @@ export class FixRunner {
       user,
       planId: plan.id,
       result: 'accepted',
-      detail: { action },
+      detail: { action, ...(approvers.length > 1 ? { approvers: approvers.join(',') } : {}) },
     });
     const run = started;
     const done: Promise<void> = this.#run(run, plan, action, user, runId)

@@ -40,7 +40,7 @@ export function newIncident(
     status: 'open',
     createdAt: now,
     updatedAt: now,
-    ...(origin.kind === 'command' ? { channel: origin.channel, requestedBy: origin.user } : {}),
+    ...(origin.kind === 'command' ? { requestedIn: origin.channel, requestedBy: origin.user } : {}),
     diagnosis,
     affected: mergeAffected([], sighting, now),
     alertCount: sighting.alerts,
@@ -64,10 +64,14 @@ export interface PendingSighting {
 export function mergeSightings(current: IncidentRecord, items: readonly PendingSighting[]): IncidentRecord {
   let merged = current;
   for (const { diagnosis, sighting, at } of items) {
+    // Resolved, undone (new pods fail again) or superseded (the old cause is back): open again.
     const reopened =
-      merged.status === 'resolved' || (merged.status === 'fixed' && sighting.alerts > 0 && isAfterFix(merged, at));
+      merged.status === 'resolved' ||
+      ((merged.status === 'undone' || merged.status === 'superseded') && sighting.alerts > 0) ||
+      (merged.status === 'fixed' && sighting.alerts > 0 && isAfterFix(merged, at));
+    const { supersededBy: _replaced, ...rest } = merged;
     merged = {
-      ...merged,
+      ...(reopened ? rest : merged),
       updatedAt: at,
       status: reopened ? 'open' : merged.status,
       ...(reopened ? { diagnosis } : {}),

@@ -7,7 +7,33 @@ import type { ClusterRef, WorkloadRef } from '../diagnosis/facts.ts';
  * rendered by `slack/`; everything that is matched or persisted is an id, never a label.
  */
 
-export type IncidentStatus = 'open' | 'fixing' | 'fixed' | 'resolved' | 'dismissed' | 'failed';
+/**
+ * `undone`: Undo removed every member the bot added (the pods that already pulled keep running; new ones will fail
+ * again), so the grant is offered again. `superseded`: a Re-check found another root cause, tracked by the incident
+ * named in `supersededBy`.
+ */
+export type IncidentStatus =
+  | 'open'
+  | 'fixing'
+  | 'fixed'
+  | 'resolved'
+  | 'dismissed'
+  | 'failed'
+  | 'undone'
+  | 'superseded';
+
+/** Statuses in which the plan may be approved (and the incident dismissed). */
+export const ACTIONABLE: readonly IncidentStatus[] = ['open', 'failed', 'undone'];
+
+/** One copy of the incident message: each owner channel gets its own, kept in step with the others. */
+export interface MessagePost {
+  readonly channel: string;
+  readonly ts: string;
+  /** Stored when it is posted (App Home lists incidents without asking Slack again). */
+  readonly permalink?: string;
+  /** The first thread reply: the details (evidence, next steps, commands, the kubelet message, Terraform). */
+  readonly detailsTs?: string;
+}
 
 /** A workload hit by the incident, with its counters. */
 export interface AffectedWorkload {
@@ -59,6 +85,14 @@ export interface FixStep {
   readonly detail?: string;
 }
 
+/** One approver's press of Grant & restart or Restart only, for one plan. */
+export interface Approval {
+  readonly user: string;
+  readonly at: string;
+  readonly planId: string;
+  readonly action: FixAction;
+}
+
 /** One execution of a plan (or a dry run), as shown in the message and the audit trail. */
 export interface FixRun {
   /** Unique per attempt: tells concurrent attempts (double clicks, replicas) apart. */
@@ -66,6 +100,8 @@ export interface FixRun {
   readonly planId: string;
   readonly action: FixAction | 'dry-run';
   readonly approvedBy: string;
+  /** Under the two-person rule: every approver who pressed, in order (the last is `approvedBy`). */
+  readonly approvers?: readonly string[];
   readonly startedAt: string;
   /** Refreshed on every step of a live run; a silent run belongs to a replica that is gone. */
   readonly heartbeatAt?: string;
@@ -127,11 +163,10 @@ export interface IncidentRecord {
   readonly status: IncidentStatus;
   readonly createdAt: string;
   readonly updatedAt: string;
-  /** The message, once posted. */
-  readonly channel?: string;
-  readonly ts?: string;
-  /** Its permalink, stored when it is posted (App Home lists incidents without asking Slack again). */
-  readonly permalink?: string;
+  /** The copies of the message, one per owner channel, once posted. */
+  readonly posts?: readonly MessagePost[];
+  /** The channel `/imagepull diagnose --share` was run in: the incident is posted there. */
+  readonly requestedIn?: string;
   /** The latest diagnosis of a representative pod. */
   readonly diagnosis: Diagnosis;
   readonly affected: readonly AffectedWorkload[];
@@ -142,6 +177,11 @@ export interface IncidentRecord {
   /** Who asked, for `/imagepull diagnose --share` (four-eyes). */
   readonly requestedBy?: string;
   readonly plan?: PlanRecord;
+  /**
+   * Approvals given so far under the two-person rule (`APPROVALS_REQUIRED=2`): only those for the current plan and
+   * action count; the fix starts when enough distinct approvers have pressed.
+   */
+  readonly approvals?: readonly Approval[];
   readonly fix?: FixRun;
   /** Every grant the bot made for this incident (append-only; Undo marks them undone). */
   readonly grants?: readonly GrantRecord[];
@@ -149,6 +189,8 @@ export interface IncidentRecord {
   readonly dismissedBy?: string;
   /** For an incident the pull audit opened (`origin: 'audit'`): what it found, as of its last run. */
   readonly prevention?: PreventionRecord;
+  /** Set with status `superseded`: the incident of the root cause a Re-check found instead. */
+  readonly supersededBy?: { readonly id: string; readonly headline: string };
   /** Bumped on every write; the store rejects stale writes. */
   readonly version: number;
 }

@@ -13,7 +13,8 @@ export function planFor(
 ): PlanRecord | undefined {
   const fixes = r.diagnosis.fixes;
   const grant = fixes.find((f) => f.kind === 'grant-repo-reader');
-  const wantsRestart = fixes.some((f) => f.kind === 'restart-workload');
+  // After Undo the pods that pulled still run: granting again needs no restart.
+  const wantsRestart = fixes.some((f) => f.kind === 'restart-workload') && r.status !== 'undone';
   const restarts: RestartWorkloadPlan[] = wantsRestart
     ? r.affected.flatMap((a) =>
         a.workload ? [{ kind: 'restart-workload' as const, cluster: a.cluster, workload: a.workload }] : [],

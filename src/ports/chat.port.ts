@@ -32,7 +32,8 @@ export class ChatError extends Error {
 export interface ChatPort {
   post(channel: string, message: ChatMessage): Promise<PostedRef>;
   update(ref: PostedRef, message: ChatMessage): Promise<void>;
-  reply(ref: PostedRef, message: ChatMessage): Promise<void>;
+  /** Posts in the message's thread; resolves to the reply (so it can be edited). */
+  reply(ref: PostedRef, message: ChatMessage): Promise<PostedRef>;
   /** Members of a Slack user group (`usergroups.users.list`). */
   usergroupMembers(usergroup: string): Promise<readonly string[]>;
   /** The message's permalink, or undefined when Slack does not give one. */

@@ -30,6 +30,8 @@ export interface ClusterApi {
   listWorkloadPods(
     ref: WorkloadRef,
   ): Promise<(PodFacts & { readonly createdAt: string; readonly restartedAt?: string })[]>;
+  /** Every pod of a namespace, in one list call (the incident message's live counts). */
+  listPods(namespace: string): Promise<PodFacts[]>;
   getNode(name: string): Promise<NodeFacts>;
   getServiceAccount(namespace: string, name: string): Promise<KubernetesServiceAccountFacts>;
   /** What `kubectl rollout restart` sends: the restartedAt annotation as a strategic-merge patch. */

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { FixMode } from '../config.ts';
-import type { AuditRecord } from '../incidents/model.ts';
-import { ChatError, type ChatPort } from '../ports/chat.port.ts';
+import type { IncidentCounts } from '../incidents/counts.ts';
+import type { AuditRecord, IncidentRecord, MessagePost } from '../incidents/model.ts';
+import { channelsFor, postIn, type Routing, withPost } from '../incidents/routing.ts';
+import { ChatError, type ChatMessage, type ChatPort } from '../ports/chat.port.ts';
 import type { IncidentNotifier } from '../ports/notifier.port.ts';
 import type { StateStore } from '../ports/store.port.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
+import { detailsMessage } from './blocks/details.blocks.ts';
 import { incidentMessage } from './blocks/incident.blocks.ts';
 import { threadReply } from './blocks/thread.blocks.ts';
 
@@ -14,28 +17,45 @@ export interface MessageSyncDeps {
   readonly chat: ChatPort;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly channel: string;
+  /** Which channels get a copy: the namespace owners' (`OWNER_CHANNELS`) or the default (`INCIDENT_CHANNEL`). */
+  readonly routing: Routing;
   readonly fixMode: FixMode;
+  /** The two-person rule: `APPROVALS_REQUIRED` and the configured approvers, shown on the message. */
+  readonly approvalsRequired?: number;
+  readonly approvers?: readonly string[];
   /** Minimum spacing of `chat.update` calls per message. */
   readonly updateIntervalMs: number;
+  /** Failing pods and workloads, read from the cluster for each render (bounded: usecases/live-counts.ts). */
+  readonly counts?: (incident: IncidentRecord) => Promise<IncidentCounts>;
   readonly now?: () => Date;
 }
 
 /** How long the replica that created an incident has to post its message before another may. */
 const POST_LEASE_MS = 60_000;
 
+/** How soon counts that could not be read are tried again (at most one cluster read per incident per this). */
+const COUNTS_RETRY_MS = 5000;
+const MAX_SETTLING_REFRESHES = 12;
+
 interface RenderState {
   timer?: NodeJS.Timeout;
   inFlight?: Promise<void>;
   lastAt: number;
   dirty: boolean;
+  /** The last render's counts must be read again: the next render waits at least COUNTS_RETRY_MS. */
+  countsFailed?: boolean;
+  /** Renders in a row that asked for that. */
+  refreshes?: number;
+  /** What each copy (by ts) and each details reply last showed: an unchanged render sends nothing. */
+  readonly sent: Map<string, string>;
 }
 
 /**
- * Keeps each incident's Slack message in step with the stored incident (docs/incidents-and-fixes.md, "The
- * message"): posts it once (one replica holds the post lease), then edits it in place, coalesced to at most one
- * `chat.update` per message per interval; re-posts a message someone deleted; gives up loudly on errors no retry
- * fixes. Audit records that belong in the thread become replies.
+ * Keeps each incident's Slack messages in step with the stored incident (docs/incidents-and-fixes.md, "The
+ * message"): posts one copy per owner channel (one replica holds each post lease) with the details as its first
+ * thread reply, stores its permalink, then edits every copy in place, coalesced to at most one `chat.update` per
+ * message per interval and none when nothing visible changed; re-posts a copy someone deleted; gives up loudly on
+ * errors no retry fixes. Audit records that belong in the thread become replies under every copy.
  */
 export class SlackMessageSync implements IncidentNotifier {
   readonly #d: MessageSyncDeps;
@@ -65,7 +85,14 @@ export class SlackMessageSync implements IncidentNotifier {
     if (!message) return;
     try {
       const rec = await this.#d.store.getIncident(record.incidentId);
-      if (rec?.channel && rec.ts) await this.#d.chat.reply({ channel: rec.channel, ts: rec.ts }, message);
+      for (const post of rec?.posts ?? []) {
+        // Every copy carries the same audit trail; one that fails does not stop the others.
+        await this.#d.chat
+          .reply(post, message)
+          .catch((e: unknown) =>
+            this.#d.logger.warn({ incident: record.incidentId, channel: post.channel, err: e }, 'thread reply failed'),
+          );
+      }
     } catch (e) {
       // The audit record is already stored and logged; a thread reply that fails must not fail the caller.
       this.#d.logger.warn({ incident: record.incidentId, err: e }, 'could not post the thread reply');
@@ -78,7 +105,8 @@ export class SlackMessageSync implements IncidentNotifier {
     const st = this.#state(id);
     st.dirty = true;
     if (st.timer || st.inFlight) return;
-    const wait = Math.max(0, st.lastAt + this.#d.updateIntervalMs - Date.now());
+    const spacing = Math.max(this.#d.updateIntervalMs, st.countsFailed ? COUNTS_RETRY_MS : 0);
+    const wait = Math.max(0, st.lastAt + spacing - Date.now());
     st.timer = setTimeout(() => {
       st.timer = undefined;
       void this.flush(id).catch((e) =>
@@ -89,12 +117,12 @@ export class SlackMessageSync implements IncidentNotifier {
   }
 
   #state(id: string): RenderState {
-    const st = this.#render.get(id) ?? { lastAt: 0, dirty: false };
+    const st = this.#render.get(id) ?? { lastAt: 0, dirty: false, sent: new Map<string, string>() };
     this.#render.set(id, st);
     return st;
   }
 
-  /** Posts (first time) or updates the incident message now. Rejects when it could not; retries later. */
+  /** Posts (first time) or updates the incident's messages now. Rejects when it could not; retries later. */
   flush(id: string): Promise<void> {
     const st = this.#state(id);
     if (st.inFlight) {
@@ -115,53 +143,132 @@ export class SlackMessageSync implements IncidentNotifier {
   }
 
   async #show(id: string, st: RenderState): Promise<void> {
-    try {
-      const rec = await this.#d.store.getIncident(id);
-      if (!rec) return;
-      const message = incidentMessage(rec, { fixMode: this.#d.fixMode, now: this.#now() });
-      if (rec.ts && rec.channel) {
-        try {
-          await this.#d.chat.update({ channel: rec.channel, ts: rec.ts }, message);
-          this.#count({ event: 'updated' });
-        } catch (e) {
-          if (!(e instanceof ChatError && e.code === 'message_not_found')) throw e;
-          // Someone deleted the message: post a new one rather than retrying an update forever — unless another
-          // replica has re-posted it meanwhile.
-          this.#d.logger.warn({ incident: id }, 'incident message was deleted; posting it again');
-          await this.#d.store.updateIncident(id, ({ ts, permalink: _link, ...cur }) =>
-            ts === rec.ts ? cur : undefined,
+    let rec = await this.#d.store.getIncident(id);
+    if (!rec) return;
+    const counts = await this.#counts(rec);
+    // Read again a little later, so the message does not keep stale counts: counts that could not be read, and
+    // failing pods on a fixed or resolved incident (the old ReplicaSet's pods go as the new ones run) — a minute at most.
+    const unread = !counts && this.#d.counts !== undefined && rec.affected.length > 0;
+    const settling =
+      counts !== undefined && counts.failingPods > 0 && (rec.status === 'fixed' || rec.status === 'resolved');
+    st.refreshes = unread || settling ? (st.refreshes ?? 0) + 1 : 0;
+    st.countsFailed = st.refreshes > 0 && (unread || st.refreshes <= MAX_SETTLING_REFRESHES);
+    if (st.countsFailed) st.dirty = true;
+    const supersededBy = rec.supersededBy
+      ? (await this.#d.store.getIncident(rec.supersededBy.id))?.posts?.find((p) => p.permalink)?.permalink
+      : undefined;
+    const message = incidentMessage(rec, {
+      fixMode: this.#d.fixMode,
+      now: this.#now(),
+      ...(this.#d.approvalsRequired ? { approvalsRequired: this.#d.approvalsRequired } : {}),
+      ...(this.#d.approvers ? { approvers: this.#d.approvers } : {}),
+      ...(counts ? { counts } : {}),
+      ...(supersededBy ? { supersededBy } : {}),
+    });
+    const details = detailsMessage(rec);
+    let failure: unknown;
+    for (const channel of channelsFor(rec, this.#d.routing)) {
+      try {
+        const post = postIn(rec, channel);
+        if (post) await this.#keep(id, st, post, message, details);
+        else rec = (await this.#post(id, st, rec, channel, message, details)) ?? rec;
+      } catch (e) {
+        if (e instanceof ChatError && e.permanent) {
+          // Retrying cannot help (the bot is not in the channel, the channel is gone…): say so, loudly.
+          this.#d.logger.error(
+            { incident: id, channel, slackError: e.code },
+            'cannot post or update the incident message; fix the Slack setup',
           );
-          st.dirty = true;
+          this.#count({ event: 'slack-error', code: e.code });
+          continue;
         }
-      } else if (await this.#d.store.acquireLock(`post:${id}`, this.#owner, POST_LEASE_MS)) {
-        // Exactly one replica posts: the creator holds the lease; another takes over only if it lapses.
-        const posted = await this.#d.chat.post(rec.channel ?? this.#d.channel, message);
-        const permalink = await this.#d.chat.permalink(posted).catch(() => undefined);
-        const stored = await this.#d.store.updateIncident(id, (cur) => ({
-          ...cur,
-          channel: posted.channel,
-          ts: posted.ts,
-          ...(permalink ? { permalink } : {}),
-        }));
-        if (stored && stored.version > rec.version + 1) st.dirty = true;
-        this.#count({ event: 'posted' });
-        this.#d.logger.info({ incident: id, channel: posted.channel, ts: posted.ts }, 'incident posted');
-      } else {
-        // Another replica is posting it: render again once its message exists.
-        st.dirty = true;
+        failure ??= e;
       }
-    } catch (e) {
-      if (e instanceof ChatError && e.permanent) {
-        // Retrying cannot help (the bot is not in the channel, the channel is gone…): say so once, loudly.
-        this.#d.logger.error(
-          { incident: id, slackError: e.code },
-          'cannot post or update the incident message; fix the Slack setup',
+    }
+    if (failure !== undefined) {
+      st.dirty = true;
+      throw failure;
+    }
+  }
+
+  /** Edits a copy and its details reply, if what they show changed. */
+  async #keep(id: string, st: RenderState, post: MessagePost, message: ChatMessage, details: ChatMessage) {
+    const json = JSON.stringify(message);
+    if (st.sent.get(post.ts) !== json) {
+      try {
+        await this.#d.chat.update(post, message);
+        st.sent.set(post.ts, json);
+        this.#count({ event: 'updated' });
+      } catch (e) {
+        if (!(e instanceof ChatError && e.code === 'message_not_found')) throw e;
+        // Someone deleted the message: post a new one rather than retrying an update forever — unless another
+        // replica has re-posted it meanwhile.
+        this.#d.logger.warn({ incident: id, channel: post.channel }, 'incident message was deleted; posting it again');
+        await this.#d.store.updateIncident(id, (cur) =>
+          postIn(cur, post.channel)?.ts === post.ts
+            ? { ...cur, posts: (cur.posts ?? []).filter((p) => p.ts !== post.ts) }
+            : undefined,
         );
-        this.#count({ event: 'slack-error', code: e.code });
+        st.dirty = true;
         return;
       }
+    }
+    if (!post.detailsTs) return;
+    const text = JSON.stringify(details);
+    if (st.sent.get(post.detailsTs) === text) return;
+    try {
+      await this.#d.chat.update({ channel: post.channel, ts: post.detailsTs }, details);
+      st.sent.set(post.detailsTs, text);
+    } catch (e) {
+      // A deleted details reply stays deleted: someone chose to remove it.
+      if (!(e instanceof ChatError && e.code === 'message_not_found')) throw e;
+      st.sent.set(post.detailsTs, text);
+    }
+  }
+
+  /** Posts the copy for one channel with its details reply; exactly one replica does (the post lease). */
+  async #post(
+    id: string,
+    st: RenderState,
+    rec: IncidentRecord,
+    channel: string,
+    message: ChatMessage,
+    details: ChatMessage,
+  ): Promise<IncidentRecord | undefined> {
+    if (!(await this.#d.store.acquireLock(`post:${id}:${channel}`, this.#owner, POST_LEASE_MS))) {
+      // Another replica is posting it: render again once its message exists.
       st.dirty = true;
-      throw e;
+      return undefined;
+    }
+    const posted = await this.#d.chat.post(channel, message);
+    st.sent.set(posted.ts, JSON.stringify(message));
+    const reply = await this.#d.chat.reply(posted, details).catch((e: unknown) => {
+      this.#d.logger.warn({ incident: id, channel, err: e }, 'could not post the details reply');
+      return undefined;
+    });
+    if (reply) st.sent.set(reply.ts, JSON.stringify(details));
+    const permalink = await this.#d.chat.permalink(posted).catch(() => undefined);
+    const post: MessagePost = {
+      channel: posted.channel,
+      ts: posted.ts,
+      ...(permalink ? { permalink } : {}),
+      ...(reply ? { detailsTs: reply.ts } : {}),
+    };
+    const stored = await this.#d.store.updateIncident(id, (cur) => withPost(cur, post));
+    // Changed meanwhile (a sighting, a step): what was posted is already behind.
+    if (stored && stored.version > rec.version + 1) st.dirty = true;
+    this.#count({ event: 'posted' });
+    this.#d.logger.info({ incident: id, channel: posted.channel, ts: posted.ts }, 'incident posted');
+    return stored;
+  }
+
+  async #counts(rec: IncidentRecord): Promise<IncidentCounts | undefined> {
+    if (!this.#d.counts || rec.affected.length === 0) return undefined;
+    try {
+      return await this.#d.counts(rec);
+    } catch (e) {
+      this.#d.logger.debug({ incident: rec.id, err: e }, 'could not read the live counts; showing what alerts saw');
+      return undefined;
     }
   }
 

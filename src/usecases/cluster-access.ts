@@ -1,19 +1,12 @@
 import type { ClusterRef, PodFacts, WorkloadRef } from '../diagnosis/facts.ts';
+import { PULL_FAILURE_REASONS } from '../incidents/counts.ts';
 import type { ClusterApi, ClusterConnector } from '../ports/cluster.port.ts';
 import type { GkeReader } from '../ports/gcp.port.ts';
 import { ReadError } from '../shared/errors.ts';
 import type { FactReader } from './fact-reader.ts';
 
 /** Kubelet waiting reasons that mean a pull failed (shared by investigation, verification and resolution). */
-export const PULL_FAILURE_REASONS: ReadonlySet<string> = new Set([
-  'ErrImagePull',
-  'ImagePullBackOff',
-  'ErrImageNeverPull',
-  'InvalidImageName',
-  'ImageInspectError',
-  'RegistryUnavailable',
-  'SignatureValidationFailed',
-]);
+export { PULL_FAILURE_REASONS };
 
 export interface PodHealth {
   readonly total: number;

@@ -13,7 +13,7 @@ import {
 } from '../fixes/guards.ts';
 import type { FixRunner } from '../fixes/runner.ts';
 import { sameGrant } from '../fixes/runner.ts';
-import type { FixAction, IncidentRecord } from '../incidents/model.ts';
+import { ACTIONABLE, type FixAction, type IncidentRecord } from '../incidents/model.ts';
 import type { RepositoryIam } from '../ports/gcp.port.ts';
 import { errorMessage } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -24,7 +24,8 @@ import type { IncidentService } from './incidents.ts';
 import type { DiagnosisTarget, Investigation } from './investigate.ts';
 
 export interface IncidentActionsDeps {
-  readonly config: Pick<Config, 'fixMode' | 'allowedProjects' | 'allowedNamespaces'>;
+  readonly config: Pick<Config, 'fixMode' | 'allowedProjects' | 'allowedNamespaces'> &
+    Partial<Pick<Config, 'approvalsRequired'>>;
   readonly incidents: IncidentService;
   readonly runner: FixRunner;
   readonly approvers: Approvers;
@@ -99,7 +100,37 @@ export class IncidentActions {
       const r = refused ?? refuse('no-plan', 'there is no fix to apply for this incident any more');
       return this.#refused(incident, user, action, r, 'Not applied');
     }
-    const started = await this.#d.runner.start(incident, plan, action, user);
+    let approvers: readonly string[] = [user];
+    const required = this.#d.config.approvalsRequired ?? 1;
+    if (required > 1 && this.#d.config.fixMode === 'approve') {
+      const counted = await this.#countApproval(incident.id, plan.id, action, user);
+      if (counted.already) {
+        return this.#said(
+          action,
+          'already-approved',
+          `You have approved already: ${required - counted.users.length} more approver(s) must press before anything changes.`,
+        );
+      }
+      if (counted.users.length < required) {
+        await this.#d.audit.record({
+          incidentId: incident.id,
+          action: 'approve',
+          user,
+          planId: plan.id,
+          result: 'awaiting-approval',
+          summary: `${counted.users.length} of ${required} approvals`,
+          detail: { action, approvals: counted.users.length, required },
+        });
+        this.#count({ action, result: 'awaiting-approval' });
+        return {
+          ok: true,
+          code: 'awaiting-approval',
+          text: `Approval recorded (${counted.users.length} of ${required}). Nothing changes until another approver presses the same button.`,
+        };
+      }
+      approvers = counted.users;
+    }
+    const started = await this.#d.runner.start(incident, plan, action, user, approvers);
     if (!started.ok) return this.#refused(incident, user, action, started, 'Not applied');
     this.#count({ action, result: started.dryRun ? 'dry-run' : 'accepted' });
     return started.dryRun
@@ -170,14 +201,13 @@ export class IncidentActions {
     }
     const summary = results.join('; ');
     const outcome = failed ? 'failed' : 'succeeded';
-    await this.#d.incidents.update(
-      incident.id,
-      (cur) =>
-        cur.fix
-          ? { ...cur, fix: { ...cur.fix, undo: { by: user, at: this.#now().toISOString(), outcome, detail: summary } } }
-          : cur,
-      { now: true },
-    );
+    // Every member removed: the incident is `undone` and offers the grant again; a failure keeps its state.
+    await this.#d.incidents.markUndone(incident.id, {
+      by: user,
+      at: this.#now().toISOString(),
+      outcome,
+      detail: summary,
+    });
     await this.#d.audit.record({
       incidentId: incident.id,
       action: 'undo',
@@ -201,10 +231,7 @@ export class IncidentActions {
     if (!who.ok) return this.#refused(incident, user, 'dismiss', who, 'Not dismissed');
     const r = await this.#d.incidents.update(
       incidentId,
-      (cur) =>
-        cur.status === 'open' || cur.status === 'failed'
-          ? { ...cur, status: 'dismissed', dismissedBy: user }
-          : undefined,
+      (cur) => (ACTIONABLE.includes(cur.status) ? { ...cur, status: 'dismissed', dismissedBy: user } : undefined),
       { now: true },
     );
     if (r?.status !== 'dismissed') {
@@ -236,14 +263,43 @@ export class IncidentActions {
       return { ok: true, code: result, text: inv.note ?? 'Nothing is failing to pull any more.' };
     }
     if (fresh.key !== incident.key) {
+      const marked = await this.#d.incidents.supersede(incident, fresh);
       return {
         ok: true,
         code: result,
-        text: `The failure now has another root cause: ${fresh.headline}. A separate incident will track it.`,
+        text:
+          marked?.status === 'superseded'
+            ? `The failure now has another root cause: ${fresh.headline}. Its own incident tracks it; this one is marked superseded.`
+            : `The failure now has another root cause: ${fresh.headline}. Its own incident tracks it.`,
       };
     }
     await this.#d.incidents.replaceDiagnosis(incidentId, fresh);
     return { ok: true, code: result, text: `Re-checked: ${fresh.headline}.` };
+  }
+
+  /**
+   * Records `user`'s approval of `planId` for `action` (two-person rule): approvals of another plan are dropped,
+   * and only those for the same action count. Returns the distinct approvers so far, and whether `user` had approved already.
+   */
+  async #countApproval(
+    incidentId: string,
+    planId: string,
+    action: FixAction,
+    user: string,
+  ): Promise<{ users: readonly string[]; already: boolean }> {
+    let already = false;
+    const r = await this.#d.incidents.update(
+      incidentId,
+      (cur) => {
+        const current = (cur.approvals ?? []).filter((a) => a.planId === planId);
+        already = current.some((a) => a.user === user && a.action === action);
+        if (already) return undefined;
+        return { ...cur, approvals: [...current, { user, at: this.#now().toISOString(), planId, action }] };
+      },
+      { now: true },
+    );
+    const users = (r?.approvals ?? []).filter((a) => a.planId === planId && a.action === action).map((a) => a.user);
+    return { users: [...new Set(users)], already };
   }
 
   async #refused(

@@ -6,7 +6,7 @@ import {
   newIncident,
   type PendingSighting,
 } from '../incidents/merge.ts';
-import type { IncidentRecord, Sighting } from '../incidents/model.ts';
+import type { FixRun, IncidentRecord, Sighting } from '../incidents/model.ts';
 import { withPlan } from '../incidents/plan.ts';
 import type { IncidentNotifier } from '../ports/notifier.port.ts';
 import type { StateStore } from '../ports/store.port.ts';
@@ -188,6 +188,51 @@ export class IncidentService {
     );
   }
 
+  /**
+   * Undo removed every member the bot added: the incident is `undone` and its plan renewed as a grant without a
+   * restart (the pods that pulled still run), so the message offers the grant again. A running fix keeps its state.
+   */
+  async markUndone(id: string, undo: NonNullable<FixRun['undo']>): Promise<IncidentRecord | undefined> {
+    return this.update(
+      id,
+      (cur) => {
+        const fix = cur.fix ? { ...cur.fix, undo } : undefined;
+        const next = { ...cur, ...(fix ? { fix } : {}) };
+        if (cur.status === 'fixing' || undo.outcome !== 'succeeded') return next;
+        return withPlan({ ...next, status: 'undone' }, { now: this.#now(), ttlMs: this.#d.planTtlMs, renew: true });
+      },
+      { now: true },
+    );
+  }
+
+  /**
+   * A Re-check found another root cause: the new one gets its own incident (created, or joined if it exists, with
+   * the workloads of this one) and this one is marked `superseded`, pointing at it. A running fix is left alone.
+   */
+  async supersede(old: IncidentRecord, diagnosis: Diagnosis): Promise<IncidentRecord | undefined> {
+    const origin: IncidentOrigin =
+      old.origin === 'command' && old.requestedIn && old.requestedBy
+        ? { kind: 'command', user: old.requestedBy, channel: old.requestedIn }
+        : { kind: 'alert' };
+    const sightings: Sighting[] = old.affected.map((a) => ({
+      cluster: a.cluster,
+      namespace: a.namespace,
+      ...(a.pods[0] ? { pod: a.pods[0] } : {}),
+      ...(a.workload ? { workload: a.workload } : {}),
+      alerts: 0,
+    }));
+    let next: IncidentRecord | undefined;
+    for (const s of sightings) next = await this.record(diagnosis, s, origin);
+    if (!next) return undefined;
+    const by = { id: next.id, headline: diagnosis.headline };
+    return this.update(
+      old.id,
+      (cur) =>
+        cur.status === 'fixing' || cur.id === by.id ? undefined : { ...cur, status: 'superseded', supersededBy: by },
+      { now: true },
+    );
+  }
+
   get(id: string): Promise<IncidentRecord | undefined> {
     return this.#d.store.getIncident(id);
   }
@@ -202,16 +247,19 @@ export class IncidentService {
     let resolved = 0;
     for (const r of open) {
       try {
-        if (await this.#healthy(r)) {
-          await this.update(r.id, (cur) =>
-            cur.status === 'open' || cur.status === 'failed'
-              ? { ...cur, status: 'resolved', resolvedAt: this.#now().toISOString() }
-              : undefined,
-          );
-          this.#count({ event: 'resolved' });
-          this.#d.logger.info({ incident: r.id }, 'incident resolved: affected pods run');
-          resolved++;
+        if (!(await this.#healthy(r))) {
+          // Still failing: refresh the message's counts from the cluster (nothing is sent if they did not change).
+          void this.#d.notifier.changed(r.id).catch(() => undefined);
+          continue;
         }
+        await this.update(r.id, (cur) =>
+          cur.status === 'open' || cur.status === 'failed'
+            ? { ...cur, status: 'resolved', resolvedAt: this.#now().toISOString() }
+            : undefined,
+        );
+        this.#count({ event: 'resolved' });
+        this.#d.logger.info({ incident: r.id }, 'incident resolved: affected pods run');
+        resolved++;
       } catch (e) {
         this.#d.logger.warn({ incident: r.id, err: e }, 'could not check whether the incident is resolved');
       }
@@ -225,10 +273,10 @@ export class IncidentService {
     return fed.size === 0 ? 0 : this.sweep((r) => fed.has(r.id));
   }
 
-  /** Forgets incidents that ended (resolved, fixed, dismissed) more than two weeks ago, so sweeps stay small. */
+  /** Forgets incidents that ended (resolved, fixed, dismissed, undone, superseded) over two weeks ago, so sweeps stay small. */
   async #purge(): Promise<void> {
     const cutoff = this.#now().getTime() - RETENTION_MS;
-    for (const r of await this.#d.store.listIncidents(['resolved', 'fixed', 'dismissed'])) {
+    for (const r of await this.#d.store.listIncidents(['resolved', 'fixed', 'dismissed', 'undone', 'superseded'])) {
       if (new Date(r.updatedAt).getTime() < cutoff) await this.#d.store.deleteIncident(r.id);
     }
   }

@@ -117,7 +117,7 @@ export class PreventionService {
       this.#d.logger.warn({ resource: change.resource }, 'IAM change received, but no cluster is set up to audit');
       return { ack: true, reason: 'no cluster to audit (set AUDIT_CLUSTERS or DEFAULT_CLUSTER)' };
     }
-    const because = `\`${change.method.split('.').at(-1)}\` on ${change.scope} \`${change.resource}\`${change.principal ? ` by \`${change.principal}\`` : ''}`;
+    const because = `\`${change.method.split('.').at(-1)}\` on ${change.scope} \`${change.resource.split('/').at(-1)}\`${change.principal ? ` by \`${change.principal}\`` : ''}`;
     try {
       const run = await this.#coalesced(change.resource, () =>
         this.run('iam-change', { target: { ...this.#d.scope, dependsOn: [change.resource] }, because }),
@@ -168,18 +168,11 @@ export class PreventionService {
     };
     if (!(await this.#d.incidents.get(id)) && (await this.#d.incidents.open(fresh))) return this.#d.incidents.get(id);
     return this.#d.incidents.update(id, (cur) => {
-      if (cur.status === 'fixed' || cur.status === 'resolved') {
-        // The gap is back after it closed: a warning again, on the same message; the grant ledger stays for Undo.
-        const { channel, ts, permalink, grants } = cur;
+      if (cur.status === 'fixed' || cur.status === 'resolved' || cur.status === 'superseded') {
+        // The gap is back after it closed: a warning again, on the same messages; the grant ledger stays for Undo.
+        const { posts, grants } = cur;
         return withPlan(
-          {
-            ...fresh,
-            ...(channel ? { channel } : {}),
-            ...(ts ? { ts } : {}),
-            ...(permalink ? { permalink } : {}),
-            ...(grants ? { grants } : {}),
-            version: cur.version,
-          },
+          { ...fresh, ...(posts ? { posts } : {}), ...(grants ? { grants } : {}), version: cur.version },
           { now, ttlMs: this.#d.planTtlMs, renew: true },
         );
       }
@@ -204,14 +197,14 @@ export class PreventionService {
     trigger: AuditTrigger,
     because: string | undefined,
   ): Promise<number> {
-    const open = (await this.#d.store.listIncidents(['open', 'failed'])).filter(
+    const open = (await this.#d.store.listIncidents(['open', 'failed', 'undone'])).filter(
       (r) => r.origin === 'audit' && r.alertCount === 0,
     );
     const ids = closedGaps(open.map(openGapOf), report, partial);
     const at = this.#now().toISOString();
     for (const id of ids) {
       await this.#d.incidents.update(id, (cur) =>
-        (cur.status === 'open' || cur.status === 'failed') && cur.alertCount === 0
+        (cur.status === 'open' || cur.status === 'failed' || cur.status === 'undone') && cur.alertCount === 0
           ? {
               ...cur,
               status: 'resolved',

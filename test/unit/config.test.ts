@@ -38,6 +38,20 @@ describe('loadConfig', () => {
     assert.equal(c.timing.pollIntervalMs, 500);
   });
 
+  it('routes namespaces to owner channels (OWNER_CHANNELS) and rejects malformed pairs', () => {
+    const c = loadConfig({ ...base, OWNER_CHANNELS: 'prod=C0PROD, payments=C0PAY' });
+    assert.deepEqual(c.ownerChannels, { prod: 'C0PROD', payments: 'C0PAY' });
+    assert.deepEqual(loadConfig(base).ownerChannels, {});
+    assert.throws(
+      () => loadConfig({ ...base, OWNER_CHANNELS: 'prod=C0PROD,prod=C0OTHER,Bad_NS=C1,payments' }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.problems.some((p) => /"prod" is given two channels/.test(p)) &&
+        e.problems.some((p) => /"Bad_NS=C1" is not NAMESPACE=CHANNEL_ID/.test(p)) &&
+        e.problems.some((p) => /"payments" is not NAMESPACE=CHANNEL_ID/.test(p)),
+    );
+  });
+
   it('reports every problem at once', () => {
     try {
       loadConfig({

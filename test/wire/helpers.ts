@@ -15,6 +15,10 @@ export interface Harness {
   firstMessage(timeoutMs?: number): Promise<PostedMessage>;
   /** The current content of a message, as text (blocks serialized), for assertions. */
   text(ts: string): string;
+  /** Its thread replies (the details reply first), as text (text and blocks serialized). */
+  thread(ts: string): string;
+  /** The message and its thread: what is one tap away counts too. */
+  all(ts: string): string;
   stop(): Promise<void>;
 }
 
@@ -48,6 +52,12 @@ export async function startHarness(
     firstMessage: (timeoutMs = 20_000) =>
       sb.slack.waitFor(() => sb.slack.messages(channel).find((m) => !m.threadTs), timeoutMs),
     text: (ts) => JSON.stringify(sb.slack.message(channel, ts)?.blocks ?? []),
+    thread: (ts) => JSON.stringify((sb.slack.message(channel, ts)?.replies ?? []).map((r) => [r.text, r.blocks ?? []])),
+    all: (ts) =>
+      JSON.stringify([
+        sb.slack.message(channel, ts)?.blocks ?? [],
+        (sb.slack.message(channel, ts)?.replies ?? []).map((r) => [r.text, r.blocks ?? []]),
+      ]),
     async stop() {
       await b.stop();
       await sb.stop();

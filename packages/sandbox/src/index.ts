@@ -29,6 +29,8 @@ export interface SandboxOptions {
    * temporary directory, removed by `stop()`.
    */
   readonly kubeconfigDir?: string;
+  /** Slack channels besides `#incidents` (`C0INCIDENTS`, the bot's INCIDENT_CHANNEL), e.g. owner channels. */
+  readonly slackChannels?: readonly { readonly id: string; readonly name: string }[];
   /** Extra environment for the bot (overrides the defaults). */
   readonly env?: Readonly<Record<string, string>>;
   readonly log?: (line: string) => void;
@@ -100,6 +102,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const slack = await startSlackFake({
       usergroups: { [SANDBOX_PEOPLE.approverGroup]: [SANDBOX_PEOPLE.groupApprover] },
       ...(options.slackLatencyMs !== undefined ? { latencyMs: options.slackLatencyMs } : {}),
+      ...(options.slackChannels ? { channels: [...SLACK_FAKE_DEFAULTS.channels, ...options.slackChannels] } : {}),
     });
     started.push(slack);
     const t = google.scenario.target;

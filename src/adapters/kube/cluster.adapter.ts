@@ -195,6 +195,11 @@ class KubernetesClusterApi implements ClusterApi {
       });
   }
 
+  async listPods(namespace: string): Promise<PodFacts[]> {
+    const list = await this.#http.get<List<Pod>>(`/api/v1/namespaces/${namespace}/pods`, undefined, 'list pods');
+    return list.items.filter((p) => !p.metadata?.deletionTimestamp).map(podFacts);
+  }
+
   async getNode(name: string): Promise<NodeFacts> {
     const node = await this.#http.get<NodeObject>(path`/api/v1/nodes/${name}`, undefined, 'get nodes');
     const pool = node.metadata?.labels?.[NODE_POOL_LABEL];

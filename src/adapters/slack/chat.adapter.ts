@@ -68,8 +68,8 @@ export class SlackChatAdapter implements ChatPort {
     );
   }
 
-  async reply(ref: PostedRef, message: ChatMessage): Promise<void> {
-    await call('chat.postMessage', () =>
+  async reply(ref: PostedRef, message: ChatMessage): Promise<PostedRef> {
+    const r = await call('chat.postMessage', () =>
       this.#client.chat.postMessage({
         channel: ref.channel,
         thread_ts: ref.ts,
@@ -78,6 +78,8 @@ export class SlackChatAdapter implements ChatPort {
         unfurl_links: false,
       }),
     );
+    if (!r.ts) throw new ChatError(r.error ?? 'request_failed', false, 'chat.postMessage returned no ts');
+    return { channel: r.channel ?? ref.channel, ts: r.ts };
   }
 
   async usergroupMembers(usergroup: string): Promise<readonly string[]> {

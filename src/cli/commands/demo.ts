@@ -1,8 +1,12 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { loadConfig } from '../../config.ts';
 import { stepLabel } from '../../fixes/steps.ts';
 import { startBot } from '../../main.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { ACTIONS } from '../../slack/ids.ts';
+import { gallery, type PreviewScene } from '../../slack/preview/gallery.ts';
+import { previewPage } from '../../slack/preview/page.ts';
 import { EXIT, type Io, parse, UsageError } from '../io.ts';
 import { slackMessageText } from '../render-slack.ts';
 import { loadSandbox } from '../sandbox-loader.ts';
@@ -14,8 +18,9 @@ type PostedMessage = { readonly text?: string; readonly blocks?: readonly unknow
  * the real Google client libraries against the wire fakes, HTTPS to the Kubernetes fake — narrated in the terminal.
  */
 export async function demo(io: Io): Promise<number> {
-  const { values } = parse(io.args, { scenario: { type: 'string' } }, false);
+  const { values } = parse(io.args, { scenario: { type: 'string' }, out: { type: 'string' } }, false);
   const scenario = values.scenario ?? 'seed';
+  const out = resolve(values.out ?? 'imagepull-demo.html');
   const say = (s: string) => io.out(`\x1b[36m▸ ${s}\x1b[0m`);
   const { SANDBOX_PEOPLE, SCENARIOS, startSandbox } = await loadSandbox();
   if (SCENARIOS.find((s) => s.name === scenario)?.latent) {
@@ -46,6 +51,9 @@ export async function demo(io: Io): Promise<number> {
     const posted = await sb.slack.waitFor(() => sb.slack.messages(channel)[0], 20_000);
     say(`The bot posted one incident message to #incidents after ${Date.now() - started} ms:`);
     show(posted);
+    const details = await sb.slack.waitFor(() => sb.slack.message(channel, posted.ts)?.replies[0], 10_000);
+    say('Its first thread reply holds the details (evidence, next steps, commands, the kubelet message, Terraform):');
+    show(details);
 
     say(`Carol (not an approver) presses "Grant & restart"…`);
     await sb.slack.clickButton({
@@ -81,6 +89,11 @@ export async function demo(io: Io): Promise<number> {
       return rec?.status === 'fixed' || rec?.status === 'failed' ? rec : undefined;
     }, 90_000);
     await bot.messages.flush(incident?.id ?? '');
+    // The counts come from the cluster: give the old ReplicaSet's pods the moment they take to go.
+    await until(async () => {
+      const text = slackMessageText(sb.slack.message(channel, posted.ts)?.blocks, '');
+      return / 0 of \d+ pods? failing/.test(text) ? true : undefined;
+    }, 10_000).catch(() => undefined);
     const final = sb.slack.message(channel, posted.ts) ?? posted;
     say(`The incident message, updated in place (${final.updates.length} updates):`);
     show(final);
@@ -99,6 +112,27 @@ export async function demo(io: Io): Promise<number> {
         );
     }
     const ok = /\*Fixed\*/.test(JSON.stringify(final.blocks ?? []));
+    if (incident) {
+      // The same messages as Slack draws them: this run's, then every other state of this incident.
+      const ran: PreviewScene = {
+        id: 'this-run',
+        title: 'This demo run, as posted',
+        note: 'The incident message after the fix, its thread, and the refusal Carol saw.',
+        top: { text: final.text ?? '', blocks: (final.blocks ?? []) as object[] },
+        thread: final.replies.map((r) => ({ text: r.text ?? '', blocks: (r.blocks ?? []) as object[] })),
+        ephemeral: [
+          { text: String(refusal.body.text ?? ''), blocks: (refusal.body.blocks as object[] | undefined) ?? [] },
+        ],
+      };
+      const scenes = gallery({
+        diagnosis: incident.diagnosis,
+        affected: incident.affected,
+        now: new Date(),
+        people: { approver: SANDBOX_PEOPLE.approver, stranger: SANDBOX_PEOPLE.stranger },
+      });
+      await writeFile(out, previewPage(scenes, { title: `imagepull-bot demo — ${scenario}`, extra: [ran] }));
+      say(`The messages as Slack draws them, every state: ${out}`);
+    }
     say(
       ok
         ? `Done in ${((Date.now() - started) / 1000).toFixed(1)} s: the pods run again.`

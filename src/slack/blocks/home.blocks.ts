@@ -1,9 +1,9 @@
 import type { HomeView, KnownBlock } from '@slack/types';
 import type { FixMode } from '../../config.ts';
-import type { IncidentRecord } from '../../incidents/model.ts';
+import { ACTIONABLE, type IncidentRecord } from '../../incidents/model.ts';
 import type { HealthCheck } from '../../usecases/permission-health.ts';
 import { plain } from './diagnosis.blocks.ts';
-import { clip, esc, withinLimits } from './limits.ts';
+import { clip, esc, mention, withinLimits } from './limits.ts';
 
 export interface StatusModel {
   readonly incidents: readonly IncidentRecord[];
@@ -12,11 +12,11 @@ export interface StatusModel {
 }
 
 function incidentLine(r: IncidentRecord): string {
-  const link = r.permalink;
+  const link = r.posts?.find((p) => p.permalink)?.permalink;
   const title = esc(plain(r.diagnosis.headline));
   const pods = r.affected.reduce((n, a) => n + a.podCount, 0);
-  const who = r.fix ? ` · ${r.fix.outcome ?? 'in progress'} (<@${r.fix.approvedBy}>)` : '';
-  return `• ${link ? `<${link}|${title}>` : title} — ${r.status}, ${pods} pod(s)${who}`;
+  const who = r.fix ? ` · ${r.fix.outcome ?? 'in progress'} (${mention(r.fix.approvedBy)})` : '';
+  return `• ${link ? `<${link}|${title}>` : title} — ${r.status}, ${pods} pod(s) seen failing${who}`;
 }
 
 function section(title: string, lines: string[], empty: string): KnownBlock {
@@ -28,7 +28,7 @@ function section(title: string, lines: string[], empty: string): KnownBlock {
 
 /** Open incidents, pending approvals, recent fixes and the bot's permission health. */
 export function statusBlocks(m: StatusModel): KnownBlock[] {
-  const open = m.incidents.filter((r) => r.status === 'open' || r.status === 'fixing' || r.status === 'failed');
+  const open = m.incidents.filter((r) => r.status === 'fixing' || ACTIONABLE.includes(r.status));
   const pending = open.filter((r) => r.status !== 'fixing' && r.plan);
   const recent = m.incidents
     .filter((r) => r.fix && r.fix.outcome !== 'dry-run')

@@ -69,3 +69,11 @@ function clipBlock(block: KnownBlock): KnownBlock {
 export function esc(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
+
+/**
+ * A mention of a Slack user id; anything else (a forged or garbled id from a request) as escaped text, never a
+ * mention, so no input can ping someone it names.
+ */
+export function mention(user: string): string {
+  return /^[UW][A-Z0-9]{2,20}$/.test(user) ? `<@${user}>` : `\`${esc(user)}\``;
+}

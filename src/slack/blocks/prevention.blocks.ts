@@ -33,19 +33,34 @@ export function preventionView(incident: IncidentRecord, now: Date): PreventionV
     ? `\n:white_check_mark: The gap closed: ${TRIGGER[p.trigger]} ${ago(p.closedAt, now)} saw every pool able to pull.`
     : '';
   const lines = [
-    `${found} Nothing fails yet: the first pod on a node that has to pull will.`,
-    `Images: ${p.images.map((i) => `\`${i}\``).join(', ')}`,
-    `Workloads: ${p.workloads.slice(0, 12).join(', ')}${p.workloads.length > 12 ? ` and ${p.workloads.length - 12} more` : ''}`,
+    warning ? `${found} Nothing fails yet.` : found,
+    `Images: ${some(
+      p.images.map((i) => `\`${shortImage(i)}\``),
+      3,
+    )}`,
+    `Workloads: ${some(p.workloads, 5)}`,
   ];
   return {
     ...(warning ? { status: { emoji: ':warning:', label: 'Pull risk' } } : {}),
-    subject: `${warning ? ':warning:' : ':white_check_mark:'} ${esc(p.summary)}.`,
+    subject: `${esc(p.summary)}.`,
     context: {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: clip(esc(lines.join('\n')) + closed, LIMITS.text) }],
     },
     ...(warning ? { text: clip(`Pull risk: ${plain(p.summary)}`, LIMITS.fallbackText) } : {}),
   };
+}
+
+/** `REPOSITORY/IMAGE:TAG` of an Artifact Registry image (the host and project are in the header and the thread). */
+function shortImage(normalized: string): string {
+  return normalized
+    .replace(/^[a-z0-9-]+-docker\.pkg\.dev\/[^/]+\//, '')
+    .replace(/^((?:[a-z]+\.)?gcr\.io)\/[^/]+\//, '$1/');
+}
+
+/** The first `n`, and how many more. */
+function some(items: readonly string[], n: number): string {
+  return `${items.slice(0, n).join(', ')}${items.length > n ? ` and ${items.length - n} more` : ''}`;
 }
 
 function ago(iso: string, now: Date): string {
@@ -63,7 +78,8 @@ export function auditRunBlocks(run: AuditRun): KnownBlock[] {
   ];
   report.gaps.slice(0, 15).forEach((gap, i) => {
     const incident = run.incidents[i];
-    const link = incident?.permalink ? ` <${incident.permalink}|Open the incident>` : '';
+    const permalink = incident?.posts?.find((p) => p.permalink)?.permalink;
+    const link = permalink ? ` <${permalink}|Open the incident>` : '';
     const fix = gap.fix.grant
       ? `add \`${esc(gap.fix.grant.member)}\` to \`${gap.fix.grant.role}\` on \`${esc(gap.fix.grant.repository)}\``
       : esc(gap.fix.steps[0] ?? 'see the incident');

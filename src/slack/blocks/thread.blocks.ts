@@ -1,6 +1,6 @@
 import type { AuditRecord } from '../../incidents/model.ts';
 import type { ChatMessage } from '../../ports/chat.port.ts';
-import { clip, esc, LIMITS } from './limits.ts';
+import { clip, esc, LIMITS, mention } from './limits.ts';
 
 const FIX_ACTION_LABEL: Record<string, string> = { 'grant-restart': 'Grant & restart', restart: 'Restart only' };
 
@@ -9,11 +9,13 @@ const FIX_ACTION_LABEL: Record<string, string> = { 'grant-restart': 'Grant & res
  * Dismiss are the incident's visible audit trail; single changes (`apply`) and re-checks stay in the logs and store.
  */
 export function threadReply(r: AuditRecord): ChatMessage | undefined {
-  const who = `<@${esc(r.user)}>`;
+  const who = mention(r.user);
   const action = String(r.detail?.action ?? '');
   const text = ((): string | undefined => {
     switch (r.action) {
       case 'approve':
+        if (r.result === 'awaiting-approval')
+          return `:raised_hand: ${who} approved ${FIX_ACTION_LABEL[action] ?? esc(action)} (${esc(r.summary ?? '')}): nothing changes until another approver presses it.`;
         return `:hourglass_flowing_sand: ${who} approved: ${FIX_ACTION_LABEL[action] ?? esc(action)} (plan \`${esc(r.planId ?? '')}\`).`;
       case 'refuse':
         return `:no_entry: ${esc(action)} by ${who} refused: ${esc(r.summary ?? r.result)}.`;

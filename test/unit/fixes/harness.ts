@@ -109,6 +109,7 @@ export class FakeCluster {
       listPodEvents: unused,
       resolveWorkload: unused,
       listWorkloadPods: unused,
+      listPods: unused,
       getNode: unused,
       getServiceAccount: unused,
       listWorkloadTemplates: unused,
@@ -134,6 +135,7 @@ export class RecordingNotifier implements IncidentNotifier {
 }
 
 export const APPROVER = 'U0ALICE';
+export const SECOND_APPROVER = 'U0BOB';
 export const STRANGER = 'U0CAROL';
 export const TIMING = {
   propagationTimeoutMs: 60_000,
@@ -161,7 +163,9 @@ export interface Lifecycle {
 }
 
 /** Builds the lifecycle. `now` is read on every call (mocked `Date` in timer tests). */
-export function lifecycle(options: { fixMode?: FixMode; planTtlMs?: number } = {}): Lifecycle {
+export function lifecycle(
+  options: { fixMode?: FixMode; planTtlMs?: number; approvalsRequired?: 1 | 2 } = {},
+): Lifecycle {
   const logger = silentLogger();
   const metrics = new Metrics({ defaults: false });
   const store = new MemoryStore();
@@ -208,10 +212,15 @@ export function lifecycle(options: { fixMode?: FixMode; planTtlMs?: number } = {
     });
   const runner = newRunner();
   const actions = new IncidentActions({
-    config: { fixMode: options.fixMode ?? 'approve', allowedProjects: [], allowedNamespaces: [] },
+    config: {
+      fixMode: options.fixMode ?? 'approve',
+      allowedProjects: [],
+      allowedNamespaces: [],
+      approvalsRequired: options.approvalsRequired ?? 1,
+    },
     incidents,
     runner,
-    approvers: new Approvers([APPROVER], false, { usergroupMembers: async () => [] }, logger),
+    approvers: new Approvers([APPROVER, SECOND_APPROVER], false, { usergroupMembers: async () => [] }, logger),
     audit,
     investigate: async (target): Promise<Investigation> => {
       const d = lc.fresh();

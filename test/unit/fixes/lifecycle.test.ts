@@ -4,7 +4,7 @@ import { diagnose } from '../../../src/diagnosis/diagnose.ts';
 import { FIX_KINDS } from '../../../src/diagnosis/diagnosis.ts';
 import { fixOf } from '../../../src/fixes/index.ts';
 import { SEED, seedInput } from '../diagnosis/fixtures.ts';
-import { APPROVER, lifecycle, STRANGER, settle } from './harness.ts';
+import { APPROVER, lifecycle, SECOND_APPROVER, STRANGER, settle } from './harness.ts';
 
 /**
  * Every branch of the fix lifecycle (docs/incidents-and-fixes.md): with in-memory ports and a mocked clock, so the
@@ -409,5 +409,37 @@ describe('IAM that does not propagate in time', () => {
     assert.match(r.fix?.summary ?? '', /Granted, but IAM did not confirm access within 1m 0s/);
     assert.equal(lc.cluster.restarts.length, 0, 'no restart before IAM confirms');
     assert.equal((await lc.actions.undo(inc.id, APPROVER)).code, 'succeeded');
+  });
+});
+
+describe('the two-person rule (APPROVALS_REQUIRED=2)', () => {
+  it('changes nothing until a second, distinct approver presses the same button', async () => {
+    const lc = lifecycle({ approvalsRequired: 2 });
+    const inc = await lc.open();
+    const first = await lc.actions.approve(inc.id, inc.plan?.id, 'grant-restart', APPROVER);
+    assert.deepEqual([first.ok, first.code], [true, 'awaiting-approval']);
+    assert.match(first.text, /1 of 2/);
+    assert.equal(lc.iam.sets, 0, 'no IAM change on one approval');
+    assert.equal((await lc.current(inc.id)).status, 'open');
+    assert.equal((await lc.actions.approve(inc.id, inc.plan?.id, 'grant-restart', APPROVER)).code, 'already-approved');
+    assert.equal((await lc.actions.approve(inc.id, inc.plan?.id, 'grant-restart', STRANGER)).code, 'not-approver');
+    // An approval of the other button does not count towards this one.
+    assert.equal(
+      (await lc.actions.approve(inc.id, inc.plan?.id, 'restart', SECOND_APPROVER)).code,
+      'awaiting-approval',
+    );
+    assert.equal(lc.iam.sets, 0);
+    const second = await lc.actions.approve(inc.id, inc.plan?.id, 'grant-restart', SECOND_APPROVER);
+    assert.deepEqual([second.ok, second.code], [true, 'accepted']);
+    await settle(second.done as Promise<void>, tick);
+    const r = await lc.current(inc.id);
+    assert.equal(r.status, 'fixed');
+    assert.deepEqual(r.fix?.approvers, [APPROVER, SECOND_APPROVER]);
+    assert.deepEqual(r.approvals, [], 'approvals are spent by the run');
+    assert.equal(lc.iam.sets, 1);
+    assert.deepEqual(
+      lc.notifier.notes.filter((n) => n.action === 'approve').map((n) => `${n.user}:${n.result}`),
+      [`${APPROVER}:awaiting-approval`, `${SECOND_APPROVER}:awaiting-approval`, `${SECOND_APPROVER}:accepted`],
+    );
   });
 });

@@ -2,38 +2,58 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryStore } from '../../../src/adapters/store/memory-store.ts';
 import { diagnose } from '../../../src/diagnosis/diagnose.ts';
-import type { ChatMessage, ChatPort, PostedRef } from '../../../src/ports/chat.port.ts';
+import type { IncidentCounts } from '../../../src/incidents/counts.ts';
+import { ChatError, type ChatMessage, type ChatPort, type PostedRef } from '../../../src/ports/chat.port.ts';
 import { silentLogger } from '../../../src/shared/logger.ts';
 import { Metrics } from '../../../src/shared/metrics.ts';
-import { SlackMessageSync } from '../../../src/slack/message-sync.ts';
+import { type MessageSyncDeps, SlackMessageSync } from '../../../src/slack/message-sync.ts';
+import { visibleText } from '../../../src/slack/preview/visible-text.ts';
 import type { ClusterAccess } from '../../../src/usecases/cluster-access.ts';
 import { IncidentService } from '../../../src/usecases/incidents.ts';
 import { seedInput } from '../diagnosis/fixtures.ts';
 
-/** A chat that records what would reach Slack, with timestamps. */
+/** A chat that records what would reach Slack, with timestamps, per channel. */
 class RecordingChat implements ChatPort {
-  readonly posts: { at: number; message: ChatMessage }[] = [];
-  readonly updates: { at: number; message: ChatMessage }[] = [];
+  readonly posts: { at: number; channel: string; ts: string; message: ChatMessage }[] = [];
+  readonly updates: { at: number; ref: PostedRef; message: ChatMessage }[] = [];
+  readonly replies: { ref: PostedRef; ts: string; message: ChatMessage }[] = [];
+  #n = 0;
+  #ts(): string {
+    return `1700000000.${String(++this.#n).padStart(6, '0')}`;
+  }
   async post(channel: string, message: ChatMessage): Promise<PostedRef> {
-    this.posts.push({ at: Date.now(), message });
-    return { channel, ts: `1700000000.${String(this.posts.length).padStart(6, '0')}` };
+    const ts = this.#ts();
+    this.posts.push({ at: Date.now(), channel, ts, message });
+    return { channel, ts };
   }
-  async update(_ref: PostedRef, message: ChatMessage): Promise<void> {
-    this.updates.push({ at: Date.now(), message });
+  async update(ref: PostedRef, message: ChatMessage): Promise<void> {
+    this.updates.push({ at: Date.now(), ref, message });
   }
-  async reply(): Promise<void> {}
+  async reply(ref: PostedRef, message: ChatMessage): Promise<PostedRef> {
+    const ts = this.#ts();
+    this.replies.push({ ref, ts, message });
+    return { channel: ref.channel, ts };
+  }
   async usergroupMembers(): Promise<readonly string[]> {
     return [];
   }
-  async permalink(): Promise<string | undefined> {
-    return undefined;
+  async permalink(ref: PostedRef): Promise<string | undefined> {
+    return `https://sandbox.slack.com/archives/${ref.channel}/p${ref.ts.replace('.', '')}`;
+  }
+  /** Top-level updates of one copy (thread replies are edited too, with their own ts). */
+  updatesOf(ts: string) {
+    return this.updates.filter((u) => u.ref.ts === ts);
   }
 }
 
 const cluster = { project: 'acme-prod-417', location: 'us-central1', name: 'prod' };
 
 /** The incident service with the Slack message sync over a recording chat: what a storm makes reach Slack. */
-function service(chat: ChatPort, updateIntervalMs: number) {
+function service(
+  chat: ChatPort,
+  updateIntervalMs: number,
+  options: { owners?: Record<string, string>; counts?: MessageSyncDeps['counts'] } = {},
+) {
   const store = new MemoryStore();
   const metrics = new Metrics({ defaults: false });
   const messages = new SlackMessageSync({
@@ -41,9 +61,10 @@ function service(chat: ChatPort, updateIntervalMs: number) {
     chat,
     logger: silentLogger(),
     metrics,
-    channel: 'C0INCIDENTS',
+    routing: { owners: new Map(Object.entries(options.owners ?? {})), defaultChannel: 'C0INCIDENTS' },
     fixMode: 'approve',
     updateIntervalMs,
+    ...(options.counts ? { counts: options.counts } : {}),
   });
   const incidents = new IncidentService({
     store,
@@ -53,7 +74,13 @@ function service(chat: ChatPort, updateIntervalMs: number) {
     metrics,
     planTtlMs: 86_400_000,
   });
-  return { record: incidents.record.bind(incidents), close: () => messages.close() };
+  return {
+    store,
+    incidents,
+    messages,
+    record: incidents.record.bind(incidents),
+    close: () => messages.close(),
+  };
 }
 
 describe('the incident message under an alert storm', () => {
@@ -81,14 +108,19 @@ describe('the incident message under an alert storm', () => {
     await incidents.close();
     const elapsed = Date.now() - start;
     assert.equal(chat.posts.length, 1, 'one message');
-    const gaps = chat.updates.slice(1).map((u, i) => u.at - (chat.updates[i] as { at: number }).at);
+    const top = chat.updatesOf(chat.posts[0]?.ts ?? '');
+    const gaps = top.slice(1).map((u, i) => u.at - (top[i] as { at: number }).at);
     assert.ok(
       gaps.every((g) => g >= 190),
       `updates at least 200 ms apart (gaps ${gaps.join(', ')})`,
     );
-    assert.ok(chat.updates.length <= Math.ceil(elapsed / 200) + 1, `${chat.updates.length} updates in ${elapsed} ms`);
-    const last = chat.updates.at(-1)?.message ?? chat.posts[0]?.message;
-    assert.match(JSON.stringify(last?.blocks), /\*60\* pod\(s\) in \*4\* workload\(s\) · 300 alert\(s\)/);
+    assert.ok(top.length <= Math.ceil(elapsed / 200) + 1, `${top.length} updates in ${elapsed} ms`);
+    const last = top.at(-1)?.message ?? chat.posts[0]?.message;
+    // No counts reader here: the message says it shows what the alerts saw.
+    assert.match(
+      visibleText(last?.blocks ?? []),
+      /60 pods seen failing in 4 workloads \(the cluster could not be read/,
+    );
   });
 
   it('keeps different root causes apart', async () => {
@@ -102,5 +134,126 @@ describe('the incident message under an alert storm', () => {
     await incidents.record(seed, { cluster, namespace: 'prod', pod: 'c', alerts: 1 }, { kind: 'alert' });
     await incidents.close();
     assert.equal(chat.posts.length, 2);
+  });
+});
+
+const checkout = { kind: 'Deployment' as const, namespace: 'prod', name: 'checkout' };
+const payments = { kind: 'Deployment' as const, namespace: 'payments', name: 'ledger' };
+
+describe('owner routing: one copy per owner channel, kept in step', () => {
+  it('posts to each owner’s channel with the details as the first reply, and edits every copy', async () => {
+    const chat = new RecordingChat();
+    const s = service(chat, 0, { owners: { payments: 'C0PAYMENTS' } });
+    const d = diagnose(seedInput());
+    await s.record(
+      d,
+      { cluster, namespace: 'prod', pod: 'checkout-a', workload: checkout, alerts: 1 },
+      { kind: 'alert' },
+    );
+    assert.deepEqual(
+      chat.posts.map((p) => p.channel),
+      ['C0INCIDENTS'],
+      'prod has no owner: the default channel',
+    );
+    const r = await s.record(
+      d,
+      { cluster, namespace: 'payments', pod: 'ledger-b', workload: payments, alerts: 1 },
+      { kind: 'alert' },
+    );
+    await s.messages.flush(r.id);
+    assert.deepEqual(
+      chat.posts.map((p) => p.channel),
+      ['C0INCIDENTS', 'C0PAYMENTS'],
+      'a workload in payments brings its owners in',
+    );
+    const stored = await s.store.getIncident(r.id);
+    assert.deepEqual(
+      stored?.posts?.map((p) => p.channel),
+      ['C0INCIDENTS', 'C0PAYMENTS'],
+    );
+    for (const post of stored?.posts ?? []) {
+      assert.match(post.permalink ?? '', new RegExp(post.channel), 'the permalink is stored when posting');
+      const first = chat.replies.find((x) => x.ref.ts === post.ts);
+      assert.equal(first?.ts, post.detailsTs, 'the details are the first reply in each thread');
+      assert.match(visibleText(first?.message.blocks ?? []), /Evidence/);
+    }
+    // Both copies show both workloads.
+    const prodCopy = chat.updatesOf(stored?.posts?.[0]?.ts ?? '').at(-1)?.message;
+    assert.match(visibleText(prodCopy?.blocks ?? []), /deployment\/checkout and 1 more in prod, payments/);
+    const payCopy = chat.posts[1]?.message;
+    assert.match(visibleText(payCopy?.blocks ?? []), /deployment\/checkout and 1 more in prod, payments/);
+    // The audit trail goes under every copy.
+    await s.messages.note({
+      at: new Date().toISOString(),
+      incidentId: r.id,
+      action: 'dismiss',
+      user: 'U0ALICE',
+      result: 'dismissed',
+    });
+    const dismissals = chat.replies.filter((x) => /Dismissed by <@U0ALICE>/.test(x.message.text));
+    assert.deepEqual(dismissals.map((x) => x.ref.channel).sort(), ['C0INCIDENTS', 'C0PAYMENTS']);
+    await s.close();
+  });
+
+  it('posts again only the copy someone deleted', async () => {
+    const chat = new RecordingChat();
+    const s = service(chat, 0, { owners: { payments: 'C0PAYMENTS' } });
+    const d = diagnose(seedInput());
+    await s.record(d, { cluster, namespace: 'prod', pod: 'a', workload: checkout, alerts: 1 }, { kind: 'alert' });
+    const r = await s.record(
+      d,
+      { cluster, namespace: 'payments', pod: 'b', workload: payments, alerts: 1 },
+      { kind: 'alert' },
+    );
+    await s.messages.flush(r.id);
+    const deleted = chat.posts[0]?.ts;
+    chat.update = async (ref, message) => {
+      if (ref.ts === deleted) throw new ChatError('message_not_found', true, 'chat.update: message_not_found');
+      chat.updates.push({ at: Date.now(), ref, message });
+    };
+    await s.record(d, { cluster, namespace: 'prod', pod: 'c', workload: checkout, alerts: 1 }, { kind: 'alert' });
+    await s.messages.flush(r.id);
+    await s.messages.flush(r.id);
+    assert.deepEqual(
+      chat.posts.map((p) => p.channel),
+      ['C0INCIDENTS', 'C0PAYMENTS', 'C0INCIDENTS'],
+    );
+    const stored = await s.store.getIncident(r.id);
+    assert.equal(stored?.posts?.length, 2);
+    assert.ok(!stored?.posts?.some((p) => p.ts === deleted));
+    await s.close();
+  });
+});
+
+describe('how bad, read from the cluster on each update', () => {
+  it('shows the live counts, falls back to the alerts when the cluster cannot be read, and sends nothing unchanged', async () => {
+    const chat = new RecordingChat();
+    let counts: IncidentCounts | Error = { failingPods: 3, pods: 3, failingWorkloads: 1, workloads: 1 };
+    const s = service(chat, 0, {
+      counts: async () => {
+        if (counts instanceof Error) throw counts;
+        return counts;
+      },
+    });
+    const d = diagnose(seedInput());
+    const r = await s.record(
+      d,
+      { cluster, namespace: 'prod', pod: 'a', workload: checkout, alerts: 1 },
+      { kind: 'alert' },
+    );
+    assert.match(visibleText(chat.posts[0]?.message.blocks ?? []), /3 of 3 pods failing in 1 workload/, 'not "1 pod"');
+    const ts = chat.posts[0]?.ts ?? '';
+    await s.messages.flush(r.id);
+    assert.equal(chat.updatesOf(ts).length, 0, 'same counts, same message: no chat.update');
+    counts = { failingPods: 1, pods: 3, failingWorkloads: 1, workloads: 1 };
+    await s.messages.flush(r.id);
+    assert.match(visibleText(chat.updatesOf(ts).at(-1)?.message.blocks ?? []), /1 of 3 pods failing/);
+    counts = new Error('connect ETIMEDOUT');
+    await s.messages.flush(r.id);
+    assert.match(
+      visibleText(chat.updatesOf(ts).at(-1)?.message.blocks ?? []),
+      /1 pod seen failing in 1 workload \(the cluster could not be read just now\)/,
+    );
+    await s.close();
   });
 });

@@ -190,8 +190,7 @@ describe('the pull audit keeps one incident per root cause', () => {
     await incidents.update(id, (cur) => ({
       ...cur,
       status: 'fixed',
-      ts: '1700000000.000100',
-      channel: 'C0INCIDENTS',
+      posts: [{ channel: 'C0INCIDENTS', ts: '1700000000.000100' }],
       grants: [
         {
           repository: SEED.repo,
@@ -207,7 +206,7 @@ describe('the pull audit keeps one incident per root cause', () => {
     await prevention.run('schedule');
     const r = (await store.getIncident(id)) as IncidentRecord;
     assert.equal(r.status, 'open');
-    assert.equal(r.ts, '1700000000.000100', 'the same message');
+    assert.deepEqual(r.posts, [{ channel: 'C0INCIDENTS', ts: '1700000000.000100' }], 'the same message');
     assert.equal(r.grants?.length, 1, 'Undo still knows what the bot added');
     assert.ok(r.plan?.grant);
   });

@@ -68,7 +68,10 @@ describe('FIX_MODE=dry-run', () => {
       actionId: ACTIONS.grantRestart,
     });
     await eventually(() => /Dry run/.test(h.text(ts)), 'the dry-run report');
-    assert.match(h.text(ts), /gcloud artifacts repositories add-iam-policy-binding services/);
+    await eventually(
+      () => /gcloud artifacts repositories add-iam-policy-binding services/.test(h.thread(ts)),
+      'what would run, in the thread',
+    );
     assert.equal(h.sb.google.world.repository(REPO)?.iam.writes, 0);
     assert.equal(h.sb.google.world.cluster(CLUSTER)?.kube.patches.length, 0);
   });
@@ -128,7 +131,7 @@ describe('the bot lacks getIamPolicy on the repository', () => {
 
   it('says which permission it needs and offers no grant it could not apply', async () => {
     const ts = await incidentFromMonitoring(h);
-    const text = h.text(ts);
+    const text = h.all(ts);
     assert.match(text, /cannot-verify/);
     assert.match(text, /artifactregistry\.repositories\.getIamPolicy/);
     assert.ok(!buttons(h.sb.slack.message(h.channel, ts)?.blocks).some((b) => b.action_id === ACTIONS.grantRestart));
@@ -200,7 +203,7 @@ describe('a grant whose propagation is not confirmed in time', () => {
       'Undo offered after a failed run',
     );
     await h.sb.slack.clickButton({ user: SANDBOX_PEOPLE.approver, channel: h.channel, ts, actionId: ACTIONS.undo });
-    await eventually(() => /Undone by <@U0ALICE>/.test(h.text(ts)), 'undone');
+    await eventually(() => /\*Undone\* by <@U0ALICE>/.test(h.text(ts)), 'undone');
     const reader = h.sb.google.world
       .repository(REPO)
       ?.iam.bindings.find((b) => b.role === 'roles/artifactregistry.reader' && !b.condition);

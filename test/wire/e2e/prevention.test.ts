@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SANDBOX_PEOPLE, setIamPolicyEntry } from '@imagepull/sandbox';
+import { SANDBOX_PEOPLE, setIamPolicyEntry, validateBlocks } from '@imagepull/sandbox';
 import { ACTIONS } from '../../../src/slack/ids.ts';
+import { TOP_LEVEL_BUDGET, visibleText } from '../../../src/slack/preview/visible-text.ts';
 import { buttons, eventually, type Harness, startHarness } from '../helpers.ts';
 
 const SA = '123456789012-compute@developer.gserviceaccount.com';
@@ -46,6 +47,13 @@ describe('warnings before the first pod fails (IAM change → re-audit → incid
     const m = await h.firstMessage();
     webTs = m.ts;
     const text = h.text(webTs);
+    // Valid Block Kit, and the first screen within the phone budget of every incident message.
+    assert.deepEqual(validateBlocks(m.blocks ?? [], 'message').messages, []);
+    const chars = visibleText(m.blocks ?? []).length;
+    assert.ok(
+      chars <= TOP_LEVEL_BUDGET,
+      `${chars} visible characters on the first screen:\n${visibleText(m.blocks ?? [])}`,
+    );
     assert.match(m.text ?? '', /^Pull risk: node pool default-pool/);
     assert.match(
       text,
@@ -53,7 +61,7 @@ describe('warnings before the first pod fails (IAM change → re-audit → incid
     );
     assert.match(
       text,
-      /Found by the re-audit after an IAM change \(`SetIamPolicy` on repository `projects\/acme-prod-417\/locations\/us-central1\/repositories\/web`/,
+      /Found by the re-audit after an IAM change \(`SetIamPolicy` on repository `web` by `jordan\.lee@acme\.example`\)/,
     );
     assert.match(text, /jordan\.lee@acme\.example/, 'says who changed it');
     assert.match(text, /deployment\/prod\/frontend/);
@@ -130,9 +138,12 @@ describe('the periodic pull audit (AUDIT_INTERVAL)', () => {
     const text = h.text(m.ts);
     assert.match(text, /cronjob\/nightly-report has not run yet: the first run will fail/);
     assert.match(text, /Found by the periodic pull audit/);
-    assert.match(text, /repositories\/reports|repository `reports`/);
+    assert.match(text, /repository reports/);
     // The message is stored with its permalink right after it is posted; from then on nothing should change.
-    const posted = await eventually(async () => (await h.bot.store.listIncidents()).find((r) => r.permalink), 'stored');
+    const posted = await eventually(
+      async () => (await h.bot.store.listIncidents()).find((r) => r.posts?.some((p) => p.permalink)),
+      'stored',
+    );
     const version = posted.version;
     const audits = h.sb.google.calls.count('kube.GET cronjobs');
     // Three more periods: the same gap, the same incident, no new message and no rewrite.

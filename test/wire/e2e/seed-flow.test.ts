@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SANDBOX_PEOPLE } from '@imagepull/sandbox';
 import { ACTIONS } from '../../../src/slack/ids.ts';
+import { visibleText } from '../../../src/slack/preview/visible-text.ts';
 import { buttons, eventually, type Harness, startHarness } from '../helpers.ts';
 
 const SA = '123456789012-compute@developer.gserviceaccount.com';
@@ -32,7 +33,18 @@ for (const mode of ['socket', 'http'] as const) {
       await h.sb.publish(entry);
       const m = await h.firstMessage();
       ts = m.ts;
-      const text = h.text(ts);
+      // The first screen: the verdict, where and how bad (read from the cluster: 3 pods fail, though one alert
+      // came), the change and its diff, the buttons; the rest one tap away in the thread.
+      const top = visibleText(m.blocks ?? []);
+      assert.match(top, /^🚨 Node service account lacks read access to repository services\n/);
+      assert.match(
+        top,
+        /deployment\/checkout in prod · cluster prod \(us-central1\) · project acme-prod-417 — 3 of 3 pods failing/,
+      );
+      assert.match(top, /\+ {3}serviceAccount:123456789012-compute@developer\.gserviceaccount\.com/);
+      assert.ok(top.length < 850, `${top.length} visible characters on the first screen`);
+      await eventually(() => /Evidence/.test(h.thread(ts)), 'the details reply');
+      const text = h.all(ts);
       assert.match(m.text ?? '', /prod\/checkout: Node service account lacks read access to repository services/);
       assert.match(text, /deployment\/checkout/);
       assert.match(text, new RegExp(SA.replace(/\./g, '\\.')), 'names the node service account');
@@ -119,8 +131,13 @@ for (const mode of ['socket', 'http'] as const) {
 
     it('Undo removes exactly the member the bot added', async () => {
       await h.sb.slack.clickButton({ user: SANDBOX_PEOPLE.approver, channel: h.channel, ts, actionId: ACTIONS.undo });
-      await eventually(() => /Undone by <@U0ALICE>/.test(h.text(ts)), 'the message to say Undone');
+      await eventually(() => /\*Undone\* by <@U0ALICE>/.test(h.text(ts)), 'the message to say Undone');
       assert.deepEqual(h.sb.google.world.repository(REPO)?.iam.bindings, policyBefore);
+      // The header says so, and the grant is offered again (without a restart: the pods that pulled still run).
+      const blocks = h.sb.slack.message(h.channel, ts)?.blocks ?? [];
+      assert.match(visibleText(blocks), /^↩️ Undone: Node service account lacks read access/);
+      const again = buttons(blocks).find((b) => b.action_id === ACTIONS.grantRestart);
+      assert.equal(again?.text, 'Grant again');
     });
 
     it('answers /imagepull diagnose privately, and a bad command with usage', async () => {

@@ -126,6 +126,8 @@ const EXPECT: Record<string, Want> = {
   'init-container': { gaps: [{ ...seedGap, images: 2 }], notChecked: /fluent-bit/ },
   statefulset: { gaps: [{ ...seedGap, workloads: ['StatefulSet/checkout'] }] },
   paused: { gaps: [seedGap] },
+  // One root cause for two teams: checkout (prod) and ledger (payments), both from services on default-pool.
+  'two-teams': { gaps: [{ ...seedGap, workloads: ['Deployment/checkout', 'Deployment/ledger'], images: 2 }] },
   storm: {
     gaps: [
       {

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { SCENARIOS, startGoogleSandbox } from '@imagepull/sandbox';
+import { SCENARIOS, startGoogleSandbox, validateBlocks } from '@imagepull/sandbox';
 import { createGoogleCloud } from '../../../src/adapters/gcp/google-cloud.ts';
 import { KubernetesConnector } from '../../../src/adapters/kube/cluster.adapter.ts';
 import type { Diagnosis } from '../../../src/diagnosis/diagnosis.ts';
+import { gallery } from '../../../src/slack/preview/gallery.ts';
+import { TOP_LEVEL_BUDGET, visibleText } from '../../../src/slack/preview/visible-text.ts';
 import { FactReader } from '../../../src/usecases/fact-reader.ts';
 import { Investigator } from '../../../src/usecases/investigate.ts';
 
@@ -106,6 +108,11 @@ const EXPECT: Record<string, Expect> = {
     fixes: ['grant-repo-reader', 'restart-workload'],
     says: /statefulset/i,
   },
+  'two-teams': {
+    cause: 'permission-denied',
+    findings: ['node-sa-missing-reader'],
+    fixes: ['grant-repo-reader', 'restart-workload'],
+  },
   paused: {
     cause: 'permission-denied',
     findings: ['node-sa-missing-reader'],
@@ -188,6 +195,15 @@ describe('every sandbox scenario, through the real client libraries and the wire
               /imagePullSecrets/,
               `${f.id}: no pull secrets for Artifact Registry`,
             );
+        }
+        // Every state of this scenario's messages: valid Block Kit, and a first screen within the budget.
+        for (const scene of gallery({ diagnosis: d, now: new Date('2026-11-24T02:45:00.000Z') })) {
+          for (const m of [scene.top, ...scene.thread, ...scene.ephemeral])
+            if (m && m.blocks.length > 0)
+              assert.deepEqual(validateBlocks(m.blocks, 'message').messages, [], `${name}/${scene.id}`);
+          if (scene.home) assert.deepEqual(validateBlocks(scene.home.blocks, 'home').messages, [], `${name}/home`);
+          const chars = scene.top ? visibleText(scene.top.blocks).length : 0;
+          assert.ok(chars <= TOP_LEVEL_BUDGET, `${name}/${scene.id}: ${chars} visible characters on the first screen`);
         }
         if (want.fixes.includes('grant-repo-reader')) {
           const g = d.fixes.find((f) => f.kind === 'grant-repo-reader');

@@ -354,6 +354,32 @@ function paused(): World {
   return b.world;
 }
 
+/** The `ledger` pods of the `two-teams` scenario (namespace `payments`). */
+const LEDGER_PODS = ['ledger-6c5b4a398-k2p4r', 'ledger-6c5b4a398-w7d3q', 'ledger-6c5b4a398-z9m1t'];
+
+/**
+ * The seed's root cause hitting two teams: `checkout` in `prod` and `ledger` in `payments` pull from `services` on the
+ * same node pool, whose service account lacks reader. One incident, two owners (owner routing).
+ */
+function twoTeams(): World {
+  const { b, cluster } = acmeBase('two-teams');
+  b.deployment(cluster, checkoutSpec());
+  const services = b.world.repository(SERVICES_REPO);
+  if (!services) throw new Error('services repository missing');
+  b.addImages(services, 'ledger', [{ tags: ['2.4.0'], uploadedAgoMs: 5 * HOUR }]);
+  b.namespace(cluster, 'payments');
+  b.deployment(cluster, {
+    namespace: 'payments',
+    name: 'ledger',
+    replicas: 3,
+    containers: [{ name: 'ledger', image: `${LOCATION}-docker.pkg.dev/${PROJECT}/services/ledger:2.4.0` }],
+    templateHash: '6c5b4a398',
+    podNames: LEDGER_PODS,
+    nodes: DEFAULT_POOL_NODES.map((n) => n.name),
+  });
+  return b.world;
+}
+
 const STORM_EXTRA_NODES = [
   { name: 'gke-prod-default-pool-a1b2c3d4-7hjw', zone: 'us-central1-a' },
   { name: 'gke-prod-default-pool-5f6e7d8c-2rtn', zone: 'us-central1-b' },
@@ -548,6 +574,13 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
     target: seedTarget,
     expected: { cause: 'permission-denied', findings: ['node-sa-missing-reader'] },
     build: paused,
+  },
+  {
+    name: 'two-teams',
+    description: 'The seed in two namespaces: checkout (prod) and ledger (payments) pull from services, one root cause',
+    target: seedTarget,
+    expected: { cause: 'permission-denied', findings: ['node-sa-missing-reader'] },
+    build: twoTeams,
   },
   {
     name: 'storm',

@@ -1,4 +1,6 @@
 import type { App, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import type { KnownBlock } from '@slack/types';
+import { actionReplyMessage } from '../../blocks/reply.blocks.ts';
 import { ACTIONS, parseButtonValue } from '../../ids.ts';
 import type { ListenerDeps } from '../deps.ts';
 import { tell } from '../reply.ts';
@@ -13,7 +15,7 @@ export function registerActions(app: App, deps: ListenerDeps): void {
       incidentId: string,
       planId: string | undefined,
       user: string,
-    ) => Promise<{ text: string; done?: Promise<void> }>,
+    ) => Promise<{ ok: boolean; code: string; text: string; done?: Promise<void> }>,
   ) =>
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, respond }: ButtonArgs) => {
       await ack();
@@ -23,7 +25,8 @@ export function registerActions(app: App, deps: ListenerDeps): void {
         return;
       }
       const reply = await run(value.incidentId, value.planId, body.user.id);
-      await tell(respond, deps.logger, reply.text);
+      const message = actionReplyMessage(reply);
+      await tell(respond, deps.logger, message.text, message.blocks as KnownBlock[]);
       reply.done?.catch((e: unknown) => deps.logger.error({ err: e, incident: value.incidentId }, 'fix run crashed'));
     });
 

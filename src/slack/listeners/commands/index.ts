@@ -72,7 +72,7 @@ export function registerCommands(app: App, deps: ListenerDeps): void {
             return;
           }
           // The incident may already exist (and live in the incident channel): point at where it is.
-          const shared = result.shared[0] ? (result.shared[0].channel ?? command.channel_id) : undefined;
+          const shared = result.shared[0] ? (result.shared[0].posts?.[0]?.channel ?? command.channel_id) : undefined;
           await tell(
             respond,
             deps.logger,

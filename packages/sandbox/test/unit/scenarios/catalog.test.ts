@@ -27,6 +27,7 @@ const REQUIRED = [
   'init-container',
   'statefulset',
   'paused',
+  'two-teams',
   'storm',
   'new-node-pool',
   'binding-removed',
