@@ -2,8 +2,8 @@
  * `npm run bench`: an alert storm through the real Pub/Sub emulator into the running bot (its own process or
  * processes, as in production), with the sandbox adding a fixed latency to every Google and Kubernetes API call
  * (docs/testing.md, "The benchmark"). In the same run it measures the floor: the same storm drained by a subscriber
- * that only acknowledges, on the same emulator; and the critical path of one alert (4 round trips: cluster, pod,
- * node, troubleshooter) plus the emulator's own delivery time. Results are ratios to those floors, which hold on a
+ * that only acknowledges, on the same emulator; and the critical path of one alert (3 round trips: the pod, its
+ * ReplicaSet, its Deployment) plus the emulator's own delivery time. Results are ratios to those floors, which hold on a
  * noisy machine. It is a report, not a pass/fail test; its last line is one JSON object. Options:
  *   --store memory|firestore   the state store (default memory)
  *   --replicas N               bot processes sharing the subscription (default 1; 2 with firestore)
@@ -49,8 +49,11 @@ const trials = Number(values.trials ?? 15);
 const runs = Number(values.runs ?? 1);
 /** The bot's default PUBSUB_MAX_MESSAGES: the floor subscriber gets the same flow control. */
 const MAX_MESSAGES = 1000;
-/** Round trips on the critical path of one alert: cluster → pod → node → Policy Troubleshooter. */
-const CRITICAL_ROUND_TRIPS = 4;
+/**
+ * Round trips on the critical path of one alert, once the cluster is known (the bot reads it ahead, at start-up):
+ * the pod, its ReplicaSet, its Deployment (the node and the Troubleshooter run beside them).
+ */
+const CRITICAL_ROUND_TRIPS = 3;
 
 interface StormResult {
   messages: number;

@@ -92,7 +92,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   });
   const chat = new SlackChatAdapter(web);
   // The message's "how bad", read from the cluster on each update: one pod list per namespace per update interval.
-  const liveCounts = new LiveCounts(access, config.timing.updateIntervalMs);
+  const liveCounts = new LiveCounts(access, reader, config.timing.updateIntervalMs);
   const messages = new SlackMessageSync({
     store,
     chat,
@@ -217,6 +217,16 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const resumeMs = options.resumeIntervalMs ?? 5_000;
   const resuming = resumeMs > 0 ? setInterval(resume, resumeMs) : undefined;
   resuming?.unref();
+  // The cluster alerts are expected from is read, and its API server connected to, ahead of the first alert (and
+  // kept so), which takes the cluster read and the TLS handshake off an alert's critical path.
+  const warmCluster = config.defaultCluster;
+  const warm = () =>
+    warmCluster
+      ? void investigator.warm(warmCluster).catch((e: unknown) => logger.debug({ err: e }, 'warm-up failed'))
+      : undefined;
+  warm();
+  const warming = warmCluster ? setInterval(warm, 20_000) : undefined;
+  warming?.unref();
   const sweepMs = options.sweepIntervalMs ?? 60_000;
   const sweep =
     sweepMs > 0
@@ -264,6 +274,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       if (firstAudit) clearTimeout(firstAudit);
       if (audits) clearInterval(audits);
       if (resuming) clearInterval(resuming);
+      if (warming) clearInterval(warming);
       await consumer?.close();
       await runner.close();
       await messages.close();

@@ -85,6 +85,8 @@ export interface PodEventFacts {
   readonly type: string;
   readonly reason: string;
   readonly message: string;
+  /** The pod it is about (`involvedObject.name`), when read for a whole namespace. */
+  readonly pod?: string;
   /** Container name from `involvedObject.fieldPath`, when set. */
   readonly container?: string;
   readonly count: number;

@@ -23,6 +23,8 @@ export interface ClusterApi {
   getPod(namespace: string, name: string): Promise<PodFacts>;
   /** Events about the pod, newest last. */
   listPodEvents(namespace: string, pod: string): Promise<PodEventFacts[]>;
+  /** The Warning events about any pod of the namespace (each with its `pod`), newest last: one read for a storm. */
+  listPodWarnings(namespace: string): Promise<PodEventFacts[]>;
   /** Follows the controller chain (Pod → ReplicaSet → Deployment, or StatefulSet/DaemonSet). */
   resolveWorkload(namespace: string, owner: { kind: string; name: string }): Promise<WorkloadState | undefined>;
   getWorkload(ref: WorkloadRef): Promise<WorkloadState>;

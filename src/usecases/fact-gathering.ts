@@ -1,7 +1,8 @@
 import type { PullIdentity } from '../diagnosis/diagnosis.ts';
-import type { ClusterRef, Fact, Facts } from '../diagnosis/facts.ts';
+import { type ClusterRef, type Fact, type Facts, factOk, type PodFacts } from '../diagnosis/facts.ts';
 import type { ImageRef } from '../diagnosis/image-ref.ts';
 import { DOWNLOAD_PERMISSION } from '../diagnosis/roles.ts';
+import type { ClusterApi } from '../ports/cluster.port.ts';
 import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
 import type { FactSession } from './fact-reader.ts';
 
@@ -73,5 +74,33 @@ export function accessFact(google: GoogleCloud, s: FactSession, identity: PullId
     `access|${identity.serviceAccount}|${resource}`,
     `Policy Troubleshooter iam.troubleshoot ${resource}`,
     () => google.access.troubleshoot(identity.serviceAccount, resource, DOWNLOAD_PERMISSION),
+  );
+}
+
+/** The key of a namespace's pod list, shared with the message's live counts (usecases/live-counts.ts). */
+export function namespacePodsKey(c: ClusterRef, namespace: string): string {
+  return `pods-ns|${c.project}/${c.location}/${c.name}|${namespace}`;
+}
+
+/**
+ * A pod, found in its namespace's pod list: under an alert storm one list serves every pod of the namespace (and the
+ * message's counts), instead of a read per pod. A pod the list does not have (created since) is read by itself.
+ */
+export async function podFact(
+  s: FactSession,
+  api: ClusterApi,
+  cluster: ClusterRef,
+  namespace: string,
+  name: string,
+): Promise<Fact<PodFacts>> {
+  const listed = await s.read(namespacePodsKey(cluster, namespace), `Kubernetes list pods -n ${namespace}`, () =>
+    api.listPods(namespace),
+  );
+  const found = listed.ok ? listed.value.find((p) => p.name === name) : undefined;
+  if (found) return factOk(found, listed.source);
+  return s.read(
+    `pod|${cluster.project}/${cluster.location}/${cluster.name}|${namespace}/${name}`,
+    `Kubernetes get pods ${namespace}/${name}`,
+    () => api.getPod(namespace, name),
   );
 }

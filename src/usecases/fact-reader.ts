@@ -3,6 +3,8 @@ import { ReadError } from '../shared/errors.ts';
 
 /** Reads within one investigation: each key at most once (see `FactReader.session`). */
 export interface FactSession {
+  /** Whether the session reads everything anew (a person asked) rather than sharing recent reads (an alert). */
+  readonly fresh: boolean;
   read<T>(key: string, source: string, fn: () => Promise<T>): Promise<Fact<T>>;
 }
 
@@ -30,13 +32,19 @@ export class FactReader {
   }
 
   /**
-   * Reads once per `key` within the TTL. `source` names the call in evidence. Failed reads are cached for a shorter
+   * Reads once per `key` within the TTL (or `maxAgeMs`, when the caller wants fresher). `source` names the call in evidence. Failed reads are cached for a shorter
    * time (a fifth of the TTL) so a transient failure does not stick.
    */
-  read<T>(key: string, source: string, fn: () => Promise<T>, options?: { fresh?: boolean }): Promise<Fact<T>> {
+  read<T>(
+    key: string,
+    source: string,
+    fn: () => Promise<T>,
+    options?: { fresh?: boolean; maxAgeMs?: number },
+  ): Promise<Fact<T>> {
     const now = this.#now();
     const hit = this.#entries.get(key);
-    if (!options?.fresh && hit && now - hit.at < this.#ttlMs) return hit.value as Promise<Fact<T>>;
+    const maxAge = Math.min(this.#ttlMs, options?.maxAgeMs ?? this.#ttlMs);
+    if (!options?.fresh && hit && now - hit.at < maxAge) return hit.value as Promise<Fact<T>>;
     const value = this.#attempt(source, fn);
     this.#entries.set(key, { at: now, value });
     void value.then((f) => {
@@ -60,6 +68,7 @@ export class FactReader {
     const fresh = options?.fresh === true;
     const seen = new Map<string, Promise<Fact<unknown>>>();
     return {
+      fresh,
       read: <T>(key: string, source: string, fn: () => Promise<T>): Promise<Fact<T>> => {
         const hit = seen.get(key);
         if (hit) return hit as Promise<Fact<T>>;

@@ -9,6 +9,8 @@ import {
   type FactError,
   type Facts,
   factFailed,
+  factOk,
+  type PodEventFacts,
   type PodFacts,
   type WorkloadRef,
 } from '../diagnosis/facts.ts';
@@ -17,9 +19,12 @@ import { parseImageRef } from '../diagnosis/image-ref.ts';
 import type { ClusterApi, ClusterConnector, WorkloadState } from '../ports/cluster.port.ts';
 import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
 import { PULL_FAILURE_REASONS } from './cluster-access.ts';
-import { accessFact, clusterFact, imageFacts, projectNumberFact } from './fact-gathering.ts';
+import { accessFact, clusterFact, imageFacts, podFact, projectNumberFact } from './fact-gathering.ts';
 import type { FactReader, FactSession } from './fact-reader.ts';
 import { clusterKey, failingContainers, hinted, messageFor, messageOf, parsed } from './pull-messages.ts';
+
+/** Connections to a cluster's API server opened ahead of the first alert (see `Investigator.warm`). */
+const WARM_CONNECTIONS = 5;
 
 /** What to diagnose: a pod (optionally one container), a workload, or an image against the cluster's node pools. */
 export interface DiagnosisTarget {
@@ -71,6 +76,26 @@ export class Investigator {
     return this.#reader;
   }
 
+  /**
+   * Reads what every alert about a cluster needs first — the cluster (its API server and CA) and its project number —
+   * and opens the connection to its API server, so that an alert's critical path starts at the pod. Called at
+   * start-up and periodically for the clusters the bot expects alerts from; failures are left to the next alert.
+   */
+  async warm(ref: ClusterRef): Promise<void> {
+    const s = this.#reader.session({ fresh: true });
+    const [cluster] = await Promise.all([
+      clusterFact(this.#google, s, ref),
+      projectNumberFact(this.#google, s, ref.project),
+    ]);
+    if (!cluster.ok) return;
+    const api = await this.#clusters.connect(cluster.value);
+    // As many connections as an investigation reads in parallel after the pod (node, events, owner chain, service
+    // account): each new one would otherwise cost a TLS handshake on the critical path.
+    await Promise.all(
+      Array.from({ length: WARM_CONNECTIONS }, () => api.canI('get', '', 'pods').catch(() => undefined)),
+    );
+  }
+
   async investigate(target: DiagnosisTarget, options?: { fresh?: boolean }): Promise<Investigation> {
     // One session per investigation: each fact is read once, also when fresh (docs/diagnosis.md, "Facts").
     const s = this.#reader.session({ fresh: options?.fresh === true });
@@ -80,6 +105,16 @@ export class Investigator {
     if (hintImage) void imageFacts(this.#google, s, parsed(hintImage));
     const cluster = clusterFact(this.#google, s, target.cluster);
     const projectNumber = projectNumberFact(this.#google, s, target.cluster.project);
+    // When every node pool runs as the same service account, who pulls is known before the node is: ask the
+    // Troubleshooter now, in parallel with the pod and node reads (the read is shared by key with the one made
+    // after the node is known). Saves a round trip on the critical path of an alert.
+    const image = parsed(hintImage);
+    if (image?.ar) {
+      void Promise.all([cluster, projectNumber]).then(([c, pn]) => {
+        const sole = c.ok ? soleIdentity(c, pn) : undefined;
+        if (sole) void accessFact(this.#google, s, sole, image);
+      });
+    }
 
     if (target.pod && target.namespace)
       return this.#investigatePod(target, target.namespace, target.pod, cluster, projectNumber, s);
@@ -99,11 +134,7 @@ export class Investigator {
     const cluster = await clusterP;
     const api = cluster.ok ? await this.#clusters.connect(cluster.value) : undefined;
     const pod: Fact<PodFacts> = api
-      ? await s.read(
-          `pod|${clusterKey(target.cluster)}|${namespace}/${podName}`,
-          `Kubernetes get pods ${namespace}/${podName}`,
-          () => api.getPod(namespace, podName),
-        )
+      ? await podFact(s, api, target.cluster, namespace, podName)
       : (cluster as Fact<never>);
     if (!pod.ok) {
       // The pod is gone or unreadable: diagnose from the alert's message and image alone.
@@ -154,11 +185,24 @@ export class Investigator {
             `Kubernetes get pods ${p.namespace}/${p.name}`,
           ),
         );
-    const eventsP = s.read(
-      `events|${ck}|${p.namespace}/${p.name}`,
-      `Kubernetes list events ${p.namespace}/${p.name}`,
-      () => api.listPodEvents(p.namespace, p.name),
-    );
+    // An alert reads the Warning events of the whole namespace, once for a storm; a person asking (fresh) gets the
+    // pod's own events, every kind.
+    const eventsP: Promise<Fact<readonly PodEventFacts[]>> = s.fresh
+      ? s.read(`events|${ck}|${p.namespace}/${p.name}`, `Kubernetes list events ${p.namespace}/${p.name}`, () =>
+          api.listPodEvents(p.namespace, p.name),
+        )
+      : s
+          .read(`warnings-ns|${ck}|${p.namespace}`, `Kubernetes list events -n ${p.namespace} (Warning, pods)`, () =>
+            api.listPodWarnings(p.namespace),
+          )
+          .then((f) =>
+            f.ok
+              ? factOk(
+                  f.value.filter((e) => e.pod === p.name),
+                  f.source,
+                )
+              : f,
+          );
     const owner = p.owner;
     const workloadP: Promise<Fact<WorkloadState | undefined>> | undefined = owner
       ? s.read(
@@ -359,4 +403,15 @@ export class Investigator {
     );
     return { target, diagnoses };
   }
+}
+
+/** The one identity every node pool of the cluster pulls with, or undefined when pools differ or one is unknown. */
+function soleIdentity(
+  cluster: Fact<ClusterInfo> & { ok: true },
+  projectNumber: Fact<string>,
+): PullIdentity | undefined {
+  const ids = cluster.value.nodePools.map((p) => identityOfPool(p, cluster, projectNumber));
+  const first = ids[0];
+  if (!first?.ok) return undefined;
+  return ids.every((i) => i.ok && i.value.serviceAccount === first.value.serviceAccount) ? first.value : undefined;
 }

@@ -2,23 +2,26 @@ import type { ClusterRef, PodFacts } from '../diagnosis/facts.ts';
 import { countFailing, type IncidentCounts } from '../incidents/counts.ts';
 import type { IncidentRecord } from '../incidents/model.ts';
 import type { ClusterAccess } from './cluster-access.ts';
+import { namespacePodsKey } from './fact-gathering.ts';
+import type { FactReader } from './fact-reader.ts';
 
 /**
  * The incident message's "how bad": failing pods and workloads read from the cluster each time the message is
  * rendered. The cost is bounded whatever the storm: one `list pods` per affected namespace (never a read per pod),
  * shared by every incident and reused for `ttlMs` (the message update interval), with concurrent reads of the same
  * namespace joined. So a storm of 500 pods in 20 Deployments of one namespace costs one list per update interval.
+ * The list is the same fact as the investigation's (fact-gathering.ts, `podFact`): the first post of an incident
+ * reuses the list its diagnosis just read.
  */
 export class LiveCounts {
   readonly #access: Pick<ClusterAccess, 'api'>;
+  readonly #reader: FactReader;
   readonly #ttlMs: number;
-  readonly #now: () => number;
-  readonly #cache = new Map<string, { at: number; pods: Promise<PodFacts[]> }>();
 
-  constructor(access: Pick<ClusterAccess, 'api'>, ttlMs: number, now: () => number = Date.now) {
+  constructor(access: Pick<ClusterAccess, 'api'>, reader: FactReader, ttlMs: number) {
     this.#access = access;
+    this.#reader = reader;
     this.#ttlMs = ttlMs;
-    this.#now = now;
   }
 
   /** Counts for the incident's affected workloads; rejects when a cluster cannot be read. */
@@ -29,19 +32,16 @@ export class LiveCounts {
     return countFailing(incident.affected, lists.flat());
   }
 
-  #pods(cluster: ClusterRef, namespace: string): Promise<PodFacts[]> {
-    const k = key(cluster, namespace);
-    const now = this.#now();
-    const hit = this.#cache.get(k);
-    if (hit && now - hit.at < this.#ttlMs) return hit.pods;
-    const pods = this.#access.api(cluster).then((api) => api.listPods(namespace));
-    // A failed read is not reused: the next render tries again.
-    pods.catch(() => {
-      if (this.#cache.get(k)?.pods === pods) this.#cache.delete(k);
-    });
-    this.#cache.set(k, { at: now, pods });
-    for (const [other, v] of this.#cache) if (now - v.at >= this.#ttlMs) this.#cache.delete(other);
-    return pods;
+  async #pods(cluster: ClusterRef, namespace: string): Promise<PodFacts[]> {
+    const api = await this.#access.api(cluster);
+    const listed = await this.#reader.read(
+      namespacePodsKey(cluster, namespace),
+      `Kubernetes list pods -n ${namespace}`,
+      () => api.listPods(namespace),
+      { maxAgeMs: this.#ttlMs },
+    );
+    if (!listed.ok) throw new Error(listed.error.message);
+    return listed.value;
   }
 }
 

@@ -104,6 +104,10 @@ describe('the permissions the bot is granted are exactly those its adapters use'
     c.add('getPod');
     await api.listPodEvents(t.namespace, t.pod);
     c.add('listPodEvents');
+    await api.listPodWarnings(t.namespace);
+    c.add('listPodWarnings');
+    await api.listPods(t.namespace);
+    c.add('listPods');
     assert.ok(pod.owner, 'the seed pod has an owner (its ReplicaSet)');
     await api.resolveWorkload(t.namespace, pod.owner);
     c.add('resolveWorkload');

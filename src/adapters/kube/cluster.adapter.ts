@@ -111,19 +111,29 @@ class KubernetesClusterApi implements ClusterApi {
   }
 
   async listPodEvents(namespace: string, pod: string): Promise<PodEventFacts[]> {
+    return this.#events(namespace, `involvedObject.name=${pod},involvedObject.kind=Pod`);
+  }
+
+  async listPodWarnings(namespace: string): Promise<PodEventFacts[]> {
+    return this.#events(namespace, 'involvedObject.kind=Pod,type=Warning');
+  }
+
+  async #events(namespace: string, fieldSelector: string): Promise<PodEventFacts[]> {
     const list = await this.#http.get<List<CoreEvent>>(
       path`/api/v1/namespaces/${namespace}/events`,
-      { fieldSelector: `involvedObject.name=${pod},involvedObject.kind=Pod` },
+      { fieldSelector },
       'list events',
     );
     return list.items
       .map((e) => {
         const container = /^spec\.(?:init)?[cC]ontainers\{(.+)\}$/.exec(e.involvedObject?.fieldPath ?? '')?.[1];
         const last = e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp;
+        const pod = e.involvedObject?.name;
         return {
           type: e.type ?? 'Normal',
           reason: e.reason ?? '',
           message: e.message ?? '',
+          ...(pod ? { pod } : {}),
           ...(container ? { container } : {}),
           count: e.count ?? 1,
           ...(last ? { lastSeen: new Date(last).toISOString() } : {}),

@@ -46,7 +46,7 @@ export interface CoreEvent {
   lastTimestamp?: string;
   eventTime?: string;
   metadata?: ObjectMeta;
-  involvedObject?: { fieldPath?: string };
+  involvedObject?: { fieldPath?: string; name?: string };
 }
 
 export interface Workload {

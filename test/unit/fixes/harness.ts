@@ -107,6 +107,7 @@ export class FakeCluster {
       },
       getPod: unused,
       listPodEvents: unused,
+      listPodWarnings: unused,
       resolveWorkload: unused,
       listWorkloadPods: unused,
       listPods: unused,

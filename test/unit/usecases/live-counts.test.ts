@@ -4,6 +4,8 @@ import { diagnose } from '../../../src/diagnosis/diagnose.ts';
 import type { PodFacts } from '../../../src/diagnosis/facts.ts';
 import type { AffectedWorkload, IncidentRecord } from '../../../src/incidents/model.ts';
 import type { ClusterApi } from '../../../src/ports/cluster.port.ts';
+import { ReadError } from '../../../src/shared/errors.ts';
+import { FactReader } from '../../../src/usecases/fact-reader.ts';
 import { LiveCounts } from '../../../src/usecases/live-counts.ts';
 import { seedInput } from '../diagnosis/fixtures.ts';
 
@@ -75,10 +77,15 @@ function incident(id: string, from: number, seen: number): IncidentRecord {
   };
 }
 
+/** The bot's fact reader (a 30 s TTL, as in main.ts), on the test's clock. */
+function reader(now: () => number = Date.now): FactReader {
+  return new FactReader({ ttlMs: 30_000, timeoutMs: 1000, now });
+}
+
 describe('live counts from the cluster', () => {
   it('counts the failing pods of the affected workloads, not the pods alerts were seen for', async () => {
     const api = { listPods: async () => storm() } as Partial<ClusterApi> as ClusterApi;
-    const counts = new LiveCounts({ api: async () => api }, 3000);
+    const counts = new LiveCounts({ api: async () => api }, reader(), 3000);
     const c = await counts.read(incident('a', 0, 1));
     assert.deepEqual(c, { failingPods: 200, pods: 250, failingWorkloads: 10, workloads: 10 });
   });
@@ -92,7 +99,11 @@ describe('live counts from the cluster', () => {
         return storm();
       },
     } as Partial<ClusterApi> as ClusterApi;
-    const counts = new LiveCounts({ api: async () => api }, 3000, () => clock);
+    const counts = new LiveCounts(
+      { api: async () => api },
+      reader(() => clock),
+      3000,
+    );
     const a = incident('a', 0, 1);
     const b = incident('b', 10, 1);
     // Two incidents rendered concurrently, then again and again within one interval.
@@ -114,11 +125,11 @@ describe('live counts from the cluster', () => {
     let fail = true;
     const api = {
       listPods: async () => {
-        if (fail) throw new Error('503');
+        if (fail) throw new ReadError('unavailable', 'Kubernetes GET pods: 503');
         return storm();
       },
     } as Partial<ClusterApi> as ClusterApi;
-    const counts = new LiveCounts({ api: async () => api }, 60_000);
+    const counts = new LiveCounts({ api: async () => api }, reader(), 60_000);
     await assert.rejects(counts.read(incident('a', 0, 1)));
     fail = false;
     assert.equal((await counts.read(incident('a', 0, 1))).failingPods, 200);

@@ -215,8 +215,9 @@ describe('a control plane that does not answer for a while', () => {
   after(() => h?.stop());
 
   it('nacks with backoff and retries the read, then posts once the cluster answers', async () => {
-    // The Kubernetes API answers 503 to the first reads of the pod (more than the adapter's own retries), then recovers.
-    h.sb.google.failNext('kube.GET pods', 503, 3);
+    // The Kubernetes API answers 503 to the first reads of pods (the namespace list and the pod itself, each more than the
+    // adapter's own retries), then recovers.
+    h.sb.google.failNext('kube.GET pods', 503, 6);
     await h.sb.publish(h.sb.google.monitoringIncident());
     const m = await h.firstMessage(30_000);
     assert.match(h.text(m.ts), /node-sa-missing-reader/, 'a real diagnosis, not guesswork from the first blind read');
