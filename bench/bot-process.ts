@@ -32,12 +32,7 @@ export async function startBotProcess(sb: Sandbox, extra: Record<string, string>
   };
   const child = spawn(
     process.execPath,
-    [
-      ...START_FLAGS,
-      ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-      ENTRY,
-      'serve',
-    ],
+    [...START_FLAGS, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean), ENTRY, 'serve'],
     { env, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const stderr: string[] = [];
