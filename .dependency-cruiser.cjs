@@ -1,5 +1,5 @@
 /**
- * Layer rules (docs/architecture.md, "Layers"): the cores (diagnosis, alerts, incidents) are pure; fixes and use cases
+ * Layer rules (docs/architecture.md, "Layers"): the cores (diagnosis, alerts, incidents, prevention) are pure; fixes and use cases
  * reach the world through ports; only slack/ builds messages; vendor SDKs live in adapters and transport; the
  * simulator is a package of its own that the bot never imports at run time.
  */
@@ -20,7 +20,7 @@ module.exports = {
       name: 'cores-do-no-io',
       comment: 'The pure cores use no Node I/O module.',
       severity: 'error',
-      from: { path: ['^src/diagnosis/', '^src/alerts/', '^src/incidents/'] },
+      from: { path: ['^src/diagnosis/', '^src/alerts/', '^src/incidents/', '^src/prevention/'] },
       to: { dependencyTypes: ['core'], path: NODE_IO },
     },
     {
@@ -37,6 +37,14 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/incidents/' },
       to: { pathNot: ['^src/incidents/', '^src/diagnosis/'], dependencyTypesNot: ['type-only', 'core'] },
+    },
+    {
+      name: 'prevention-is-pure',
+      comment:
+        'The pull audit logic (which pools can schedule what, crossing images with pools, grouping gaps, the summary) is pure: it depends only on the diagnosis core. Its reads are in usecases/pull-audit.ts.',
+      severity: 'error',
+      from: { path: '^src/prevention/' },
+      to: { pathNot: ['^src/prevention/', '^src/diagnosis/'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'fixes-through-ports',
@@ -56,7 +64,16 @@ module.exports = {
       name: 'transport-above-use-cases',
       comment: 'Transport (Pub/Sub pull, push and health routes) calls the use cases; nothing below calls transport.',
       severity: 'error',
-      from: { path: ['^src/usecases/', '^src/alerts/', '^src/incidents/', '^src/fixes/', '^src/diagnosis/'] },
+      from: {
+        path: [
+          '^src/usecases/',
+          '^src/alerts/',
+          '^src/incidents/',
+          '^src/fixes/',
+          '^src/diagnosis/',
+          '^src/prevention/',
+        ],
+      },
       to: { path: '^src/transport/' },
     },
     {

@@ -35,6 +35,16 @@ export interface Config {
   readonly approvalsRequired: 1 | 2;
   /** Cluster for `/imagepull diagnose` when `--cluster` is not given. */
   readonly defaultCluster?: { readonly project: string; readonly location: string; readonly name: string };
+  /** Period of the pull audit (docs/prevention.md); absent: no periodic audit. */
+  readonly auditIntervalMs?: number;
+  /**
+   * What the periodic audit, the re-audit after an IAM change and `/imagepull audit` cover: clusters, and every
+   * cluster of some projects (AUDIT_CLUSTERS; by default DEFAULT_CLUSTER).
+   */
+  readonly auditScope: {
+    readonly clusters: readonly { readonly project: string; readonly location: string; readonly name: string }[];
+    readonly projects: readonly string[];
+  };
   /** `projects/P/subscriptions/S`; alert intake is off without it. */
   readonly pubsubSubscription?: string;
   /** Shared secret for `POST /pubsub/push?token=…` (push subscriptions); push intake is off without it. */
@@ -101,6 +111,8 @@ export const CONFIG_VARIABLES = [
   'FOUR_EYES',
   'APPROVALS_REQUIRED',
   'DEFAULT_CLUSTER',
+  'AUDIT_INTERVAL',
+  'AUDIT_CLUSTERS',
   'PUBSUB_SUBSCRIPTION',
   'PUBSUB_MAX_MESSAGES',
   'PUBSUB_MAX_BYTES',
@@ -212,6 +224,27 @@ export function loadConfig(env: Env): Config {
   }
   const defaultCluster =
     dc?.length === 3 ? { project: dc[0] as string, location: dc[1] as string, name: dc[2] as string } : undefined;
+  const auditIntervalText = str('AUDIT_INTERVAL');
+  let auditIntervalMs: number | undefined;
+  if (auditIntervalText && !['off', '0'].includes(auditIntervalText)) {
+    const m = /^(\d+(?:\.\d+)?)(s|m|h|d)$/.exec(auditIntervalText);
+    const ms = m
+      ? Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd']
+      : 0;
+    if (!m || ms < 1000 || ms > 30 * 86_400_000) {
+      problems.push(`AUDIT_INTERVAL must be a duration like 30m, 6h or 1d, or off (got "${auditIntervalText}")`);
+    } else auditIntervalMs = ms;
+  }
+  const auditClusters: { project: string; location: string; name: string }[] = [];
+  const auditProjects: string[] = [];
+  for (const entry of list('AUDIT_CLUSTERS')) {
+    const parts = entry.split('/');
+    if (parts.length === 3 && parts.every((p) => p !== '')) {
+      auditClusters.push({ project: parts[0] as string, location: parts[1] as string, name: parts[2] as string });
+    } else if (parts.length === 1 && /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/.test(entry)) auditProjects.push(entry);
+    else problems.push(`AUDIT_CLUSTERS: "${entry}" is neither PROJECT/LOCATION/CLUSTER nor a project id`);
+  }
+  if (auditClusters.length === 0 && auditProjects.length === 0 && defaultCluster) auditClusters.push(defaultCluster);
   const pubsubSubscription = str('PUBSUB_SUBSCRIPTION');
   if (pubsubSubscription && !/^projects\/[^/]+\/subscriptions\/[^/]+$/.test(pubsubSubscription)) {
     problems.push(
@@ -268,6 +301,8 @@ export function loadConfig(env: Env): Config {
     fourEyes,
     approvalsRequired,
     ...(defaultCluster ? { defaultCluster } : {}),
+    ...(auditIntervalMs !== undefined ? { auditIntervalMs } : {}),
+    auditScope: { clusters: auditClusters, projects: auditProjects },
     ...(pubsubSubscription ? { pubsubSubscription } : {}),
     pubsubMaxMessages,
     pubsubMaxBytes,

@@ -28,6 +28,8 @@ import { Investigator } from './usecases/investigate.ts';
 import { LiveCounts } from './usecases/live-counts.ts';
 import { OnDemandDiagnosis } from './usecases/on-demand.ts';
 import { PermissionHealth } from './usecases/permission-health.ts';
+import { PreventionService } from './usecases/prevention.ts';
+import { PullAudit } from './usecases/pull-audit.ts';
 
 /** The running bot, for `serve`, the demo, tests and the benchmark. */
 export interface Bot {
@@ -41,6 +43,8 @@ export interface Bot {
   readonly intake: AlertIntake;
   readonly incidents: IncidentService;
   readonly actions: IncidentActions;
+  /** The pull audit in the bot: periodic, `/imagepull audit`, and after IAM changes. */
+  readonly prevention: PreventionService;
   /** Keeps the incident messages in step with the store (flush one now: `messages.flush(id)`). */
   readonly messages: SlackMessageSync;
   readonly consumer?: PubSubConsumer;
@@ -149,7 +153,23 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   });
   const onDemand = new OnDemandDiagnosis(investigator, incidents, config.defaultCluster);
   const permissions = new PermissionHealth(google, access, store, config.defaultCluster);
-  const intake = new AlertIntake({ investigator, incidents, store, logger, metrics });
+  const prevention = new PreventionService({
+    audit: new PullAudit({ google, clusters: connector, reader }),
+    incidents,
+    store,
+    scope: config.auditScope,
+    planTtlMs: config.timing.planTtlMs,
+    logger,
+    metrics,
+  });
+  const intake = new AlertIntake({
+    investigator,
+    incidents,
+    store,
+    logger,
+    metrics,
+    iamChanged: (alert) => prevention.iamChanged(alert),
+  });
   const status = async () => ({
     incidents: await store.listIncidents(),
     health: await permissions.checks(),
@@ -163,7 +183,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   if (config.pubsubPushToken) {
     routes.push(pushRoute({ token: config.pubsubPushToken, handle: (a, n) => intake.handle(a, n), metrics, logger }));
   }
-  const app = createSlackApp({ config, listeners: { actions, onDemand, status, logger }, logger, routes });
+  const app = createSlackApp({ config, listeners: { actions, onDemand, prevention, status, logger }, logger, routes });
   await app.init();
   let healthServer: Server | undefined;
   if (config.slack.mode === 'http') {
@@ -213,6 +233,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       ? setInterval(() => void incidents.sweep().catch((e) => logger.warn({ err: e }, 'sweep failed')), sweepMs)
       : undefined;
   sweep?.unref();
+  // The periodic pull audit: once soon after start, then every AUDIT_INTERVAL (docs/prevention.md).
+  const auditMs = config.auditIntervalMs;
+  const periodicAudit = () =>
+    void prevention.periodic(auditMs ?? 0).catch((e) => logger.warn({ err: e }, 'periodic pull audit failed'));
+  const firstAudit = auditMs ? setTimeout(periodicAudit, Math.min(auditMs, 10_000)) : undefined;
+  const audits = auditMs ? setInterval(periodicAudit, auditMs) : undefined;
+  firstAudit?.unref();
+  audits?.unref();
   started = true;
   logger.info(
     {
@@ -220,6 +248,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       fixMode: config.fixMode,
       store: config.stateStore,
       alerts: Boolean(config.pubsubSubscription),
+      audit: auditMs ? `every ${auditMs / 1000} s` : 'on demand',
       port: config.port,
     },
     'imagepull-bot started',
@@ -236,11 +265,14 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     intake,
     incidents,
     actions,
+    prevention,
     messages,
     ...(consumer ? { consumer } : {}),
     async stop() {
       started = false;
       if (sweep) clearInterval(sweep);
+      if (firstAudit) clearTimeout(firstAudit);
+      if (audits) clearInterval(audits);
       if (resuming) clearInterval(resuming);
       if (warming) clearInterval(warming);
       await consumer?.close();

@@ -3,7 +3,20 @@
  *
  * The alert is a hint, not the truth: the diagnosis always re-reads the live cluster.
  */
-export type AlertKind = 'monitoring-incident' | 'log-entry' | 'test' | 'ignored';
+export type AlertKind = 'monitoring-incident' | 'log-entry' | 'iam-change' | 'test' | 'ignored';
+
+/** A `SetIamPolicy` that may change who can pull (`iam-change`, from a Cloud Audit Logs entry: alerts/audit-log.ts). */
+export interface IamChange {
+  /** `projects/P/locations/L/repositories/R`, or `projects/P` (id or number) for a project's allow policy. */
+  readonly resource: string;
+  readonly scope: 'repository' | 'project';
+  /** `protoPayload.methodName`. */
+  readonly method: string;
+  /** Who made it (`authenticationInfo.principalEmail`), when the entry says. */
+  readonly principal?: string;
+  /** The binding changes the entry carries (`policyDelta.bindingDeltas`); empty when it carries none. */
+  readonly deltas: readonly { readonly action: 'ADD' | 'REMOVE'; readonly role: string; readonly member: string }[];
+}
 
 export interface Alert {
   readonly kind: AlertKind;
@@ -39,4 +52,6 @@ export interface Alert {
   readonly url?: string;
   /** When the failure was observed (RFC 3339), from the payload. */
   readonly observedAt?: string;
+  /** `iam-change`: what changed. */
+  readonly iamChange?: IamChange;
 }

@@ -6,6 +6,7 @@
  * consumer can ack it, log the reason and count it instead of crashing or redelivering it forever.
  */
 import type { Alert } from './alert.ts';
+import { isAuditLogEntry, parseAuditLogEntry } from './audit-log.ts';
 import { ignored, isObject, obj, str } from './fields.ts';
 import { parseLogEntry } from './log-entry.ts';
 import { parseMonitoring } from './monitoring.ts';
@@ -87,6 +88,7 @@ function dispatch(value: unknown, depth: number): Alert {
     return inner.ok ? dispatch(inner.value, depth + 1) : ignored(inner.reason);
   }
   if ('incident' in value || 'version' in value) return checked(parseMonitoring(value));
+  if (isAuditLogEntry(value)) return checked(parseAuditLogEntry(value)); // SetIamPolicy: re-audit (alerts/audit-log.ts)
   if ('jsonPayload' in value || 'logName' in value || 'insertId' in value) return checked(parseLogEntry(value));
   if ('textPayload' in value || 'protoPayload' in value)
     return ignored('log entry without a Kubernetes event jsonPayload');

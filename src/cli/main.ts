@@ -5,6 +5,7 @@ const COMMANDS: Record<string, () => Promise<(io: Io) => Promise<number>>> = {
   explain: async () => (await import('./commands/explain.ts')).explain,
   'parse-alert': async () => (await import('./commands/parse-alert.ts')).parseAlertCommand,
   diagnose: async () => (await import('./commands/diagnose.ts')).diagnoseCommand,
+  audit: async () => (await import('./commands/audit.ts')).auditCommand,
   sandbox: async () => (await import('./commands/sandbox.ts')).sandboxCommand,
   demo: async () => (await import('./commands/demo.ts')).demo,
   preview: async () => (await import('./commands/preview.ts')).previewCommand,
@@ -19,13 +20,17 @@ const USAGE = [
   'imagepull diagnose --project P --location L --cluster C (--pod NS/NAME | --workload NS/KIND/NAME | --image REF) [--json]',
   '                   against real GCP with Application Default Credentials',
   'imagepull diagnose --sandbox SCENARIO [--json]   against the embedded simulator',
+  'imagepull audit (--cluster P/L/C ... | --project P ... | --sandbox SCENARIO) [--json]',
+  '                can every node pool pull every image its workloads use? exit 1 when one cannot',
+  'imagepull audit --image REF --cluster P/L/C [--node-pool N] [--json]',
+  '                before a deploy: exit 1, with the reason and the fix, when the cluster could not pull REF',
   'imagepull sandbox [--scenario S] [--http] [--firestore] [--dir D] [--list]   start the simulator; print the env for the bot, KUBECONFIG and CLOUDSDK_CONFIG',
   'imagepull demo [--scenario S] [--out FILE]   the whole flow on the embedded sandbox: alert → diagnosis → approval → fix → verified;',
   '                   writes the messages as Slack draws them to an HTML page (default imagepull-demo.html)',
   'imagepull preview [--scenario S] [--out FILE]   every state of a scenario’s messages as an HTML page (default imagepull-preview.html)',
   'imagepull serve   run the bot (configuration from the environment; see .env.example)',
   '',
-  'Exit codes: 0 ok, 1 diagnosis/runtime failure, 2 bad usage or bad input.',
+  'Exit codes: 0 ok, 1 diagnosis/runtime failure (audit: a pool cannot pull), 2 bad usage or bad input.',
 ].join('\n');
 
 /**

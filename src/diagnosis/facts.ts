@@ -53,6 +53,10 @@ export interface NodePoolFacts {
   /** As configured: an email, or `default` / empty for the Compute Engine default service account. */
   readonly configuredServiceAccount: string;
   readonly oauthScopes: readonly string[];
+  /** `config.labels`: the Kubernetes labels GKE puts on every node of the pool (besides its own). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** `config.machineType`, e.g. `e2-standard-4` (nodes carry it as `node.kubernetes.io/instance-type`). */
+  readonly machineType?: string;
 }
 
 export interface ClusterFacts {

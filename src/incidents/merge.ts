@@ -28,10 +28,14 @@ export function incidentId(key: string): string {
   return id;
 }
 
-/** Where a sighting came from: an alert (received at that instant, for the alert→first post metric) or a command. */
+/**
+ * Where a sighting came from: an alert (received at that instant, for the alert→first post metric), a command, or
+ * the pull audit (a gap nothing fails on yet).
+ */
 export type IncidentOrigin =
   | { readonly kind: 'alert'; readonly receivedAt?: Date }
-  | { readonly kind: 'command'; readonly user: string; readonly channel: string };
+  | { readonly kind: 'command'; readonly user: string; readonly channel: string }
+  | { readonly kind: 'audit' };
 
 /** A new open incident for a first sighting (its plan is added by `planFor`). */
 export function newIncident(

@@ -173,7 +173,7 @@ export interface IncidentRecord {
   readonly alertCount: number;
   /** Monitoring incident ids that fed it (to resolve on `closed`). */
   readonly alertIncidentIds: readonly string[];
-  readonly origin: 'alert' | 'command';
+  readonly origin: 'alert' | 'command' | 'audit';
   /** Who asked, for `/imagepull diagnose --share` (four-eyes). */
   readonly requestedBy?: string;
   readonly plan?: PlanRecord;
@@ -187,6 +187,8 @@ export interface IncidentRecord {
   readonly grants?: readonly GrantRecord[];
   readonly resolvedAt?: string;
   readonly dismissedBy?: string;
+  /** For an incident the pull audit opened (`origin: 'audit'`): what it found, as of its last run. */
+  readonly prevention?: PreventionRecord;
   /** Set with status `superseded`: the incident of the root cause a Re-check found instead. */
   readonly supersededBy?: { readonly id: string; readonly headline: string };
   /** Bumped on every write; the store rejects stale writes. */
@@ -208,4 +210,24 @@ export interface AuditRecord {
   /** One line for people (channel-neutral text with `code` spans). */
   readonly summary?: string;
   readonly detail?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/**
+ * What the pull audit (docs/prevention.md) knows about the gap behind an `origin: 'audit'` incident: nothing fails
+ * yet, and this says what would. Rewritten by an audit that sees it changed; `closedAt` is set when one no longer sees it.
+ */
+export interface PreventionRecord {
+  /** One line: "node pool `pool-b` (`gke-nodes@…`) cannot pull 3 images used by 2 workloads; …". */
+  readonly summary: string;
+  /** `PROJECT/LOCATION/CLUSTER/POOL` of each pool that cannot pull. */
+  readonly pools: readonly string[];
+  readonly images: readonly string[];
+  /** `kind/namespace/name` of each workload that needs them (CronJobs and Jobs included). */
+  readonly workloads: readonly string[];
+  /** What ran the audit that last saw it. */
+  readonly trigger: 'schedule' | 'command' | 'iam-change';
+  /** For `iam-change`: the change, for people (`SetIamPolicy on repository web by maria@…`). */
+  readonly because?: string;
+  readonly auditedAt: string;
+  readonly closedAt?: string;
 }

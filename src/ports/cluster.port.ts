@@ -5,6 +5,7 @@ import type {
   PodFacts,
   WorkloadRef,
 } from '../diagnosis/facts.ts';
+import type { NodeLabels, TemplateKind, WorkloadTemplate } from '../prevention/facts.ts';
 import type { ClusterInfo } from './gcp.port.ts';
 
 /** A workload as the fix needs it: whether it may be restarted and how many pods it should run. */
@@ -37,6 +38,10 @@ export interface ClusterApi {
   getServiceAccount(namespace: string, name: string): Promise<KubernetesServiceAccountFacts>;
   /** What `kubectl rollout restart` sends: the restartedAt annotation as a strategic-merge patch. */
   restartWorkload(ref: WorkloadRef, at: Date): Promise<void>;
+  /** The pod templates of every workload of `kind` in every namespace: one list call (the pull audit). */
+  listWorkloadTemplates(kind: TemplateKind): Promise<WorkloadTemplate[]>;
+  /** Every node with its labels: one list call (the pull audit matches node selectors against them). */
+  listNodes(): Promise<NodeLabels[]>;
   /** SelfSubjectAccessReview: may the bot do `verb` on `resource`? */
   canI(verb: string, group: string, resource: string, namespace?: string): Promise<boolean>;
 }

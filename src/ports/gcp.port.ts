@@ -17,6 +17,8 @@ export interface ClusterInfo extends ClusterFacts {
 
 export interface GkeReader {
   getCluster(ref: ClusterRef): Promise<ClusterInfo>;
+  /** The clusters of a project in every location (the pull audit of a whole project). */
+  listClusters(project: string): Promise<ClusterRef[]>;
 }
 
 export interface ProjectDirectory {

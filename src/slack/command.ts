@@ -6,11 +6,13 @@ import type { DiagnoseRequest } from '../usecases/on-demand.ts';
  * `/imagepull` text, parsed (pure). Grammar:
  *   help | status
  *   diagnose <ns/pod | ns/deployment/name | ns/statefulset/name | ns/daemonset/name | IMAGE> [--cluster P/L/C] [--share]
+ *   audit [--cluster P/L/C | --project P]
  */
 export type ParsedCommand =
   | { readonly kind: 'help' }
   | { readonly kind: 'status' }
   | ({ readonly kind: 'diagnose' } & DiagnoseRequest)
+  | { readonly kind: 'audit'; readonly cluster?: ClusterRef; readonly project?: string }
   | { readonly kind: 'error'; readonly error: string };
 
 const KINDS: Record<string, WorkloadKind> = {
@@ -34,6 +36,7 @@ export const USAGE = [
   '`/imagepull diagnose NAMESPACE/deployment/NAME` — the same for a Deployment (also `statefulset`, `daemonset`)',
   '`/imagepull diagnose IMAGE` — can this cluster’s node pools pull this image? (pre-flight)',
   'Options: `--cluster PROJECT/LOCATION/CLUSTER` (else the default cluster), `--share` to post the diagnosis (with fix buttons) in the channel instead of only to you.',
+  '`/imagepull audit` — can every node pool pull every image its workloads use? Posts one warning per root cause (`--cluster PROJECT/LOCATION/CLUSTER` or `--project PROJECT`, else the clusters the bot audits)',
   '`/imagepull status` — open incidents and the bot’s own permission health',
   '`/imagepull help` — this text',
 ].join('\n');
@@ -47,6 +50,7 @@ export function parseCommand(text: string): ParsedCommand {
   if (verb === undefined || verb === 'help' || verb === '-h' || verb === '--help') return { kind: 'help' };
   if (verb === 'status')
     return words.length === 0 ? { kind: 'status' } : { kind: 'error', error: '`status` takes no arguments.' };
+  if (verb === 'audit') return parseAudit(words);
   if (verb !== 'diagnose') return { kind: 'error', error: `Unknown subcommand \`${verb}\`.` };
 
   let cluster: ClusterRef | undefined;
@@ -101,4 +105,38 @@ export function parseCommand(text: string): ParsedCommand {
       error: `\`${target}\` is not a pod, a workload or a valid image reference (${image.reason}).`,
     };
   return { ...base, image: target };
+}
+
+const PROJECT_ID = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
+
+/** `audit [--cluster P/L/C | --project P]`. */
+function parseAudit(words: readonly string[]): ParsedCommand {
+  if (words.length === 0) return { kind: 'audit' };
+  const one = words.length === 1 ? (words[0] as string) : undefined;
+  const [name, v] = one?.includes('=')
+    ? [one.slice(0, one.indexOf('=')), one.slice(one.indexOf('=') + 1)]
+    : words.length === 2
+      ? [words[0] as string, words[1] as string]
+      : [undefined, undefined];
+  if (name === '--project') {
+    if (!v || !PROJECT_ID.test(v))
+      return { kind: 'error', error: '`--project` takes a project id, e.g. `--project acme-prod-417`.' };
+    return { kind: 'audit', project: v };
+  }
+  if (name === '--cluster') {
+    const parts = v?.split('/') ?? [];
+    if (parts.length !== 3 || parts.some((p) => p === ''))
+      return {
+        kind: 'error',
+        error: '`--cluster` takes PROJECT/LOCATION/CLUSTER, e.g. `--cluster acme-prod-417/us-central1/prod`.',
+      };
+    return {
+      kind: 'audit',
+      cluster: { project: parts[0] as string, location: parts[1] as string, name: parts[2] as string },
+    };
+  }
+  return {
+    kind: 'error',
+    error: '`audit` takes nothing, one `--cluster PROJECT/LOCATION/CLUSTER` or one `--project PROJECT`.',
+  };
 }

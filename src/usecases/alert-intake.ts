@@ -25,6 +25,8 @@ export interface AlertIntakeDeps {
   readonly maxAttempts?: number;
   /** Alerts for the same pod within this window share one investigation. */
   readonly coalesceMs?: number;
+  /** An IAM change (a SetIamPolicy audit-log entry): the pull audit re-checks what depends on it (usecases/prevention.ts). */
+  readonly iamChanged?: (alert: Alert) => Promise<IntakeOutcome>;
 }
 
 /** How long a handled alert is remembered, to drop redeliveries. */
@@ -67,6 +69,13 @@ export class AlertIntake {
         this.#count({ kind: 'test', outcome: 'acked' });
         log.info('test notification received from Cloud Monitoring: the Pub/Sub channel works');
         return { ack: true, reason: 'test notification' };
+      case 'iam-change': {
+        const outcome = this.#d.iamChanged
+          ? await this.#d.iamChanged(alert)
+          : { ack: true as const, reason: 'IAM change: no pull audit to run' };
+        this.#count({ kind: 'iam-change', outcome: outcome.ack ? 'acked' : 'nacked' });
+        return outcome;
+      }
       default:
         break;
     }

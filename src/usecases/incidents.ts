@@ -95,6 +95,21 @@ export class IncidentService {
   }
 
   /**
+   * Creates an incident from a complete record — a pull-audit gap, with every workload and the audit's summary at
+   * once — and has it shown before returning. False when it exists already (an earlier audit, another replica).
+   */
+  async open(record: IncidentRecord): Promise<boolean> {
+    const fresh = withPlan(record, { now: this.#now(), ttlMs: this.#d.planTtlMs });
+    if (!(await this.#d.store.createIncident(fresh))) return false;
+    this.#known.add(record.id);
+    const finding = record.diagnosis.findings[0]?.id ?? record.diagnosis.cause;
+    this.#count({ event: 'created', finding });
+    this.#d.logger.info({ incident: record.id, key: record.key, origin: record.origin, finding }, 'incident created');
+    await this.#d.notifier.changed(record.id, { now: true });
+    return true;
+  }
+
+  /**
    * Group commit: sightings of one incident that arrive while a write is in flight are merged into the next single
    * write. Under an alert storm that is a few store transactions per second per incident, not one per message,
    * and each caller still resolves only once its sighting is stored.
@@ -267,6 +282,8 @@ export class IncidentService {
   }
 
   async #healthy(r: IncidentRecord): Promise<boolean> {
+    // A gap the pull audit found fails no pod yet: the audit resolves it when the gap closes (usecases/prevention.ts).
+    if (r.origin === 'audit' && r.alertCount === 0) return false;
     // An incident about an image alone (`/imagepull diagnose IMAGE --share`) has no pods to watch: it never resolves
     // by itself.
     if (r.affected.some((a) => !a.workload && a.pods.length === 0)) return false;

@@ -25,6 +25,14 @@ const RBAC: readonly { verb: string; group: string; resource: string }[] = [
     { verb: 'get', group: 'apps', resource },
     { verb: 'patch', group: 'apps', resource },
   ]),
+  // The pull audit (docs/prevention.md) lists every workload's pod template and the nodes.
+  { verb: 'list', group: '', resource: 'nodes' },
+  ...(['deployments', 'statefulsets', 'daemonsets'] as const).map((resource) => ({
+    verb: 'list',
+    group: 'apps',
+    resource,
+  })),
+  ...(['jobs', 'cronjobs'] as const).map((resource) => ({ verb: 'list', group: 'batch', resource })),
 ];
 
 /**

@@ -8,6 +8,7 @@ import type { WorkloadKind } from '../../src/diagnosis/facts.ts';
 import { parseImageRef } from '../../src/diagnosis/image-ref.ts';
 import type { ClusterApi } from '../../src/ports/cluster.port.ts';
 import type { GoogleCloud } from '../../src/ports/gcp.port.ts';
+import { TEMPLATE_KINDS } from '../../src/prevention/facts.ts';
 import { BASIC_USER_RBAC, GCP_CALL_PERMISSIONS, type RbacTriple, rbacOf, tripleKey } from './support/permission-map.ts';
 import { DEPLOY_DIR, type K8sObject, kustomize, one } from './support/render.ts';
 
@@ -69,6 +70,8 @@ describe('the permissions the bot is granted are exactly those its adapters use'
     const g = exercised.google;
     const cluster = await google.gke.getCluster({ project: t.project, location: t.location, name: t.cluster });
     g.add('gke.getCluster');
+    await google.gke.listClusters(t.project);
+    g.add('gke.listClusters');
     await google.projects.getProjectNumber(t.project);
     g.add('projects.getProjectNumber');
     await google.projects.getIamPolicy(t.project);
@@ -121,6 +124,11 @@ describe('the permissions the bot is granted are exactly those its adapters use'
     c.add('getServiceAccount');
     await api.canI('patch', 'apps', 'deployments', t.namespace);
     c.add('canI');
+    // The pull audit's lists: every workload kind and the nodes, across namespaces.
+    for (const kind of TEMPLATE_KINDS) await api.listWorkloadTemplates(kind);
+    c.add('listWorkloadTemplates');
+    await api.listNodes();
+    c.add('listNodes');
   });
 
   after(async () => {

@@ -79,8 +79,50 @@ describe('loadConfig', () => {
     }
   });
 
+  it('the pull audit: off by default; AUDIT_INTERVAL a duration; AUDIT_CLUSTERS clusters and projects, else DEFAULT_CLUSTER', () => {
+    const off = loadConfig(base);
+    assert.equal(off.auditIntervalMs, undefined);
+    assert.deepEqual(off.auditScope, { clusters: [], projects: [] });
+    assert.equal(loadConfig({ ...base, AUDIT_INTERVAL: 'off' }).auditIntervalMs, undefined);
+    assert.equal(loadConfig({ ...base, AUDIT_INTERVAL: '6h' }).auditIntervalMs, 6 * 3_600_000);
+    assert.equal(loadConfig({ ...base, AUDIT_INTERVAL: '30m' }).auditIntervalMs, 1_800_000);
+    const dflt = loadConfig({ ...base, DEFAULT_CLUSTER: 'acme-prod-417/us-central1/prod' });
+    assert.deepEqual(dflt.auditScope.clusters, [{ project: 'acme-prod-417', location: 'us-central1', name: 'prod' }]);
+    const both = loadConfig({
+      ...base,
+      DEFAULT_CLUSTER: 'acme-prod-417/us-central1/prod',
+      AUDIT_CLUSTERS: 'acme-stg-233/europe-west1/stg, acme-batch-901',
+    });
+    assert.deepEqual(both.auditScope, {
+      clusters: [{ project: 'acme-stg-233', location: 'europe-west1', name: 'stg' }],
+      projects: ['acme-batch-901'],
+    });
+    assert.throws(
+      () => loadConfig({ ...base, AUDIT_INTERVAL: '6 hours', AUDIT_CLUSTERS: 'a/b' }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.problems.some((p) => p.startsWith('AUDIT_INTERVAL')) &&
+        e.problems.some((p) => p.startsWith('AUDIT_CLUSTERS')),
+    );
+  });
+
   it('approve mode needs approvers', () => {
     assert.throws(() => loadConfig({ ...base, FIX_MODE: 'approve' }), /APPROVERS/);
+  });
+});
+
+describe('the README configuration table', () => {
+  it('names every variable the bot reads', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { CONFIG_VARIABLES } = await import('../../src/config.ts');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## How a fix is made safe'));
+    const rows = table.split('\n').filter((l) => l.startsWith('| `'));
+    const named = new Set(rows.flatMap((r) => [...(r.split('|')[1] ?? '').matchAll(/`([A-Z_]+)`/g)].map((m) => m[1])));
+    assert.deepEqual(
+      CONFIG_VARIABLES.filter((v) => !named.has(v)),
+      [],
+    );
   });
 });
 

@@ -27,6 +27,8 @@ export class GkeAdapter implements GkeReader {
           name: p.name ?? '',
           configuredServiceAccount: p.config?.serviceAccount ?? 'default',
           oauthScopes: [...(p.config?.oauthScopes ?? [])],
+          ...(p.config?.labels ? { labels: { ...p.config.labels } } : {}),
+          ...(p.config?.machineType ? { machineType: p.config.machineType } : {}),
         })),
         ...(c.workloadIdentityConfig?.workloadPool ? { workloadPool: c.workloadIdentityConfig.workloadPool } : {}),
         autopilot: c.autopilot?.enabled === true,
@@ -34,6 +36,16 @@ export class GkeAdapter implements GkeReader {
       };
     } catch (e) {
       throw toReadError(e, `GKE clusters.get ${name}`, 'container.clusters.get');
+    }
+  }
+
+  async listClusters(project: string): Promise<ClusterRef[]> {
+    const parent = `projects/${project}/locations/-`;
+    try {
+      const [r] = await withRetry(() => this.#client.listClusters({ parent }, { timeout: this.#timeout }));
+      return (r.clusters ?? []).map((c) => ({ project, location: c.location ?? c.zone ?? '', name: c.name ?? '' }));
+    } catch (e) {
+      throw toReadError(e, `GKE clusters.list ${parent}`, 'container.clusters.list');
     }
   }
 

@@ -9,6 +9,7 @@ import type {
 } from '../../diagnosis/facts.ts';
 import type { ClusterApi, ClusterConnector, WorkloadState } from '../../ports/cluster.port.ts';
 import type { ClusterInfo } from '../../ports/gcp.port.ts';
+import type { NodeLabels, TemplateKind, WorkloadTemplate } from '../../prevention/facts.ts';
 import type {
   ContainerSpec,
   ContainerStatus,
@@ -23,6 +24,7 @@ import type {
   Workload,
 } from './k8s-types.ts';
 import { KubeHttp } from './kube-http.ts';
+import { listNodes, listWorkloadTemplates } from './workload-templates.ts';
 
 const NODE_POOL_LABEL = 'cloud.google.com/gke-nodepool';
 const WI_ANNOTATION = 'iam.gke.io/gcp-service-account';
@@ -235,6 +237,14 @@ class KubernetesClusterApi implements ClusterApi {
       { fieldManager: FIELD_MANAGER },
       `patch ${plural}`,
     );
+  }
+
+  listWorkloadTemplates(kind: TemplateKind): Promise<WorkloadTemplate[]> {
+    return listWorkloadTemplates(this.#http, kind);
+  }
+
+  listNodes(): Promise<NodeLabels[]> {
+    return listNodes(this.#http);
   }
 
   async canI(verb: string, group: string, resource: string, namespace?: string): Promise<boolean> {

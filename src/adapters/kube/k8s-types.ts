@@ -61,6 +61,8 @@ export interface Workload {
 
 export interface NodeObject {
   metadata?: ObjectMeta;
+  /** `images`: what the node's container runtime holds (each image under its `repo@digest` and `repo:tag` names). */
+  status?: { images?: { names?: string[] }[] };
 }
 
 export interface ServiceAccount {

@@ -7,7 +7,7 @@ import { silentLogger } from '../../shared/logger.ts';
 import { ACTIONS } from '../../slack/ids.ts';
 import { gallery, type PreviewScene } from '../../slack/preview/gallery.ts';
 import { previewPage } from '../../slack/preview/page.ts';
-import { EXIT, type Io, parse } from '../io.ts';
+import { EXIT, type Io, parse, UsageError } from '../io.ts';
 import { slackMessageText } from '../render-slack.ts';
 import { loadSandbox } from '../sandbox-loader.ts';
 
@@ -22,7 +22,12 @@ export async function demo(io: Io): Promise<number> {
   const scenario = values.scenario ?? 'seed';
   const out = resolve(values.out ?? 'imagepull-demo.html');
   const say = (s: string) => io.out(`\x1b[36m▸ ${s}\x1b[0m`);
-  const { SANDBOX_PEOPLE, startSandbox } = await loadSandbox();
+  const { SANDBOX_PEOPLE, SCENARIOS, startSandbox } = await loadSandbox();
+  if (SCENARIOS.find((s) => s.name === scenario)?.latent) {
+    throw new UsageError(
+      `scenario "${scenario}" has nothing failing yet (it is for the pull audit): try \`imagepull audit --sandbox ${scenario}\``,
+    );
+  }
   const show = (m: PostedMessage) => io.out(`\n${indent(slackMessageText(m.blocks, m.text ?? ''))}\n`);
 
   say(

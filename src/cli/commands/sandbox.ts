@@ -31,7 +31,12 @@ export async function sandboxCommand(io: Io): Promise<number> {
   });
   const t = sb.google.scenario.target;
   io.err(`Sandbox "${scenario}" running: ${sb.google.scenario.description}`);
-  io.err(`Failing pod: ${t.namespace}/${t.pod} (${t.image}). Paste the lines below into a shell, then run: npm start`);
+  const risk = sb.google.scenario.latent;
+  io.err(
+    risk
+      ? `Nothing fails yet: a new node of ${risk.pool} could not pull ${risk.image} (${risk.workload.kind.toLowerCase()}/${risk.workload.name}); /imagepull audit finds it. Paste the lines below into a shell, then run: npm start`
+      : `Failing pod: ${t.namespace}/${t.pod} (${t.image}). Paste the lines below into a shell, then run: npm start`,
+  );
   for (const [k, v] of Object.entries(sb.env)) io.out(`export ${k}=${v}`);
   // The real gcloud, pointed at the sandbox (private config: credentials disabled, no metadata probe).
   const gcloud = await writeGcloudConfig({

@@ -9,6 +9,7 @@ import { incidentActions } from './buttons.blocks.ts';
 import { plain } from './diagnosis.blocks.ts';
 import { approvalsSection, statusSection, when } from './fix-status.blocks.ts';
 import { clip, esc, LIMITS, withinLimits } from './limits.ts';
+import { preventionView } from './prevention.blocks.ts';
 
 export interface IncidentView {
   readonly fixMode: FixMode;
@@ -42,7 +43,9 @@ const STATUS: Record<IncidentStatus, { readonly emoji: string; readonly label?: 
  */
 export function incidentMessage(incident: IncidentRecord, view: IncidentView): ChatMessage {
   const d = incident.diagnosis;
-  const status = STATUS[incident.status];
+  // A gap the pull audit found and nothing fails on yet reads as a warning (prevention.blocks.ts).
+  const pv = preventionView(incident, view.now);
+  const status = pv?.status ?? STATUS[incident.status];
   const verdict = plain(d.headline);
   const blocks: (KnownBlock | undefined)[] = [
     {
@@ -55,8 +58,12 @@ export function incidentMessage(incident: IncidentRecord, view: IncidentView): C
     },
     {
       type: 'section',
-      text: { type: 'mrkdwn', text: clip(`${whereLine(incident)} — ${howBad(incident, view.counts)}`, 1000) },
+      text: {
+        type: 'mrkdwn',
+        text: clip(pv?.subject ?? `${whereLine(incident)} — ${howBad(incident, view.counts)}`, 1000),
+      },
     },
+    pv?.context,
     statusSection(incident, view.now, view.supersededBy ? { supersededBy: view.supersededBy } : {}),
     approvalsSection(incident, view.approvalsRequired ?? 1, view.approvers ?? []),
     changeSection(incident),
@@ -76,7 +83,7 @@ export function incidentMessage(incident: IncidentRecord, view: IncidentView): C
     ? `${d.subject.workload.namespace}/${d.subject.workload.name}`
     : `${d.subject.namespace ?? ''}/${d.subject.pod ?? ''}`;
   return {
-    text: clip(`${status.label ?? 'ImagePullBackOff'} in ${where}: ${verdict}`, LIMITS.fallbackText),
+    text: pv?.text ?? clip(`${status.label ?? 'ImagePullBackOff'} in ${where}: ${verdict}`, LIMITS.fallbackText),
     blocks: withinLimits(blocks.filter((b): b is KnownBlock => b !== undefined)),
   };
 }

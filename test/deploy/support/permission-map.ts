@@ -10,6 +10,10 @@ export const GCP_CALL_PERMISSIONS: Readonly<
     rpc: 'google.container.v1.ClusterManager/GetCluster',
     permissions: ['container.clusters.get'],
   },
+  'container.ListClusters': {
+    rpc: 'google.container.v1.ClusterManager/ListClusters',
+    permissions: ['container.clusters.list'],
+  },
   'resourcemanager.GetProject': {
     rpc: 'google.cloud.resourcemanager.v3.Projects/GetProject',
     permissions: ['resourcemanager.projects.get'],

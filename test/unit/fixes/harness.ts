@@ -113,6 +113,8 @@ export class FakeCluster {
       listPods: unused,
       getNode: unused,
       getServiceAccount: unused,
+      listWorkloadTemplates: unused,
+      listNodes: unused,
       canI: unused,
     };
   }

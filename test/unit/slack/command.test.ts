@@ -7,6 +7,12 @@ describe('/imagepull parsing', () => {
     ['', { kind: 'help' }],
     ['help', { kind: 'help' }],
     ['status', { kind: 'status' }],
+    ['audit', { kind: 'audit' }],
+    [
+      'audit --cluster acme-prod-417/us-central1/prod',
+      { kind: 'audit', cluster: { project: 'acme-prod-417', location: 'us-central1', name: 'prod' } },
+    ],
+    ['audit --project=acme-prod-417', { kind: 'audit', project: 'acme-prod-417' }],
     [
       'diagnose prod/checkout-7d9c8b6f4-q2xnv',
       { kind: 'diagnose', share: false, namespace: 'prod', pod: 'checkout-7d9c8b6f4-q2xnv' },
@@ -54,6 +60,10 @@ describe('/imagepull parsing', () => {
       'diagnose Prod/Pod',
       'diagnose --force prod/x',
       'status now',
+      'audit prod',
+      'audit --cluster prod',
+      'audit --project Not_A_Project',
+      'audit --cluster a/b/c --project p',
     ];
     for (const text of errors) {
       const r = parseCommand(text);

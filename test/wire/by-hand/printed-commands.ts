@@ -12,8 +12,10 @@ export interface PrintedCommand extends ShellCommand {
   readonly from: string;
 }
 
-/** Scenarios whose diagnosis prints commands (every one but the benchmark's storm). */
-export const PRINTING_SCENARIOS: readonly string[] = SCENARIOS.map((s) => s.name).filter((n) => n !== 'storm');
+/** Scenarios whose diagnosis prints commands (every failing one but the benchmark's storm). */
+export const PRINTING_SCENARIOS: readonly string[] = SCENARIOS.filter((s) => !s.latent)
+  .map((s) => s.name)
+  .filter((n) => n !== 'storm');
 
 /**
  * Diagnoses a scenario's failing pod the way the bot does (real clients against the sandbox) and returns the

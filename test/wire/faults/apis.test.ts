@@ -74,7 +74,9 @@ describe('Google failing past the retries', () => {
     h.sb.google.failNext('troubleshooter.troubleshoot', 503, 50);
     await h.sb.publish(h.sb.google.monitoringIncident());
     const m = await h.firstMessage(60_000);
-    const text = h.text(m.ts);
+    // The details (unknowns, ids) are the message's first thread reply.
+    const details = await eventually(() => h.sb.slack.message(h.channel, m.ts)?.replies[0], 'the details reply');
+    const text = JSON.stringify(details.blocks ?? []);
     assert.match(text, /could not check/, 'the unknown is shown');
     assert.match(text, /cause `permission-denied`/, 'the message cause is still read');
     const calls = h.sb.google.calls.count('artifactregistry.GetIamPolicy');

@@ -123,12 +123,39 @@ const EXPECT: Record<string, Expect> = {
 describe('every sandbox scenario, through the real client libraries and the wire fakes', () => {
   it('has an expectation for every scenario but the benchmark storm', () => {
     assert.deepEqual(
-      SCENARIOS.map((s) => s.name)
+      SCENARIOS.filter((s) => !s.latent)
+        .map((s) => s.name)
         .filter((n) => n !== 'storm')
         .sort(),
       Object.keys(EXPECT).sort(),
     );
   });
+
+  // The latent scenarios (docs/prevention.md) are about what would fail: today the diagnosis finds nothing.
+  for (const info of SCENARIOS.filter((s) => s.latent)) {
+    it(`${info.name}: nothing fails today, so the diagnosis of its running pod finds nothing`, async () => {
+      const sandbox = await startGoogleSandbox({ scenario: info.name });
+      const google = createGoogleCloud({ endpoint: sandbox.endpoint, timeoutMs: 10_000 });
+      try {
+        const investigator = new Investigator({
+          google,
+          clusters: new KubernetesConnector(() => google.accessToken()),
+          reader: new FactReader({ ttlMs: 30_000, timeoutMs: 10_000 }),
+        });
+        const t = info.target;
+        const inv = await investigator.investigate({
+          cluster: { project: t.project, location: t.location, name: t.cluster },
+          namespace: t.namespace,
+          pod: t.pod,
+        });
+        assert.deepEqual(inv.diagnoses, []);
+        assert.match(inv.note ?? '', /No container .* is failing to pull/);
+      } finally {
+        await google.close();
+        await sandbox.stop();
+      }
+    });
+  }
 
   for (const [name, want] of Object.entries(EXPECT)) {
     it(name, async () => {

@@ -3,6 +3,7 @@
  * short names, categories, subresources) and how request paths map onto them. Discovery advertises exactly these
  * verbs, and the server answers 405 for any other, so `kubectl` sees the same capabilities it can use.
  */
+import { BATCH_RESOURCE_TYPES } from './batch-resources.ts';
 
 /** A subresource of a resource type, as discovery lists it (`pods/eviction`). */
 export interface SubresourceInfo {
@@ -151,6 +152,7 @@ export const RESOURCE_TYPES: readonly ResourceInfo[] = [
     namespaced: false,
     verbs: ['create'],
   },
+  ...BATCH_RESOURCE_TYPES,
 ];
 
 /** The API groups served under `/apis`, in discovery order, each with its one version. */

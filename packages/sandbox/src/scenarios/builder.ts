@@ -135,6 +135,9 @@ export interface WorkloadSpec {
    */
   readonly cachedOnNodes?: boolean;
   readonly labels?: Record<string, string>;
+  /** The pod template's `nodeSelector` and `affinity`, as written in a manifest (the builder places pods itself). */
+  readonly nodeSelector?: Record<string, string>;
+  readonly affinity?: Record<string, unknown>;
 }
 
 /** Assembles one scenario's world; `now` is the scenario's present. */
@@ -344,6 +347,8 @@ export class WorldBuilder {
       metadata: { labels: { app: spec.name, ...(spec.labels ?? {}) } },
       spec: {
         ...(spec.serviceAccountName ? { serviceAccountName: spec.serviceAccountName } : {}),
+        ...(spec.nodeSelector ? { nodeSelector: { ...spec.nodeSelector } } : {}),
+        ...(spec.affinity ? { affinity: structuredClone(spec.affinity) } : {}),
         ...(spec.initContainers ? { initContainers: spec.initContainers.map((c) => ({ ...c })) } : {}),
         containers: spec.containers.map((c) => ({ ...c })),
       },
@@ -514,7 +519,7 @@ export class WorldBuilder {
     cluster.kube.put(ds);
     const nodes = cluster.nodePools.filter((p) => !spec.pool || p.name === spec.pool).flatMap((p) => p.nodes);
     nodes.forEach((node, i) => {
-      const name = `${spec.name}-${this.world.rng.suffix()}`;
+      const name = spec.podNames?.[i] ?? `${spec.name}-${this.world.rng.suffix()}`;
       const labels = { 'controller-revision-hash': hash, 'pod-template-generation': '1' };
       this.materialize(cluster, ds, { ...spec, replicas: 0 }, name, node, template, labels, start + i * 350);
     });

@@ -23,39 +23,14 @@ import {
   WEB_REPO,
 } from './acme.ts';
 import { DEFAULT_SCOPES } from './builder.ts';
+import { LATENT_SCENARIOS } from './latent.ts';
+import type { ScenarioDefinition, ScenarioTarget } from './types.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** The failing thing a scenario is about. */
-export interface ScenarioTarget {
-  readonly project: string;
-  readonly location: string;
-  readonly cluster: string;
-  readonly namespace: string;
-  /** One failing pod. */
-  readonly pod: string;
-  /** Its failing container. */
-  readonly container: string;
-  readonly workload: { readonly kind: 'Deployment' | 'StatefulSet' | 'DaemonSet'; readonly name: string };
-  /** The image that does not pull. */
-  readonly image: string;
-}
-
-/** A scenario's name, one-line description and target; `expected` states the author's intent (DESIGN §3 ids). */
-export interface ScenarioInfo {
-  readonly name: string;
-  readonly description: string;
-  readonly target: ScenarioTarget;
-  readonly expected: { readonly cause: string; readonly findings: readonly string[] };
-}
-
-/** A scenario with the function that builds its world. */
-export interface ScenarioDefinition extends ScenarioInfo {
-  /** Builds a fresh world for this scenario, its present being "now". */
-  readonly build: () => World;
-}
+export type { LatentRisk, ScenarioDefinition, ScenarioInfo, ScenarioTarget } from './types.ts';
 
 const seedTarget: ScenarioTarget = {
   project: PROJECT,
@@ -456,7 +431,7 @@ function storm(): World {
   return b.world;
 }
 
-/** Every scenario, in the order the demo lists them. */
+/** Every scenario, in the order the demo lists them: the failing ones, then the latent ones (nothing fails yet). */
 export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
   {
     name: 'seed',
@@ -621,4 +596,5 @@ export const SCENARIO_DEFINITIONS: readonly ScenarioDefinition[] = [
     expected: { cause: 'permission-denied', findings: ['node-sa-missing-reader', 'cross-project-reader-missing'] },
     build: storm,
   },
+  ...LATENT_SCENARIOS,
 ];

@@ -116,7 +116,7 @@ describe('Kubernetes API protocol as kubectl uses it', () => {
     const items = r.json.items as { metadata: { name: string }; versions: { resources: { resource: string }[] }[] }[];
     assert.deepEqual(
       items.map((i) => i.metadata.name),
-      ['apps', 'authorization.k8s.io'],
+      ['apps', 'authorization.k8s.io', 'batch'],
     );
     assert.ok(items[0]?.versions[0]?.resources.some((x) => x.resource === 'deployments'));
     const etag = String(r.headers.etag);
@@ -170,7 +170,16 @@ describe('Kubernetes API protocol as kubectl uses it', () => {
     assert.deepEqual(resources.find((x) => x.name === 'nodes')?.verbs, ['get', 'list', 'patch', 'watch']);
     const apps = await call('GET', '/apis/apps/v1');
     assert.equal(apps.json.groupVersion, 'apps/v1');
-    assert.equal((await call('GET', '/apis/batch/v1')).status, 404);
+    // batch/v1 (Jobs and CronJobs, read-only: the pull audit lists their pod templates); other groups are not served.
+    const batch = (await call('GET', '/apis/batch/v1')).json.resources as { name: string; verbs: string[] }[];
+    assert.deepEqual(
+      batch.map((x) => [x.name, x.verbs]),
+      [
+        ['cronjobs', ['get', 'list', 'watch']],
+        ['jobs', ['get', 'list', 'watch']],
+      ],
+    );
+    assert.equal((await call('GET', '/apis/networking.k8s.io/v1')).status, 404);
     assert.equal((await call('GET', '/apis/apps')).json.kind, 'APIGroup');
   });
 

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { investigationBlocks, investigationText, usageBlocks } from '../../blocks/command.blocks.ts';
 import { statusBlocks } from '../../blocks/home.blocks.ts';
+import { auditRunBlocks, auditRunText } from '../../blocks/prevention.blocks.ts';
 import { parseCommand, USAGE } from '../../command.ts';
 import { COMMAND } from '../../ids.ts';
 import type { ListenerDeps } from '../deps.ts';
@@ -21,6 +22,37 @@ export function registerCommands(app: App, deps: ListenerDeps): void {
         await ack({ response_type: 'ephemeral', text: ':hourglass_flowing_sand: Checking incidents and permissions…' });
         const model = await deps.status();
         await tell(respond, deps.logger, `${model.incidents.length} incident(s)`, statusBlocks(model), true);
+        return;
+      }
+      case 'audit': {
+        const target = parsed.cluster
+          ? { clusters: [parsed.cluster] }
+          : parsed.project
+            ? { projects: [parsed.project] }
+            : undefined;
+        if (!target && !deps.prevention.configured) {
+          const error =
+            'Which cluster? Add `--cluster PROJECT/LOCATION/CLUSTER` or `--project PROJECT` (or set AUDIT_CLUSTERS or DEFAULT_CLUSTER for the bot).';
+          await ack({ response_type: 'ephemeral', text: error, blocks: usageBlocks(error) });
+          return;
+        }
+        await ack({
+          response_type: 'ephemeral',
+          text: ':mag: Auditing: every image in use × every node pool that can schedule it…',
+        });
+        try {
+          const run = await deps.prevention.run('command', target ? { target } : {});
+          await tell(respond, deps.logger, auditRunText(run), auditRunBlocks(run), true);
+        } catch (e) {
+          deps.logger.error({ err: e }, 'audit command failed');
+          await tell(
+            respond,
+            deps.logger,
+            `Audit failed: ${e instanceof Error ? e.message : String(e)}`,
+            undefined,
+            true,
+          );
+        }
         return;
       }
       case 'diagnose': {

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildScenario, SCENARIOS } from '../../../src/scenarios/index.ts';
 import { logEntries } from '../../../src/world/alerts.ts';
+import type { CronJob } from '../../../src/world/batch-types.ts';
 import { readPolicy } from '../../../src/world/iam.ts';
-import type { Deployment, KubeEvent, Pod, ReplicaSet } from '../../../src/world/kube-types.ts';
+import type { Deployment, KubeEvent, Node, Pod, ReplicaSet } from '../../../src/world/kube-types.ts';
+import { simulatePull } from '../../../src/world/kubelet.ts';
 import { podReady } from '../../../src/world/workloads.ts';
 
 const REQUIRED = [
@@ -27,6 +29,11 @@ const REQUIRED = [
   'paused',
   'two-teams',
   'storm',
+  'new-node-pool',
+  'binding-removed',
+  'daemonset-cross-project',
+  'cronjob-not-run',
+  'fleet',
 ];
 
 describe('scenario catalog', () => {
@@ -38,7 +45,32 @@ describe('scenario catalog', () => {
     for (const s of SCENARIOS) assert.ok(s.description.length > 20, s.name);
   });
 
-  for (const info of SCENARIOS) {
+  for (const info of SCENARIOS.filter((s) => s.latent)) {
+    it(`${info.name}: everything runs today, and a new node of ${info.latent?.pool} could not pull ${info.latent?.image}`, () => {
+      const { world } = buildScenario(info.name);
+      const risk = info.latent!;
+      const cluster = world.cluster(
+        `projects/${info.target.project}/locations/${info.target.location}/clusters/${info.target.cluster}`,
+      )!;
+      const pods = cluster.kube.list<Pod>('Pod');
+      assert.ok(pods.length > 0 && pods.every(podReady), 'every pod runs');
+      const target = cluster.kube.get<Pod>('Pod', info.target.namespace, info.target.pod)!;
+      assert.ok(podReady(target), `${info.target.pod} runs`);
+      const pool = cluster.nodePools.find((p) => p.name === risk.pool)!;
+      const fresh = simulatePull(world, { cluster, pool, image: risk.image, cachedImages: [] });
+      assert.equal(fresh.ok, false, 'a node with an empty cache cannot pull it');
+      assert.equal(fresh.ok === false && fresh.kind, 'forbidden');
+      // The workload's pods that run on that pool run from the image in their node's cache.
+      for (const pod of pods.filter((p) => p.metadata.labels?.app === risk.workload.name)) {
+        if (world.nodePoolOfNode(cluster, pod.spec.nodeName ?? '')?.name !== risk.pool) continue;
+        const node = cluster.kube.get<Node>('Node', undefined, pod.spec.nodeName ?? '')!;
+        const cached = simulatePull(world, { cluster, pool, image: risk.image, cachedImages: node.status.images });
+        assert.ok(cached.ok && cached.cached, `${pod.metadata.name} runs from its node's cache`);
+      }
+    });
+  }
+
+  for (const info of SCENARIOS.filter((s) => !s.latent)) {
     it(`${info.name}: the target pod fails to pull the target image for the reason the world implies`, () => {
       const { world } = buildScenario(info.name);
       const cluster = world.cluster(
@@ -163,6 +195,16 @@ describe('scenario catalog', () => {
       'us-central1-docker.pkg.dev/acme-prod-417/services',
       'us-docker.pkg.dev/acme-shared-artifacts/base',
     ]);
+  });
+
+  it('cronjob-not-run: the CronJob is stored as the API server holds it, and has never run', () => {
+    const { world } = buildScenario('cronjob-not-run');
+    const cluster = [...world.clusters.values()][0]!;
+    const cronJob = cluster.kube.get<CronJob>('CronJob', 'prod', 'nightly-report')!;
+    assert.equal(cronJob.apiVersion, 'batch/v1');
+    assert.equal(cronJob.status.lastScheduleTime, undefined);
+    assert.equal(cluster.kube.list('Job').length, 0);
+    assert.ok(!cluster.kube.list<Pod>('Pod').some((p) => p.metadata.labels?.app === 'nightly-report'));
   });
 
   it('builds the same names every time (deterministic worlds)', () => {
