@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './shared/logger.ts';
 import { Metrics } from './shared/metrics.ts';
 import { createSlackApp } from './slack/app.ts';
 import { SlackMessageSync } from './slack/message-sync.ts';
+import { SlackUninvestigableNotices } from './slack/notice-sync.ts';
 import { operationalRoutes, type Route, serveRoutes } from './transport/http-routes.ts';
 import { PubSubConsumer } from './transport/pubsub-consumer.ts';
 import { pushRoute } from './transport/push-route.ts';
@@ -30,6 +31,7 @@ import { OnDemandDiagnosis } from './usecases/on-demand.ts';
 import { PermissionHealth } from './usecases/permission-health.ts';
 import { PreventionService } from './usecases/prevention.ts';
 import { PullAudit } from './usecases/pull-audit.ts';
+import { UninvestigableAlerts } from './usecases/uninvestigable.ts';
 
 /** The running bot, for `serve`, the demo, tests and the benchmark. */
 export interface Bot {
@@ -162,8 +164,15 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     logger,
     metrics,
   });
+  const uninvestigable = new UninvestigableAlerts({
+    notifier: new SlackUninvestigableNotices(chat, config.incidentChannel, logger),
+    store,
+    logger,
+    updateIntervalMs: config.timing.updateIntervalMs,
+  });
   const intake = new AlertIntake({
     investigator,
+    uninvestigable,
     incidents,
     store,
     logger,
@@ -278,6 +287,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       await consumer?.close();
       await runner.close();
       await messages.close();
+      await uninvestigable.close();
       await app.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping Slack failed'));
       if (healthServer) await new Promise((r) => healthServer?.close(r));
       await google.close();

@@ -13,3 +13,28 @@ export interface IncidentNotifier {
   /** A decision or change was recorded: it may belong in the incident's thread. Never rejects. */
   note(record: AuditRecord): Promise<void>;
 }
+
+/** Alerts the bot could not investigate in one window: their clusters could not be read at all (docs/alerts.md). */
+export interface UninvestigableSummary {
+  /** Start of the window (ISO); one message per window. */
+  readonly window: string;
+  readonly total: number;
+  /** One entry per reason (the cluster read's error code), most alerts first. */
+  readonly reasons: readonly {
+    readonly code: string;
+    /** The error of the most recent such read, as the API gave it. */
+    readonly message: string;
+    /** The permission the bot lacked, when the API named it. */
+    readonly permission?: string;
+    readonly alerts: number;
+    /** Clusters as `project/location/name`, most alerts first (bounded); `clusterCount` counts them all. */
+    readonly clusters: readonly { readonly cluster: string; readonly alerts: number }[];
+    readonly clusterCount: number;
+  }[];
+  readonly lastAt: string;
+}
+
+/** Shows the window's summary of alerts that could not be investigated: one message, edited as the window fills. */
+export interface UninvestigableNotifier {
+  show(summary: UninvestigableSummary): Promise<void>;
+}

@@ -6,6 +6,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { IncidentService } from './incidents.ts';
 import type { Investigation, Investigator } from './investigate.ts';
+import { cannotInvestigate, type UninvestigableAlerts } from './uninvestigable.ts';
 
 /**
  * What the transport does with the message: ack, or nack for a redelivery (after `retryAfterMs`, so a retry can
@@ -23,6 +24,8 @@ export interface AlertIntakeDeps {
   readonly metrics: Metrics;
   /** Deliveries after which a transient failure is given up: posted with what could be read, or acked. */
   readonly maxAttempts?: number;
+  /** Where alerts go whose cluster cannot be read at all (one message per window instead of one post each). */
+  readonly uninvestigable?: Pick<UninvestigableAlerts, 'record'>;
   /** Alerts for the same pod within this window share one investigation. */
   readonly coalesceMs?: number;
   /** An IAM change (a SetIamPolicy audit-log entry): the pull audit re-checks what depends on it (usecases/prevention.ts). */
@@ -125,6 +128,14 @@ export class AlertIntake {
           reason: `cluster or pod could not be read (${investigation.readError?.message}): retry later`,
           retryAfterMs: backoff(attempt),
         };
+      }
+      const unreadable = investigation.unreadable === 'cluster' ? investigation.readError : undefined;
+      if (unreadable && this.#d.uninvestigable && cannotInvestigate(unreadable)) {
+        this.#d.uninvestigable.record(clusterRef, unreadable);
+        if (dedupe) await this.#d.store.completeDelivery(dedupe, DELIVERY_TTL_MS, owner);
+        this.#forget(key);
+        this.#count({ kind: alert.kind, outcome: 'uninvestigable' });
+        return { ack: true, reason: `cluster cannot be read (${unreadable.code}): counted, not investigated` };
       }
       if (investigation.diagnoses.length === 0) {
         if (dedupe) await this.#d.store.completeDelivery(dedupe, DELIVERY_TTL_MS, owner);

@@ -48,6 +48,8 @@ export interface Investigation {
   readonly pod?: PodFacts;
   /** Why the target itself (cluster, pod) could not be read, when it could not. */
   readonly readError?: FactError;
+  /** Which of the two it was: the cluster (then nothing in it could be read) or the pod. */
+  readonly unreadable?: 'cluster' | 'pod';
 }
 
 export interface InvestigatorDeps {
@@ -160,6 +162,7 @@ export class Investigator {
         diagnoses: [d],
         note: `Pod ${namespace}/${podName} could not be read: ${pod.error.message}`,
         readError: pod.error,
+        unreadable: cluster.ok ? 'pod' : 'cluster',
       };
     }
     return this.#diagnosePod(target, pod, cluster, projectNumberP, api as ClusterApi, s);

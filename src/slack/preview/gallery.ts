@@ -12,6 +12,7 @@ import { homeView } from '../blocks/home.blocks.ts';
 import { type IncidentView, incidentMessage } from '../blocks/incident.blocks.ts';
 import { actionReplyMessage } from '../blocks/reply.blocks.ts';
 import { threadReply } from '../blocks/thread.blocks.ts';
+import { uninvestigableMessage } from '../blocks/uninvestigable.blocks.ts';
 import { runScenes } from './run-scenes.ts';
 import type { PreviewScene } from './scene.ts';
 
@@ -223,6 +224,39 @@ export function gallery(input: GalleryInput): PreviewScene[] {
     thread: [],
     ephemeral: [],
     home: { text: 'App Home', blocks: home.blocks },
+  });
+  scenes.push({
+    id: 'cannot-investigate',
+    title: 'Alerts that cannot be investigated',
+    note: 'Alerts naming clusters the bot cannot read: one message an hour, counting them, instead of one post each.',
+    top: uninvestigableMessage({
+      window: '2026-12-01T10:00:00.000Z',
+      total: 82,
+      lastAt: '2026-12-01T10:41:07.000Z',
+      reasons: [
+        {
+          code: 'not-found',
+          message: 'Not found: projects/acme-prod-417/locations/us-central1/clusters/prod-old.',
+          alerts: 78,
+          clusters: Array.from({ length: 12 }, (_, i) => ({
+            cluster: `acme-prod-417/us-central1/prod-old-${i}`,
+            alerts: 12 - i,
+          })),
+          clusterCount: 12,
+        },
+        {
+          code: 'permission-denied',
+          message:
+            'Required "container.clusters.get" permission(s) for "projects/acme-data-9/locations/europe-west1/clusters/etl".',
+          permission: 'container.clusters.get',
+          alerts: 4,
+          clusters: [{ cluster: 'acme-data-9/europe-west1/etl', alerts: 4 }],
+          clusterCount: 1,
+        },
+      ],
+    }),
+    thread: [],
+    ephemeral: [],
   });
   return scenes;
 }

@@ -46,6 +46,7 @@ describe('golden Block Kit for every state (UPDATE_GOLDEN=1 rewrites them: revie
     'superseded',
     'slash-command',
     'app-home',
+    'cannot-investigate',
   ];
   it('the gallery has every state of the seed incident', () => {
     assert.deepEqual(
