@@ -71,10 +71,14 @@ describe('imagepull preview', () => {
         child.on('exit', (code) => resolve({ code, stdout }));
       });
       assert.equal(r.code, 0);
-      assert.match(r.stdout, /Wrote 14 states of the "cross-project" incident/);
+      const wrote = /Wrote (\d+) states of the "cross-project" incident/.exec(r.stdout);
+      assert.ok(wrote, r.stdout);
       const html = readFileSync(out, 'utf8');
-      for (const id of ['open-approve', 'fixing', 'fixed', 'failed', 'undone', 'superseded', 'app-home'])
-        assert.match(html, new RegExp(`id="scene-${id}"`));
+      const ids = [...html.matchAll(/id="scene-([\w-]+)"/g)].map((m) => m[1]);
+      assert.equal(ids.length, Number(wrote[1]), 'the page holds every state it says it wrote');
+      assert.equal(new Set(ids).size, ids.length, 'each state once');
+      for (const id of ['open-approve', 'fixing', 'fixed', 'failed', 'undone', 'superseded', 'cannot-investigate', 'app-home'])
+        assert.ok(ids.includes(id), `the ${id} state is on the page`);
       assert.match(html, /acme-shared-artifacts/, 'the scenario’s own diagnosis');
       assert.doesNotMatch(html, /<script|<link |src="http/, 'no script, no external resource');
     } finally {
