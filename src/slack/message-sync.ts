@@ -35,6 +35,10 @@ const POST_LEASE_MS = 60_000;
 
 /** How soon counts that could not be read are tried again (at most one cluster read per incident per this). */
 const COUNTS_RETRY_MS = 5000;
+/** After an error no retry of the same call can fix (a revoked token, the bot removed from the channel), the message
+ * is tried again after 30 s, doubling to 5 min: once the Slack setup is fixed, it catches up by itself. */
+const REFUSED_RETRY_MS = 30_000;
+const REFUSED_RETRY_MAX_MS = 5 * 60_000;
 const MAX_SETTLING_REFRESHES = 12;
 
 interface RenderState {
@@ -46,6 +50,8 @@ interface RenderState {
   countsFailed?: boolean;
   /** Renders in a row that asked for that. */
   refreshes?: number;
+  /** Slack refused the last render for good (ChatError.permanent): the wait before the next try. */
+  refusedBackoffMs?: number;
   /** What each copy (by ts) and each details reply last showed: an unchanged render sends nothing. */
   readonly sent: Map<string, string>;
 }
@@ -105,7 +111,7 @@ export class SlackMessageSync implements IncidentNotifier {
     const st = this.#state(id);
     st.dirty = true;
     if (st.timer || st.inFlight) return;
-    const spacing = Math.max(this.#d.updateIntervalMs, st.countsFailed ? COUNTS_RETRY_MS : 0);
+    const spacing = Math.max(this.#d.updateIntervalMs, st.countsFailed ? COUNTS_RETRY_MS : 0, st.refusedBackoffMs ?? 0);
     const wait = Math.max(0, st.lastAt + spacing - Date.now());
     st.timer = setTimeout(() => {
       st.timer = undefined;
@@ -167,6 +173,7 @@ export class SlackMessageSync implements IncidentNotifier {
     });
     const details = detailsMessage(rec);
     let failure: unknown;
+    let refused = false;
     for (const channel of channelsFor(rec, this.#d.routing)) {
       try {
         const post = postIn(rec, channel);
@@ -174,9 +181,13 @@ export class SlackMessageSync implements IncidentNotifier {
         else rec = (await this.#post(id, st, rec, channel, message, details)) ?? rec;
       } catch (e) {
         if (e instanceof ChatError && e.permanent) {
-          // Retrying cannot help (the bot is not in the channel, the channel is gone…): say so, loudly.
+          // Retrying now cannot help (the bot is not in the channel, the token was revoked…): say so, loudly, and
+          // try again much later, so the message catches up once the setup is fixed.
+          refused = true;
+          const retryInMs = Math.min(REFUSED_RETRY_MAX_MS, (st.refusedBackoffMs ?? REFUSED_RETRY_MS / 2) * 2);
+          st.refusedBackoffMs = retryInMs;
           this.#d.logger.error(
-            { incident: id, channel, slackError: e.code },
+            { incident: id, channel, slackError: e.code, retryInSeconds: retryInMs / 1000 },
             'cannot post or update the incident message; fix the Slack setup',
           );
           this.#count({ event: 'slack-error', code: e.code });
@@ -185,6 +196,8 @@ export class SlackMessageSync implements IncidentNotifier {
         failure ??= e;
       }
     }
+    if (refused) st.dirty = true;
+    else st.refusedBackoffMs = undefined;
     if (failure !== undefined) {
       st.dirty = true;
       throw failure;

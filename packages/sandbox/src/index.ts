@@ -24,6 +24,12 @@ export interface SandboxOptions {
   readonly propagationDelayMs?: number;
   readonly podStartMs?: number;
   readonly slackLatencyMs?: number;
+  /** The Slack credentials the fake accepts (default: fixed sandbox values); a test may choose its own. */
+  readonly slackCredentials?: {
+    readonly botToken?: string;
+    readonly appToken?: string;
+    readonly signingSecret?: string;
+  };
   /**
    * Where to write the kubeconfig for the real `kubectl` (created 0700 if missing). Default: a fresh private
    * temporary directory, removed by `stop()`.
@@ -102,6 +108,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const slack = await startSlackFake({
       usergroups: { [SANDBOX_PEOPLE.approverGroup]: [SANDBOX_PEOPLE.groupApprover] },
       ...(options.slackLatencyMs !== undefined ? { latencyMs: options.slackLatencyMs } : {}),
+      ...(options.slackCredentials ?? {}),
       ...(options.slackChannels ? { channels: [...SLACK_FAKE_DEFAULTS.channels, ...options.slackChannels] } : {}),
     });
     started.push(slack);

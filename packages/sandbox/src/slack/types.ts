@@ -218,7 +218,8 @@ export interface SlackFake {
   failures(): DeliveryFailure[];
   /**
    * The next `times` calls of a Web API `method` fail: 429 with `Retry-After: retryAfterSec` (default 1), or the
-   * HTTP status given (500, 503…). Calls are still recorded, with the status they got.
+   * HTTP status given (500, 503…), or for 401 / 403 Slack's refusal as it sends it (HTTP 200, `invalid_auth` /
+   * `missing_scope`). Calls are still recorded, with the status they got.
    */
   failNext(method: string, status: number, times?: number, retryAfterSec?: number): void;
 

@@ -66,6 +66,9 @@ export async function serveWebApi(
   if (fault) {
     if (fault.status === 429)
       return answer(429, { ok: false, error: 'ratelimited', retry_after: fault.retryAfterSec ?? 1 });
+    // 401/403: Slack's own refusal, which it sends as HTTP 200 `{ok:false}` (no retry can fix it).
+    if (fault.status === 401) return answer(200, { ok: false, error: 'invalid_auth' });
+    if (fault.status === 403) return answer(200, { ok: false, error: 'missing_scope', needed: 'chat:write' });
     // A 5xx from Slack's edge: not JSON `{ok:false}` but an HTTP error the client retries.
     return answer(fault.status, { ok: false, error: 'fatal_error' });
   }
