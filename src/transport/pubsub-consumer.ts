@@ -38,7 +38,9 @@ interface Stream {
  * Intake never dies silently. The client closes its stream for good on `NOT_FOUND` or `PERMISSION_DENIED` (a deleted
  * subscription, a revoked role), and after a network cut its channel can sit in reconnect backoff for minutes. So
  * the subscription is checked every `healthCheckMs`: while it cannot be read, `ready` is false (`/readyz` answers
- * 503), and once a fresh client can read it again, intake starts over on a fresh client and stream — what was
+ * 503) and the failed stream is closed at once — left open, its client reconnects by itself when the network comes
+ * back and takes messages that then wait out their ack deadline (seen: more than a minute on the emulator) — and
+ * once a fresh client can read the subscription again, intake starts over on a fresh client and stream: what was
  * published meanwhile arrives then. On close, it stops pulling, lets in-flight work finish, and nacks what remains.
  */
 export class PubSubConsumer {
@@ -54,6 +56,8 @@ export class PubSubConsumer {
   #failing = false;
   #checking = false;
   #healthTimer?: NodeJS.Timeout;
+  /** Failed streams being closed (their in-flight messages finish; `close()` waits for them). */
+  readonly #retiring = new Set<Promise<void>>();
 
   constructor(options: PubSubConsumerOptions) {
     this.#o = options;
@@ -101,7 +105,10 @@ export class PubSubConsumer {
         maxBytes: this.#o.maxInFlightBytes ?? 16 * 1024 * 1024,
         allowExcessMessages: false,
       },
-      minAckDeadline: Duration.from({ seconds: 30 }),
+      // The lease the stream asks for (then extended while a message is worked on): a message Pub/Sub handed to a stream
+      // that died with its connection comes back when it runs out (docs/alerts.md, "When intake cannot pull").
+      minAckDeadline: Duration.from({ seconds: 10 }),
+      maxAckDeadline: Duration.from({ seconds: 60 }),
       closeOptions: { behavior: 'WAIT', timeout: Duration.from({ seconds: 20 }) },
     });
     const current = () => this.#stream?.sub === sub;
@@ -119,13 +126,23 @@ export class PubSubConsumer {
     sub.on('error', (e: Error & { code?: number }) => {
       if (!current()) return;
       if (!this.#failing) this.#o.logger.error({ err: e, code: e.code }, 'alert intake stopped: Pub/Sub error');
-      this.#failing = true;
+      this.#fail();
     });
     sub.on('close', () => {
       // The client closed the stream for good (NOT_FOUND, PERMISSION_DENIED): the next check starts over.
-      if (current() && !this.#closing) this.#failing = true;
+      if (current() && !this.#closing) this.#fail();
     });
     return { client, sub };
+  }
+
+  /** Intake cannot pull: not ready, and the current stream closed now (a fresh one is opened on recovery). */
+  #fail(): void {
+    const was = this.#failing;
+    this.#failing = true;
+    const stream = this.#stream;
+    if (was || !stream || this.#closing) return;
+    const p = retire(stream).finally(() => this.#retiring.delete(p));
+    this.#retiring.add(p);
   }
 
   /**
@@ -140,7 +157,7 @@ export class PubSubConsumer {
         const ok = await answers(this.#stream.sub);
         if (!ok && !this.#closing) {
           this.#o.logger.error({ subscription: this.#o.subscription }, 'the alert subscription cannot be read');
-          this.#failing = true;
+          this.#fail();
         }
         return;
       }
@@ -149,16 +166,9 @@ export class PubSubConsumer {
       await probe.close().catch(() => undefined);
       if (!ok || this.#closing) return;
       this.#o.logger.info({ subscription: this.#o.subscription }, 'the alert subscription answers again: restarting');
-      const old = this.#stream;
       this.#stream = this.#open();
       this.#failing = false;
       this.#restarts();
-      // The old stream's held messages are redelivered (and deduplicated) if their acks cannot reach Pub/Sub.
-      void old.sub
-        .close()
-        .catch(() => undefined)
-        .then(() => old.client.close())
-        .catch(() => undefined);
     } finally {
       this.#checking = false;
     }
@@ -216,7 +226,15 @@ export class PubSubConsumer {
       ]);
       await stream.client.close().catch(() => undefined);
     }
+    await Promise.allSettled([...this.#retiring]);
   }
+}
+
+/** Closes a failed stream and its client; its held messages are redelivered (and deduplicated) if their acks cannot
+ * reach Pub/Sub. */
+async function retire(stream: Stream): Promise<void> {
+  await stream.sub.close().catch(() => undefined);
+  await stream.client.close().catch(() => undefined);
 }
 
 /** Whether the subscription can be read within a few seconds. */
