@@ -166,7 +166,16 @@ describe('Pub/Sub push: the OIDC token is checked before anything is handled', (
     assert.equal(oidc.fetches(), 1, 'the certificates are cached for their max-age');
   });
 
-  it('no log line holds a token, or its signature', () => {
+  it('no log line holds a push token (or its signature), nor the Slack tokens', () => {
+    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']) {
+      const secret = sb.env[name] as string;
+      assert.ok(secret.length > 10, name);
+      assert.equal(
+        bot.lines.find((l) => l.includes(secret)),
+        undefined,
+        `${name} is in the logs`,
+      );
+    }
     assert.ok(seen.length >= 10);
     for (const token of seen) {
       const signature = token.split('.')[2] ?? token;
