@@ -47,8 +47,16 @@ export interface Config {
   };
   /** `projects/P/subscriptions/S`; alert intake is off without it. */
   readonly pubsubSubscription?: string;
-  /** Shared secret for `POST /pubsub/push?token=…` (push subscriptions); push intake is off without it. */
-  readonly pubsubPushToken?: string;
+  /**
+   * `POST /pubsub/push` (push subscriptions; docs/alerts.md, "Push"), off without it: each request must carry the OIDC
+   * token Pub/Sub signs for the subscription's push service account, with this audience.
+   */
+  readonly pubsubPush?: {
+    readonly audience: string;
+    readonly serviceAccount: string;
+    /** Google's signing certificates (PEM by key id); a loopback URL in tests. */
+    readonly certsUrl: string;
+  };
   /** Pub/Sub flow control: messages processed at once (throughput vs memory under alert storms). */
   readonly pubsubMaxMessages: number;
   /** Pub/Sub flow control: bytes of message data held at once (bounds memory whatever the messages' size). */
@@ -117,7 +125,9 @@ export const CONFIG_VARIABLES = [
   'PUBSUB_MAX_MESSAGES',
   'PUBSUB_MAX_BYTES',
   'PUBSUB_HEALTH_CHECK_SECONDS',
-  'PUBSUB_PUSH_TOKEN',
+  'PUBSUB_PUSH_AUDIENCE',
+  'PUBSUB_PUSH_SERVICE_ACCOUNT',
+  'PUBSUB_PUSH_CERTS_URL',
   'FIX_MODE',
   'ALLOWED_PROJECTS',
   'ALLOWED_NAMESPACES',
@@ -254,8 +264,29 @@ export function loadConfig(env: Env): Config {
   const pubsubMaxMessages = number('PUBSUB_MAX_MESSAGES', 1000, 1, 100_000);
   const pubsubMaxBytes = number('PUBSUB_MAX_BYTES', 16 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024);
   const pubsubHealthCheckMs = number('PUBSUB_HEALTH_CHECK_SECONDS', 10, 0.1, 3600) * 1000;
-  const pubsubPushToken = str('PUBSUB_PUSH_TOKEN');
-  if (pubsubPushToken && pubsubPushToken.length < 16) problems.push('PUBSUB_PUSH_TOKEN must be at least 16 characters');
+  // The shared URL token push intake once took ended up in load-balancer access logs; it is refused, not ignored, so
+  // an upgrade cannot silently turn push intake off.
+  if (str('PUBSUB_PUSH_TOKEN') !== undefined) {
+    problems.push(
+      'PUBSUB_PUSH_TOKEN is no longer read: push requests are authenticated with the OIDC token Pub/Sub signs; set PUBSUB_PUSH_AUDIENCE and PUBSUB_PUSH_SERVICE_ACCOUNT instead and remove it (docs/alerts.md, "Push")',
+    );
+  }
+  const pushAudience = str('PUBSUB_PUSH_AUDIENCE');
+  const pushServiceAccount = str('PUBSUB_PUSH_SERVICE_ACCOUNT');
+  const pushCertsUrl = str('PUBSUB_PUSH_CERTS_URL') ?? 'https://www.googleapis.com/oauth2/v1/certs';
+  if ((pushAudience === undefined) !== (pushServiceAccount === undefined)) {
+    problems.push(
+      `push intake needs both PUBSUB_PUSH_AUDIENCE (the subscription's --push-auth-token-audience) and PUBSUB_PUSH_SERVICE_ACCOUNT (its --push-auth-service-account); ${pushAudience === undefined ? 'PUBSUB_PUSH_AUDIENCE' : 'PUBSUB_PUSH_SERVICE_ACCOUNT'} is missing`,
+    );
+  }
+  if (pushServiceAccount !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(pushServiceAccount)) {
+    problems.push(
+      `PUBSUB_PUSH_SERVICE_ACCOUNT must be a service account email like push@PROJECT.iam.gserviceaccount.com (got "${pushServiceAccount}")`,
+    );
+  }
+  if (!secureOrLoopback(pushCertsUrl)) {
+    problems.push(`PUBSUB_PUSH_CERTS_URL must be an https URL, or http on a loopback address (got "${pushCertsUrl}")`);
+  }
   const allowedProjects = list('ALLOWED_PROJECTS');
   const allowedNamespaces = list('ALLOWED_NAMESPACES');
   const stateStore = oneOf<StateStoreKind>('STATE_STORE', ['memory', 'firestore'], 'memory');
@@ -307,7 +338,9 @@ export function loadConfig(env: Env): Config {
     pubsubMaxMessages,
     pubsubMaxBytes,
     pubsubHealthCheckMs,
-    ...(pubsubPushToken ? { pubsubPushToken } : {}),
+    ...(pushAudience && pushServiceAccount
+      ? { pubsubPush: { audience: pushAudience, serviceAccount: pushServiceAccount, certsUrl: pushCertsUrl } }
+      : {}),
     fixMode,
     allowedProjects,
     allowedNamespaces,
@@ -319,6 +352,18 @@ export function loadConfig(env: Env): Config {
     ...(firestoreEmulatorHost ? { firestoreEmulatorHost } : {}),
     timing,
   });
+}
+
+/** The certificates that decide which push tokens are genuine are fetched over TLS, or from this machine (tests). */
+function secureOrLoopback(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (
+      u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))
+    );
+  } catch {
+    return false;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -17,6 +17,7 @@ import { SlackMessageSync } from './slack/message-sync.ts';
 import { SlackUninvestigableNotices } from './slack/notice-sync.ts';
 import { operationalRoutes, type Route, serveRoutes } from './transport/http-routes.ts';
 import { PubSubConsumer } from './transport/pubsub-consumer.ts';
+import { PushAuthenticator } from './transport/push-auth.ts';
 import { pushRoute } from './transport/push-route.ts';
 import { AlertIntake } from './usecases/alert-intake.ts';
 import { Approvers } from './usecases/approvers.ts';
@@ -189,8 +190,16 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   let started = false;
   // Ready: started, and pulling alerts when intake is configured (a deleted subscription or a revoked role says so).
   const routes: Route[] = operationalRoutes({ metrics, ready: () => started && (consumer?.ready ?? true) });
-  if (config.pubsubPushToken) {
-    routes.push(pushRoute({ token: config.pubsubPushToken, handle: (a, n) => intake.handle(a, n), metrics, logger }));
+  if (config.pubsubPush) {
+    const auth = new PushAuthenticator(config.pubsubPush);
+    routes.push(
+      pushRoute({
+        authenticate: (h, url) => auth.check(h, url),
+        handle: (a, n) => intake.handle(a, n),
+        metrics,
+        logger,
+      }),
+    );
   }
   const app = createSlackApp({ config, listeners: { actions, onDemand, prevention, status, logger }, logger, routes });
   await app.init();
@@ -213,7 +222,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       ...(config.pubsubEmulatorHost ? { emulatorHost: config.pubsubEmulatorHost } : {}),
     });
     consumer.start();
-  } else {
+  } else if (!config.pubsubPush) {
     logger.warn('PUBSUB_SUBSCRIPTION is not set: alert intake is off, only /imagepull works');
   }
   // Fixes left running by a replica that stopped (SIGTERM, a crash) are resumed from their ledger: at once, then
@@ -257,6 +266,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       fixMode: config.fixMode,
       store: config.stateStore,
       alerts: Boolean(config.pubsubSubscription),
+      push: Boolean(config.pubsubPush),
       audit: auditMs ? `every ${auditMs / 1000} s` : 'on demand',
       port: config.port,
     },

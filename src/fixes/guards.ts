@@ -157,8 +157,8 @@ export function fixingIsStale(incident: IncidentRecord, now: Date, staleFixingMs
 }
 
 /**
- * After re-reading the world: does the approved grant still match what is needed? It must be the same repository
- * and member, and the node must still lack access. A different etag alone is fine (the write re-reads and keeps
+ * After re-reading the world: does the approved grant still match what is needed? It must be the same repository,
+ * member and role (a plan altered in the state store cannot widen the grant), and the node must still lack access. A different etag alone is fine (the write re-reads and keeps
  * other bindings); a grant that someone already made is not (offer a restart instead).
  */
 export function grantStillNeeded(plan: PlanRecord, fresh: Diagnosis): Decision {
@@ -174,10 +174,14 @@ export function grantStillNeeded(plan: PlanRecord, fresh: Diagnosis): Decision {
     const now = fresh.findings[0]?.title ?? fresh.headline;
     return refuse('diagnosis-changed', `the diagnosis changed (${now}): the grant no longer applies`);
   }
-  if (grant.repository !== plan.grant.repository || grant.member !== plan.grant.member) {
+  if (
+    grant.repository !== plan.grant.repository ||
+    grant.member !== plan.grant.member ||
+    grant.role !== plan.grant.role
+  ) {
     return refuse(
       'grant-target-changed',
-      `the diagnosis now points at ${grant.member} on ${grant.repository}: review the new plan`,
+      `the diagnosis now points at ${grant.role} for ${grant.member} on ${grant.repository}: review the new plan`,
     );
   }
   return OK;

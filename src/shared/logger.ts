@@ -34,6 +34,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
           'authorization',
           '*.authorization',
           'headers.authorization',
+          '*.headers.authorization',
           'response_url',
           '*.response_url',
         ],

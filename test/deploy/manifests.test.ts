@@ -13,7 +13,7 @@ import { DEPLOY_DIR, type K8sObject, kustomize, one, parseYamlObjects } from './
 
 const NAMESPACE = 'imagepull-bot';
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
-const SECRET_KEYS = ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'PUBSUB_PUSH_TOKEN'];
+const SECRET_KEYS = ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET'];
 
 interface Container {
   name: string;

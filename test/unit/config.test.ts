@@ -106,6 +106,51 @@ describe('loadConfig', () => {
     );
   });
 
+  it('push intake: off by default; on with an audience and the push service account; the old URL token refused', () => {
+    assert.equal(loadConfig(base).pubsubPush, undefined);
+    const push = {
+      PUBSUB_PUSH_AUDIENCE: 'https://imagepull.example.com/pubsub/push',
+      PUBSUB_PUSH_SERVICE_ACCOUNT: 'pubsub-push@acme-prod-417.iam.gserviceaccount.com',
+    };
+    assert.deepEqual(loadConfig({ ...base, ...push }).pubsubPush, {
+      audience: 'https://imagepull.example.com/pubsub/push',
+      serviceAccount: 'pubsub-push@acme-prod-417.iam.gserviceaccount.com',
+      certsUrl: 'https://www.googleapis.com/oauth2/v1/certs',
+    });
+    const problems = (env: Record<string, string>): string[] => {
+      try {
+        loadConfig({ ...base, ...env });
+        return [];
+      } catch (e) {
+        return e instanceof ConfigError ? [...e.problems] : [String(e)];
+      }
+    };
+    assert.match(
+      problems({ PUBSUB_PUSH_AUDIENCE: push.PUBSUB_PUSH_AUDIENCE }).join('\n'),
+      /push intake needs both .*PUBSUB_PUSH_SERVICE_ACCOUNT is missing/,
+    );
+    assert.match(
+      problems({ PUBSUB_PUSH_SERVICE_ACCOUNT: push.PUBSUB_PUSH_SERVICE_ACCOUNT }).join('\n'),
+      /PUBSUB_PUSH_AUDIENCE is missing/,
+    );
+    assert.match(
+      problems({ ...push, PUBSUB_PUSH_SERVICE_ACCOUNT: 'pubsub-push' }).join('\n'),
+      /PUBSUB_PUSH_SERVICE_ACCOUNT must be a service account email/,
+    );
+    assert.match(
+      problems({ ...push, PUBSUB_PUSH_CERTS_URL: 'http://certs.example.com/oauth2/v1/certs' }).join('\n'),
+      /PUBSUB_PUSH_CERTS_URL must be an https URL, or http on a loopback address/,
+    );
+    assert.equal(
+      loadConfig({ ...base, ...push, PUBSUB_PUSH_CERTS_URL: 'http://127.0.0.1:9/certs' }).pubsubPush?.certsUrl,
+      'http://127.0.0.1:9/certs',
+    );
+    assert.match(
+      problems({ PUBSUB_PUSH_TOKEN: 'push-token-0123456789abcdef' }).join('\n'),
+      /PUBSUB_PUSH_TOKEN is no longer read: .*set PUBSUB_PUSH_AUDIENCE and PUBSUB_PUSH_SERVICE_ACCOUNT/,
+    );
+  });
+
   it('approve mode needs approvers', () => {
     assert.throws(() => loadConfig({ ...base, FIX_MODE: 'approve' }), /APPROVERS/);
   });

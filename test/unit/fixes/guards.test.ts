@@ -155,4 +155,18 @@ describe('fix guards', () => {
     const r = grantStillNeeded(plan, granted);
     assert.ok(!r.ok && /Restart only/.test(r.reason));
   });
+
+  it('after re-reading: a stored plan whose grant was altered (another member, another role) is refused', () => {
+    assert.ok(plan.grant);
+    // What a record read back from the store holds is not checked by the type system.
+    const altered: (typeof plan.grant)[] = [
+      { ...plan.grant, member: 'serviceAccount:intruder@evil-417.iam.gserviceaccount.com' },
+      { ...plan.grant, role: 'roles/artifactregistry.repoAdmin' } as unknown as typeof plan.grant,
+    ];
+    for (const grant of altered) {
+      const r = grantStillNeeded({ ...plan, grant }, seed);
+      assert.ok(!r.ok && r.code === 'grant-target-changed', JSON.stringify(grant));
+      assert.match(r.reason, /roles\/artifactregistry\.reader for serviceAccount:.*-compute@/);
+    }
+  });
 });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { SANDBOX_PEOPLE, type Sandbox, startSandbox } from '@imagepull/sandbox';
 import { eventually, type Harness, startHarness } from '../helpers.ts';
@@ -31,32 +30,6 @@ describe('App Home and /imagepull status', () => {
       JSON.stringify(status.body.blocks),
       /Read IAM of projects\/acme-prod-417\/locations\/us-central1\/repositories\/services/,
     );
-  });
-});
-
-describe('Pub/Sub push subscriptions (POST /pubsub/push)', () => {
-  let h: Harness;
-  const token = 'push-token-0123456789abcdef';
-  before(async () => {
-    h = await startHarness({ scenario: 'seed', slackMode: 'http', botEnv: { PUBSUB_PUSH_TOKEN: token } });
-  });
-  after(() => h?.stop());
-
-  it('refuses a wrong token, acknowledges garbage, and turns a push envelope into the incident', async () => {
-    const url = (t: string) => `http://127.0.0.1:${h.sb.env.PORT}/pubsub/push?token=${t}`;
-    const envelope = readFileSync(
-      new URL('../../fixtures/alerts/push-envelope-logentry.json', import.meta.url),
-      'utf8',
-    );
-    const wrong = await fetch(url('nope'), { method: 'POST', body: envelope });
-    assert.equal(wrong.status, 401);
-    const garbage = await fetch(url(token), { method: 'POST', body: '{"message":{"data":"bm90IGpzb24="}}' });
-    assert.equal(garbage.status, 204, 'a malformed alert is acknowledged (no redelivery loop)');
-    assert.equal(h.sb.slack.messages(h.channel).length, 0);
-    const ok = await fetch(url(token), { method: 'POST', body: envelope });
-    assert.equal(ok.status, 204);
-    const m = await h.firstMessage();
-    assert.match(h.text(m.ts), /node-sa-missing-reader/);
   });
 });
 
