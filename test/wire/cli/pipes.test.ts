@@ -77,7 +77,16 @@ describe('imagepull preview', () => {
       const ids = [...html.matchAll(/id="scene-([\w-]+)"/g)].map((m) => m[1]);
       assert.equal(ids.length, Number(wrote[1]), 'the page holds every state it says it wrote');
       assert.equal(new Set(ids).size, ids.length, 'each state once');
-      for (const id of ['open-approve', 'fixing', 'fixed', 'failed', 'undone', 'superseded', 'cannot-investigate', 'app-home'])
+      for (const id of [
+        'open-approve',
+        'fixing',
+        'fixed',
+        'failed',
+        'undone',
+        'superseded',
+        'cannot-investigate',
+        'app-home',
+      ])
         assert.ok(ids.includes(id), `the ${id} state is on the page`);
       assert.match(html, /acme-shared-artifacts/, 'the scenario’s own diagnosis');
       assert.doesNotMatch(html, /<script|<link |src="http/, 'no script, no external resource');
