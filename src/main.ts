@@ -155,7 +155,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     metrics,
   });
   const onDemand = new OnDemandDiagnosis(investigator, incidents, config.defaultCluster);
-  const permissions = new PermissionHealth(google, access, store, config.defaultCluster);
+  const permissions = new PermissionHealth(google, access, store, config.fixMode, config.defaultCluster);
   const prevention = new PreventionService({
     audit: new PullAudit({ google, clusters: connector, reader }),
     incidents,

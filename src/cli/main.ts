@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<(io: Io) => Promise<number>>> = {
   demo: async () => (await import('./commands/demo.ts')).demo,
   preview: async () => (await import('./commands/preview.ts')).previewCommand,
   serve: async () => (await import('./commands/serve.ts')).serve,
+  doctor: async () => (await import('./commands/doctor.ts')).doctorCommand,
 };
 
 const USAGE = [
@@ -29,8 +30,11 @@ const USAGE = [
   '                   writes the messages as Slack draws them to an HTML page (default imagepull-demo.html)',
   'imagepull preview [--scenario S] [--out FILE]   every state of a scenario’s messages as an HTML page (default imagepull-preview.html)',
   'imagepull serve   run the bot (configuration from the environment; see .env.example)',
+  'imagepull doctor [--project P ...] [--repository projects/P/locations/L/repositories/R ...] [--json]',
+  '                 check the deployment the environment describes (Slack token, scopes and channels, the Pub/Sub',
+  '                 subscription, each cluster and its RBAC, the Google permissions); each failure with its fix; exit 1 when one fails',
   '',
-  'Exit codes: 0 ok, 1 diagnosis/runtime failure (audit: a pool cannot pull), 2 bad usage or bad input.',
+  'Exit codes: 0 ok, 1 diagnosis/runtime failure (audit: a pool cannot pull; doctor: a check failed), 2 bad usage or bad input.',
 ].join('\n');
 
 /**

@@ -39,3 +39,26 @@ export interface ChatPort {
   /** The message's permalink, or undefined when Slack does not give one. */
   permalink(ref: PostedRef): Promise<string | undefined>;
 }
+
+/** Who the bot token is (`auth.test`), with the scopes Slack says it has (`x-oauth-scopes`). */
+export interface ChatIdentityInfo {
+  readonly userId: string;
+  /** The bot user's name, for `/invite @name`. */
+  readonly user: string;
+  readonly team: string;
+  readonly scopes: readonly string[];
+}
+
+/** A channel as the bot sees it (`conversations.info`). */
+export interface ChannelInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly isPrivate: boolean;
+  readonly isMember: boolean;
+}
+
+/** The bot's own Slack wiring, for `imagepull doctor`; failures are `ChatError`s with Slack's code. */
+export interface ChatIdentity {
+  whoAmI(): Promise<ChatIdentityInfo>;
+  channel(id: string): Promise<ChannelInfo>;
+}

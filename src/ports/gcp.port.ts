@@ -26,6 +26,11 @@ export interface ProjectDirectory {
   getProjectNumber(projectId: string): Promise<string>;
   /** The project's allow policy, version 3. */
   getIamPolicy(projectId: string): Promise<IamPolicy>;
+  /**
+   * Which of `permissions` the bot holds on the project (Resource Manager `testIamPermissions`, which needs no
+   * permission of its own); for `imagepull doctor` and App Home's permission health.
+   */
+  testPermissions(projectId: string, permissions: readonly string[]): Promise<readonly string[]>;
 }
 
 /** What to look up for an image: the repository plus the tag or digest. */
@@ -47,6 +52,8 @@ export interface RepositoryIam {
   getPolicy(resourceName: string): Promise<IamPolicy>;
   /** Writes with the policy's etag; throws `ReadError` code `conflict` (ABORTED) when it is stale. */
   setPolicy(resourceName: string, policy: IamPolicy): Promise<IamPolicy>;
+  /** Which of `permissions` the bot holds on the repository (`testIamPermissions`; needs no permission of its own). */
+  testPermissions(resourceName: string, permissions: readonly string[]): Promise<readonly string[]>;
 }
 
 /** IAM Policy Troubleshooter v3. */

@@ -1,8 +1,10 @@
+import type { FixMode } from '../config.ts';
 import type { ClusterRef } from '../diagnosis/facts.ts';
 import { DOWNLOAD_PERMISSION } from '../diagnosis/roles.ts';
 import type { GoogleCloud } from '../ports/gcp.port.ts';
 import type { StateStore } from '../ports/store.port.ts';
 import { errorMessage, ReadError } from '../shared/errors.ts';
+import { BOT_RBAC, BOT_ROLE_ID, neededPermissions, rbacLabel } from './bot-permissions.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 
 export interface HealthCheck {
@@ -13,28 +15,6 @@ export interface HealthCheck {
   readonly permission?: string;
 }
 
-/** Kubernetes RBAC the bot needs (docs/architecture.md; README "The bot's own permissions"), as SelfSubjectAccessReview attributes. */
-const RBAC: readonly { verb: string; group: string; resource: string }[] = [
-  { verb: 'get', group: '', resource: 'pods' },
-  { verb: 'list', group: '', resource: 'pods' },
-  { verb: 'list', group: '', resource: 'events' },
-  { verb: 'get', group: '', resource: 'nodes' },
-  { verb: 'get', group: '', resource: 'serviceaccounts' },
-  { verb: 'get', group: 'apps', resource: 'replicasets' },
-  ...(['deployments', 'statefulsets', 'daemonsets'] as const).flatMap((resource) => [
-    { verb: 'get', group: 'apps', resource },
-    { verb: 'patch', group: 'apps', resource },
-  ]),
-  // The pull audit (docs/prevention.md) lists every workload's pod template and the nodes.
-  { verb: 'list', group: '', resource: 'nodes' },
-  ...(['deployments', 'statefulsets', 'daemonsets'] as const).map((resource) => ({
-    verb: 'list',
-    group: 'apps',
-    resource,
-  })),
-  ...(['jobs', 'cronjobs'] as const).map((resource) => ({ verb: 'list', group: 'batch', resource })),
-];
-
 /**
  * The bot's own permission health, for `/imagepull status` and App Home: can it read the clusters and repositories
  * it is asked about, ask the Troubleshooter, and patch workloads? Cached for a few minutes.
@@ -44,12 +24,20 @@ export class PermissionHealth {
   readonly #access: ClusterAccess;
   readonly #store: StateStore;
   readonly #defaultCluster?: ClusterRef;
+  readonly #fixMode: FixMode;
   #cache?: { at: number; checks: HealthCheck[] };
 
-  constructor(google: GoogleCloud, access: ClusterAccess, store: StateStore, defaultCluster?: ClusterRef) {
+  constructor(
+    google: GoogleCloud,
+    access: ClusterAccess,
+    store: StateStore,
+    fixMode: FixMode,
+    defaultCluster?: ClusterRef,
+  ) {
     this.#google = google;
     this.#access = access;
     this.#store = store;
+    this.#fixMode = fixMode;
     if (defaultCluster) this.#defaultCluster = defaultCluster;
   }
 
@@ -67,6 +55,9 @@ export class PermissionHealth {
     }
     const checks: HealthCheck[] = [];
     for (const c of [...clusters.values()].slice(0, 5)) checks.push(...(await this.#cluster(c)));
+    for (const p of [...new Set([...clusters.values()].map((c) => c.project))].slice(0, 5)) {
+      checks.push(await this.#project(p));
+    }
     for (const r of [...repos].slice(0, 5)) checks.push(...(await this.#repository(r)));
     if (checks.length === 0) {
       checks.push({
@@ -84,18 +75,33 @@ export class PermissionHealth {
     try {
       const api = await this.#access.api(c);
       const out: HealthCheck[] = [{ name: `Read ${name}`, ok: true, detail: 'container.clusters.get' }];
-      for (const r of RBAC) {
+      for (const r of BOT_RBAC) {
         const ok = await api.canI(r.verb, r.group, r.resource).catch(() => false);
         out.push({
           name: `Kubernetes: ${r.verb} ${r.resource}`,
           ok,
           detail: ok ? 'allowed' : 'denied',
-          ...(ok ? {} : { permission: `RBAC ${r.verb} ${r.group ? `${r.group}/` : ''}${r.resource}` }),
+          ...(ok ? {} : { permission: `RBAC ${rbacLabel(r)}` }),
         });
       }
       return out;
     } catch (e) {
       return [failed(`Read ${name}`, e)];
+    }
+  }
+
+  /** The custom role's permissions in the project (testIamPermissions: the same list `imagepull doctor` checks). */
+  async #project(project: string): Promise<HealthCheck> {
+    const name = `Google: role ${BOT_ROLE_ID} in project ${project}`;
+    try {
+      const needed = neededPermissions(this.#fixMode);
+      const granted = await this.#google.projects.testPermissions(project, needed);
+      const missing = needed.filter((p) => !granted.includes(p));
+      return missing.length === 0
+        ? { name, ok: true, detail: `${needed.length} permissions` }
+        : { name, ok: false, detail: `missing ${missing.length}`, permission: missing.join(', ') };
+    } catch (e) {
+      return failed(name, e);
     }
   }
 

@@ -76,6 +76,8 @@ describe('the permissions the bot is granted are exactly those its adapters use'
     g.add('projects.getProjectNumber');
     await google.projects.getIamPolicy(t.project);
     g.add('projects.getIamPolicy');
+    await google.projects.testPermissions(t.project, ['container.clusters.get']);
+    g.add('projects.testPermissions');
     await google.registry.getRepository(repo);
     g.add('registry.getRepository');
     await google.registry.listRepositories(ar.project);
@@ -88,6 +90,8 @@ describe('the permissions the bot is granted are exactly those its adapters use'
     g.add('repositoryIam.getPolicy');
     await google.repositoryIam.setPolicy(repo, policy);
     g.add('repositoryIam.setPolicy');
+    await google.repositoryIam.testPermissions(repo, ['artifactregistry.repositories.get']);
+    g.add('repositoryIam.testPermissions');
     await google.access.troubleshoot(
       '123456789012-compute@developer.gserviceaccount.com',
       `//artifactregistry.googleapis.com/${repo}`,

@@ -81,7 +81,13 @@ export {
 export { type GoogleSandbox, startGoogleSandbox } from './google/index.ts';
 export { gkeContextName, KUBECTL_TOKEN, renderKubeconfig, writeKubeconfig } from './kube/kubeconfig.ts';
 export { freePort, waitUntil } from './net.ts';
-export { type PostedMessage, type SlackFake, startSlackFake, validateBlocks } from './slack/index.ts';
+export {
+  type PostedMessage,
+  SLACK_FAKE_DEFAULTS,
+  type SlackFake,
+  startSlackFake,
+  validateBlocks,
+} from './slack/index.ts';
 export { type BindingDelta, setIamPolicyEntry } from './world/audit-log.ts';
 export { SCENARIOS };
 

@@ -126,6 +126,20 @@ export class ArtifactRegistryAdapter implements RegistryReader, RepositoryIam {
     }
   }
 
+  async testPermissions(resourceName: string, permissions: readonly string[]): Promise<readonly string[]> {
+    try {
+      const [r] = await withRetry(() =>
+        this.#client.testIamPermissions(
+          { resource: resourceName, permissions: [...permissions] },
+          { timeout: this.#timeout },
+        ),
+      );
+      return r.permissions ?? [];
+    } catch (e) {
+      throw toReadError(e, `Artifact Registry repositories.testIamPermissions ${resourceName}`);
+    }
+  }
+
   async close(): Promise<void> {
     await this.#client.close();
   }

@@ -72,3 +72,24 @@ export function createGoogleCloud(options: GoogleCloudOptions): GoogleCloud {
     },
   };
 }
+
+/**
+ * The email of the Google identity Application Default Credentials stand for (a service account key, or the
+ * Workload Identity service account on GKE); undefined when there is none or it does not say within `timeoutMs`.
+ */
+export async function serviceAccountEmail(timeoutMs: number): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const credentials = await Promise.race([
+      new GoogleAuth({ scopes: SCOPES }).getCredentials(),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), timeoutMs);
+      }),
+    ]);
+    return credentials?.client_email ?? undefined;
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}

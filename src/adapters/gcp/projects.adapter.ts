@@ -44,6 +44,18 @@ export class ProjectsAdapter implements ProjectDirectory {
     }
   }
 
+  async testPermissions(projectId: string, permissions: readonly string[]): Promise<readonly string[]> {
+    const resource = `projects/${projectId}`;
+    try {
+      const [r] = await withRetry(() =>
+        this.#client.testIamPermissions({ resource, permissions: [...permissions] }, { timeout: this.#timeout }),
+      );
+      return r.permissions ?? [];
+    } catch (e) {
+      throw toReadError(e, `Resource Manager projects.testIamPermissions ${resource}`);
+    }
+  }
+
   async close(): Promise<void> {
     await this.#client.close();
   }

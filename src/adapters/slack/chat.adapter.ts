@@ -1,6 +1,14 @@
 import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
-import { ChatError, type ChatMessage, type ChatPort, type PostedRef } from '../../ports/chat.port.ts';
+import {
+  type ChannelInfo,
+  ChatError,
+  type ChatIdentity,
+  type ChatIdentityInfo,
+  type ChatMessage,
+  type ChatPort,
+  type PostedRef,
+} from '../../ports/chat.port.ts';
 
 /** Slack errors that no retry fixes (https://api.slack.com/methods/chat.postMessage#errors). */
 const PERMANENT = new Set([
@@ -37,7 +45,7 @@ async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
  * ChatPort over Slack's Web API (the Bolt app's WebClient, which already retries 429 with Retry-After and 5xx).
  * Only sends what the renderers built; every failure is a `ChatError` with Slack's error code.
  */
-export class SlackChatAdapter implements ChatPort {
+export class SlackChatAdapter implements ChatPort, ChatIdentity {
   readonly #client: WebClient;
 
   constructor(client: WebClient) {
@@ -85,6 +93,28 @@ export class SlackChatAdapter implements ChatPort {
   async usergroupMembers(usergroup: string): Promise<readonly string[]> {
     const r = await call('usergroups.users.list', () => this.#client.usergroups.users.list({ usergroup }));
     return r.users ?? [];
+  }
+
+  async whoAmI(): Promise<ChatIdentityInfo> {
+    const r = await call('auth.test', () => this.#client.auth.test());
+    return {
+      userId: r.user_id ?? '',
+      user: r.user ?? '',
+      team: r.team ?? '',
+      // The WebClient puts the `x-oauth-scopes` header here.
+      scopes: r.response_metadata?.scopes ?? [],
+    };
+  }
+
+  async channel(id: string): Promise<ChannelInfo> {
+    const r = await call('conversations.info', () => this.#client.conversations.info({ channel: id }));
+    const c = r.channel;
+    return {
+      id: c?.id ?? id,
+      name: c?.name ?? id,
+      isPrivate: c?.is_private === true,
+      isMember: c?.is_member === true,
+    };
   }
 
   async permalink(ref: PostedRef): Promise<string | undefined> {

@@ -22,6 +22,16 @@ export const GCP_CALL_PERMISSIONS: Readonly<
     rpc: 'google.cloud.resourcemanager.v3.Projects/GetIamPolicy',
     permissions: ['resourcemanager.projects.getIamPolicy'],
   },
+  // testIamPermissions needs no permission of its own (the IAM reference: "no permissions required"); it answers which
+  // of the asked permissions the caller holds (imagepull doctor, App Home's permission health).
+  'resourcemanager.TestIamPermissions': {
+    rpc: 'google.cloud.resourcemanager.v3.Projects/TestIamPermissions',
+    permissions: [],
+  },
+  'artifactregistry.TestIamPermissions': {
+    rpc: 'google.devtools.artifactregistry.v1.ArtifactRegistry/TestIamPermissions',
+    permissions: [],
+  },
   'artifactregistry.GetRepository': {
     rpc: 'google.devtools.artifactregistry.v1.ArtifactRegistry/GetRepository',
     permissions: ['artifactregistry.repositories.get'],

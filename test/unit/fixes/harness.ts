@@ -47,6 +47,11 @@ export class FakeRepositoryIam implements RepositoryIam {
   gets = 0;
   #version = 1;
 
+  /** The bot holds every permission asked about. */
+  async testPermissions(_resource: string, permissions: readonly string[]): Promise<readonly string[]> {
+    return permissions;
+  }
+
   async getPolicy(): Promise<IamPolicy> {
     this.gets++;
     if (this.getFails && this.readsBeforeFailing-- <= 0)

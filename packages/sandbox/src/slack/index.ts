@@ -64,6 +64,8 @@ export const SLACK_FAKE_DEFAULTS = {
   ],
   channels: [{ id: 'C0INCIDENTS', name: 'incidents' }],
   ackTimeoutMs: 3000,
+  /** The bot scopes manifest.yml asks for. */
+  scopes: ['chat:write', 'commands', 'usergroups:read', 'channels:read', 'groups:read'],
 } as const;
 
 /** Largest request body the fake reads (Slack's own limit on API bodies is in this range). */
@@ -96,6 +98,7 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
     channels: options.channels ?? d.channels,
     usergroups: options.usergroups ?? {},
   });
+  let scopes: readonly string[] = [...(options.scopes ?? d.scopes)];
   const meter = new RateMeter();
   const hub = new SocketModeHub(app.appId);
   const calls: ApiCall[] = [];
@@ -128,6 +131,7 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
         latencyMs: options.latencyMs ?? 0,
         enforceRateLimits: options.enforceRateLimits ?? false,
         openSocketUrl: () => hub.issueUrl(host),
+        scopes: () => scopes,
         record: (call) => calls.push(call),
         takeFault: (method) => {
           const queue = faults.get(method);
@@ -255,6 +259,13 @@ export async function startSlackFake(options: SlackFakeOptions = {}): Promise<Sl
       const queue = faults.get(method) ?? [];
       queue.push({ status, times, ...(retryAfterSec !== undefined ? { retryAfterSec } : {}) });
       faults.set(method, queue);
+    },
+
+    setScopes(next) {
+      scopes = [...next];
+    },
+    setBotMember(channel, member) {
+      workspace.setBotMember(channel, member);
     },
 
     setHttpTarget(url: string): void {

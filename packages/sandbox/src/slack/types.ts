@@ -15,6 +15,8 @@ export interface SlackUser {
 export interface SlackChannel {
   readonly id: string;
   readonly name: string;
+  /** A private channel (`conversations.info` then needs `groups:read`). Default false. */
+  readonly isPrivate?: boolean;
 }
 
 /** Options for {@link startSlackFake}. Every field has a sandbox default. */
@@ -45,6 +47,11 @@ export interface SlackFakeOptions {
   readonly enforceRateLimits?: boolean;
   /** How long a delivery waits for the bot's ack before it counts as failed. Default 3000 ms (Slack's rule). */
   readonly ackTimeoutMs?: number;
+  /**
+   * The bot token's scopes, sent in `x-oauth-scopes` on every answer; a method that needs a scope the token lacks
+   * answers `missing_scope` (see `METHOD_SCOPES`). Default {@link SLACK_FAKE_DEFAULTS}`.scopes` (what manifest.yml asks).
+   */
+  readonly scopes?: readonly string[];
 }
 
 /** Content of a message at one point in time. */
@@ -222,6 +229,11 @@ export interface SlackFake {
    * `missing_scope`). Calls are still recorded, with the status they got.
    */
   failNext(method: string, status: number, times?: number, retryAfterSec?: number): void;
+
+  /** Replaces the bot token's scopes (a reinstall with a different manifest). */
+  setScopes(scopes: readonly string[]): void;
+  /** Puts the bot in or out of a channel (default: a member of every channel); posting outside is `not_in_channel`. */
+  setBotMember(channel: string, member: boolean): void;
 
   /** Deliver to `url` over signed HTTP from now on, instead of Socket Mode. */
   setHttpTarget(url: string): void;

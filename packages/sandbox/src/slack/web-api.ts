@@ -13,6 +13,19 @@ import type { RateMeter } from './rate-meter.ts';
 import type { ApiCall } from './types.ts';
 import { type SlackWorkspace, str } from './workspace.ts';
 
+/**
+ * The scope each Web API method the bot calls needs (the "Required scopes" of https://api.slack.com/methods/<method>).
+ * Methods not listed are answered whatever the token's scopes. `conversations.info` needs `channels:read` for a
+ * public channel and `groups:read` for a private one.
+ */
+export const METHOD_SCOPES: Readonly<Record<string, string>> = {
+  'chat.postMessage': 'chat:write',
+  'chat.update': 'chat:write',
+  'chat.postEphemeral': 'chat:write',
+  'usergroups.users.list': 'usergroups:read',
+  'conversations.info': 'channels:read',
+};
+
 /** Form fields that carry JSON (the WebClient JSON-stringifies every non-scalar argument). */
 const JSON_FIELDS = new Set(['attachments', 'blocks', 'metadata', 'view', 'unfurls', 'user_auth_blocks']);
 
@@ -28,6 +41,8 @@ export interface WebApiContext {
   readonly openSocketUrl: () => string;
   /** Keeps the call for {@link SlackFake.calls}. */
   readonly record: (call: ApiCall) => void;
+  /** The bot token's scopes now (`SlackFakeOptions.scopes`). */
+  readonly scopes: () => readonly string[];
   /** A scripted failure for this call of `method`, if any (see {@link SlackFake.failNext}). */
   readonly takeFault: (method: string) => { status: number; retryAfterSec?: number } | undefined;
 }
@@ -45,10 +60,15 @@ export async function serveWebApi(
   const args = decoded ?? {};
   const bodyToken = str(args.token);
   delete args.token;
+  let botCall = false;
+  let accepted: string | undefined;
   const answer = async (status: number, result: Record<string, unknown>, warnings: readonly string[] = []) => {
     ctx.record({ method, args, at, status, result, warnings });
     if (ctx.latencyMs > 0) await sleep(ctx.latencyMs);
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    // Slack sends the token's scopes with every answer to an authenticated call, and what the method accepts.
+    if (botCall) headers['x-oauth-scopes'] = ctx.scopes().join(',');
+    if (botCall && accepted !== undefined) headers['x-accepted-oauth-scopes'] = accepted;
     if (status === 429) headers['retry-after'] = String(result.retry_after ?? 1);
     if (status === 429) delete result.retry_after;
     res.writeHead(status, headers).end(JSON.stringify(result));
@@ -61,6 +81,11 @@ export async function serveWebApi(
   const token = bearer(req.headers.authorization) ?? bodyToken;
   const authError = checkToken(method, token, ctx);
   if (authError !== undefined) return answer(200, { ok: false, error: authError });
+  botCall = method !== 'apps.connections.open';
+  accepted = scopeFor(method, args, ctx);
+  if (botCall && accepted !== undefined && !ctx.scopes().includes(accepted)) {
+    return answer(200, { ok: false, error: 'missing_scope', needed: accepted, provided: ctx.scopes().join(',') });
+  }
 
   const fault = ctx.takeFault(method);
   if (fault) {
@@ -102,6 +127,13 @@ function checkToken(method: string, token: string | undefined, ctx: WebApiContex
   if (token === (wantsAppToken ? ctx.appToken : ctx.botToken)) return undefined;
   if (token === (wantsAppToken ? ctx.botToken : ctx.appToken)) return 'not_allowed_token_type';
   return 'invalid_auth';
+}
+
+function scopeFor(method: string, args: Record<string, unknown>, ctx: WebApiContext): string | undefined {
+  if (method === 'conversations.info' && ctx.workspace.resolveChannel(str(args.channel) ?? '')?.isPrivate) {
+    return 'groups:read';
+  }
+  return METHOD_SCOPES[method];
 }
 
 function bearer(header: string | undefined): string | undefined {

@@ -109,6 +109,8 @@ export class SlackWorkspace {
   readonly #responses: ResponseUrlPost[] = [];
   readonly #homeViews = new Map<string, Record<string, unknown>>();
   readonly #handlers: Readonly<Record<string, Handler>>;
+  /** Channels the bot has left (or was never invited to); it is a member of every other channel. */
+  readonly #outside = new Set<string>();
   #lastMicros = 0;
   #counter = 0;
 
@@ -125,7 +127,16 @@ export class SlackWorkspace {
       'users.info': (a) => this.#userInfo(a),
       'conversations.replies': (a) => this.#replies(a),
       'conversations.history': (a) => this.#history(a),
+      'conversations.info': (a) => this.#conversationInfo(a),
     };
+  }
+
+  /** Puts the bot in or out of a channel (by id or name). */
+  setBotMember(idOrName: string, member: boolean): void {
+    const channel = this.resolveChannel(idOrName);
+    if (channel === undefined) throw new Error(`unknown Slack channel ${idOrName}`);
+    if (member) this.#outside.delete(channel.id);
+    else this.#outside.add(channel.id);
   }
 
   /** True when the fake implements `method` (other than the transport's own `apps.connections.open`). */
@@ -329,6 +340,8 @@ export class SlackWorkspace {
   #postMessage(args: Args, at: number): MethodOutcome {
     const channel = this.resolveChannel(str(args.channel) ?? '');
     if (channel === undefined) return fail('channel_not_found');
+    // chat:write alone posts only where the bot is a member (https://api.slack.com/methods/chat.postMessage#errors).
+    if (this.#outside.has(channel.id)) return fail('not_in_channel');
     const content = contentOf(args);
     const problem = checkContent(content, args.attachments !== undefined);
     if (problem !== undefined) return fail(problem.error, problem.messages);
@@ -436,6 +449,26 @@ export class SlackWorkspace {
     };
     this.#homeViews.set(userId, published);
     return ok({ view: structuredClone(published) });
+  }
+
+  /** `conversations.info`: the channel with `is_member` for the bot (https://api.slack.com/methods/conversations.info). */
+  #conversationInfo(args: Args): MethodOutcome {
+    const channel = this.resolveChannel(str(args.channel) ?? '');
+    if (channel === undefined || channel.name === 'directmessage') return fail('channel_not_found');
+    const isPrivate = channel.isPrivate === true;
+    // A private channel the bot is not in does not exist for it.
+    if (isPrivate && this.#outside.has(channel.id)) return fail('channel_not_found');
+    return ok({
+      channel: {
+        id: channel.id,
+        name: channel.name,
+        is_channel: !isPrivate,
+        is_group: isPrivate,
+        is_private: isPrivate,
+        is_archived: false,
+        is_member: !this.#outside.has(channel.id),
+      },
+    });
   }
 
   #userInfo(args: Args): MethodOutcome {

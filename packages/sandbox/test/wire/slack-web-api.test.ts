@@ -279,6 +279,41 @@ describe('Slack fake Web API with the real WebClient', () => {
     );
   });
 
+  it('sends the token scopes in x-oauth-scopes and refuses a method whose scope the token lacks', async () => {
+    const who = await client.auth.test();
+    assert.deepEqual(who.response_metadata?.scopes, [
+      'chat:write',
+      'commands',
+      'usergroups:read',
+      'channels:read',
+      'groups:read',
+    ]);
+    fake.setScopes(['chat:write', 'commands']);
+    try {
+      const refused = await slackError(client.usergroups.users.list({ usergroup: 'S0APPROVERS' }));
+      assert.equal(refused.error, 'missing_scope');
+      assert.deepEqual((await client.auth.test()).response_metadata?.scopes, ['chat:write', 'commands']);
+    } finally {
+      fake.setScopes(['chat:write', 'commands', 'usergroups:read', 'channels:read', 'groups:read']);
+    }
+  });
+
+  it('says whether the bot is in a channel, and refuses its posts where it is not', async () => {
+    const info = await client.conversations.info({ channel: CHANNEL });
+    assert.equal(info.channel?.is_member, true);
+    fake.setBotMember(CHANNEL, false);
+    try {
+      assert.equal((await client.conversations.info({ channel: CHANNEL })).channel?.is_member, false);
+      assert.equal(
+        (await slackError(client.chat.postMessage({ channel: CHANNEL, text: 'hi' }))).error,
+        'not_in_channel',
+      );
+    } finally {
+      fake.setBotMember(CHANNEL, true);
+    }
+    assert.equal((await slackError(client.conversations.info({ channel: 'C0NOSUCH' }))).error, 'channel_not_found');
+  });
+
   it('counts chat.update per message in 3-second windows', async () => {
     const busy = await client.chat.postMessage({ channel: CHANNEL, text: 'busy' });
     const calm = await client.chat.postMessage({ channel: CHANNEL, text: 'calm' });
