@@ -305,7 +305,7 @@ pubsub_agent="serviceAccount:service-$number@gcp-sa-pubsub.iam.gserviceaccount.c
 ensure_binding "pubsub topics" "$dead_topic" roles/pubsub.publisher "$pubsub_agent" --project="$project"
 ensure_binding "pubsub subscriptions" "$subscription" roles/pubsub.subscriber "$pubsub_agent" --project="$project"
 
-# 3. The bot's Google service account; it pulls from the subscription (and nothing else of Pub/Sub).
+# 3. The bot's Google service account; it pulls from the subscription and reads it (and nothing else of Pub/Sub).
 if describe iam service-accounts describe "$gsa" --project="$project" --format='value(email)' >/dev/null; then
   say "= service account $gsa"
 else
@@ -315,6 +315,8 @@ else
 fi
 ensure_binding "pubsub subscriptions" "$subscription" roles/pubsub.subscriber "serviceAccount:$gsa" \
   --project="$project"
+# The readiness check reads the subscription (pubsub.subscriptions.get), which roles/pubsub.subscriber does not hold.
+ensure_binding "pubsub subscriptions" "$subscription" roles/pubsub.viewer "serviceAccount:$gsa" --project="$project"
 
 # 4. The custom role in every project the bot serves, granted to the bot there.
 for p in "${served_projects[@]}"; do

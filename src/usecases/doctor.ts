@@ -262,7 +262,7 @@ async function subscriptionChecks(
         id: 'pubsub.subscription',
         status: 'skip',
         title: 'Pub/Sub subscription exists',
-        detail: `PUBSUB_SUBSCRIPTION is not set: alert intake by pull is off${config.pubsubPushToken ? ' (push intake is on)' : ''}; /imagepull still works`,
+        detail: `PUBSUB_SUBSCRIPTION is not set: alert intake by pull is off${config.pubsubPush ? ' (push intake is on)' : ''}; /imagepull still works`,
       },
     ];
   }

@@ -94,6 +94,10 @@ describe('deploy/gcp/setup.sh with the real gcloud', { concurrency: true }, () =
         members(rec, 'projects/acme-bot/subscriptions/imagepull-bot', 'roles/pubsub.subscriber').sort(),
         [`serviceAccount:${gsa}`, pubsubAgent],
       );
+      // The readiness check reads the subscription: pubsub.subscriptions.get, not in roles/pubsub.subscriber.
+      assert.deepEqual(members(rec, 'projects/acme-bot/subscriptions/imagepull-bot', 'roles/pubsub.viewer'), [
+        `serviceAccount:${gsa}`,
+      ]);
 
       // The bot's identity and its custom role, in every project it serves (and only there).
       assert.ok(rec.state.serviceAccounts.has(gsa));

@@ -25,7 +25,7 @@ import {
  * The production image, built from the Dockerfile with podman on a local stand-in for node:24-bookworm-slim
  * (standin-base.sh), then run from its own filesystem — its node binary, its /app — as its user, with a read-only
  * root and a tmpfs /tmp (run-in-rootfs.sh), against the sandbox on loopback: the health routes, one alert through
- * the Pub/Sub emulator to one incident message in the Slack fake, a clean exit on SIGTERM. `npm run test:image`.
+ * the Pub/Sub emulator to one incident message in the Slack fake, `imagepull doctor` green, a clean exit on SIGTERM. `npm run test:image`.
  */
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const TAG = 'localhost/imagepull-bot:test';
@@ -175,7 +175,7 @@ describe('the production image (Dockerfile, built with podman)', { timeout: 30 *
     assert.doesNotMatch(diagnose.stderr, /^\s+at /m, 'a message, not a stack trace');
   });
 
-  it('serves /healthz and /readyz, posts one incident for an alert, and exits 0 on SIGTERM (read-only root, uid 1000)', async (t) => {
+  it('serves /healthz and /readyz, posts one incident for an alert, passes its own doctor, and exits 0 on SIGTERM (read-only root, uid 1000)', async (t) => {
     const root = image?.root ?? '';
     sb = await startSandbox({ scenario: 'seed', propagationDelayMs: 300, podStartMs: 50 });
     const env = {
@@ -223,6 +223,14 @@ describe('the production image (Dockerfile, built with podman)', { timeout: 30 *
       await new Promise((r) => setTimeout(r, 2_000));
       assert.equal(incidents().length, 1, 'exactly one incident post');
       assert.match(incidents()[0]?.text ?? '', /prod\/checkout: Node service account lacks read access/);
+
+      // `kubectl exec deploy/imagepull-bot -- imagepull doctor`, as README "Run it" says: the deployment checklist.
+      const doctor = await runInImage(root, userspec, config.workingDir, ['imagepull', 'doctor'], env);
+      t.diagnostic(`imagepull doctor in the image:\n${doctor.stdout}`);
+      assert.equal(doctor.code, 0, `${doctor.stdout}${doctor.stderr}`);
+      assert.match(doctor.stdout, /✓ Slack token valid/);
+      assert.match(doctor.stdout, /✓ Cluster acme-prod-417\/us-central1\/prod RBAC/);
+      assert.match(doctor.stdout, /checks passed/);
 
       const stopping = Date.now();
       child.kill('SIGTERM');
