@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { freePort, type Sandbox } from '@imagepull/sandbox';
+import { imageEnv } from '../test/support/image-env.ts';
 
 /** The V8 flags of `npm start` (package.json), the single place they are defined. */
 const START_FLAGS = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start
@@ -23,6 +24,7 @@ export interface BotProcess {
 export async function startBotProcess(sb: Sandbox, extra: Record<string, string> = {}): Promise<BotProcess> {
   const port = await freePort();
   const env = {
+    ...imageEnv(),
     ...process.env,
     ...sb.env,
     PORT: String(port),

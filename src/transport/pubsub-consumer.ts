@@ -107,6 +107,10 @@ export class PubSubConsumer {
       },
       // The lease the stream asks for (then extended while a message is worked on): a message Pub/Sub handed to a stream
       // that died with its connection comes back when it runs out (docs/alerts.md, "When intake cannot pull").
+      // One streaming pull, not the client's five: an alert topic needs no more (npm run bench drains its storm through
+      // one), and each stream holds messages in transit beyond flow control — with 9 MB messages, a wave peaked 35–55
+      // MB over idle through one stream and 60–85 MB through two or five (test/wire/hostile/large-payloads.test.ts).
+      streamingOptions: { maxStreams: 1 },
       minAckDeadline: Duration.from({ seconds: 10 }),
       maxAckDeadline: Duration.from({ seconds: 60 }),
       closeOptions: { behavior: 'WAIT', timeout: Duration.from({ seconds: 20 }) },

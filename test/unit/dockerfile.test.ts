@@ -24,6 +24,11 @@ describe('Dockerfile', () => {
     );
   });
 
+  it('bounds glibc malloc arenas, and bots started by tests and the benchmark get the same environment', async () => {
+    const { imageEnv } = await import('../support/image-env.ts');
+    assert.deepEqual(imageEnv(), { NODE_ENV: 'production', MALLOC_ARENA_MAX: '2' });
+  });
+
   it('runs as numeric uid 1000, so that Kubernetes runAsNonRoot can verify it', () => {
     assert.match(finalStage, /^USER 1000:1000$/m);
   });

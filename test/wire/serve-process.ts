@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { imageEnv } from '../support/image-env.ts';
 import { eventually } from './helpers.ts';
 
 /** The bot as its own process (`imagepull serve`, what the image runs), with its log lines collected. */
@@ -16,7 +17,8 @@ export interface ServeProcess {
 }
 
 /**
- * Starts `node src/cli/main.ts serve` with `env` (a sandbox's, plus overrides), the heap flags of `npm start`, and
+ * Starts `node src/cli/main.ts serve` with `env` (a sandbox's, plus overrides), the heap flags of `npm start` and the
+ * image's environment (Dockerfile `ENV`), and
  * waits until `/healthz` answers. `ready` also waits for `/readyz`.
  */
 export async function startServe(
@@ -26,7 +28,7 @@ export async function startServe(
   const child = spawn(
     process.execPath,
     ['--max-old-space-size=160', '--max-semi-space-size=2', 'src/cli/main.ts', 'serve'],
-    { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, ...imageEnv(), LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
   const collect = (chunk: Buffer) => {

@@ -57,8 +57,9 @@ export interface Sandbox {
    * `gke_PROJECT_LOCATION_CLUSTER`, current); `stop()` removes it.
    */
   readonly kubeconfig: string;
-  /** Publishes one alert payload (a JSON object or raw text) to the alert topic, as Cloud Logging/Monitoring would. */
-  publish(payload: object | string, attributes?: Record<string, string>): Promise<string>;
+  /** Publishes one alert payload to the alert topic, as Cloud Logging/Monitoring would: an object as JSON, a string
+   * as UTF-8, bytes as they are. */
+  publish(payload: object | string | Buffer, attributes?: Record<string, string>): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -180,7 +181,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       kubeconfig,
       async publish(payload, attributes) {
         if (!topic) throw new Error('the sandbox was started without Pub/Sub');
-        const data = Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
+        const data = Buffer.isBuffer(payload)
+          ? payload
+          : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload));
         return topic.publishMessage({ data, ...(attributes ? { attributes } : {}) });
       },
       async stop() {

@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * The environment the production image sets (the `ENV` lines of the Dockerfile's final stage), so that a bot started
+ * as its own process by a test or the benchmark runs as the image does — e.g. `MALLOC_ARENA_MAX`, which bounds the
+ * memory glibc keeps for its allocator arenas.
+ */
+export function imageEnv(): Record<string, string> {
+  const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+  const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const env: Record<string, string> = {};
+  for (const line of finalStage.split('\n')) {
+    const m = /^ENV\s+(.*)$/.exec(line);
+    for (const pair of m?.[1]?.split(/\s+/) ?? []) {
+      const [key, ...value] = pair.split('=');
+      if (key && value.length > 0) env[key] = value.join('=');
+    }
+  }
+  return env;
+}
