@@ -1,5 +1,5 @@
 /**
- * Launchers for Google's real Pub/Sub and Firestore emulators (DESIGN §9; engineering.md §3.1, §6), on free
+ * Launchers for Google's real Pub/Sub and Firestore emulators (docs/testing.md, "The sandbox"; docs/library-traps.md, "Emulators"), on free
  * loopback ports, each in its own process group so `stop()` takes the JVM down with its wrapper script.
  *
  * A missing emulator or Java is an {@link EmulatorMissingError} that says how to install it: tests fail, they never
@@ -80,7 +80,7 @@ const PUBSUB: EmulatorKind = {
 const FIRESTORE: EmulatorKind = {
   name: 'Firestore emulator',
   executable: ['platform', 'cloud-firestore-emulator', 'cloud_firestore_emulator'],
-  // It needs the word `start`, as gcloud invokes it (engineering.md §6).
+  // It needs the word `start`, as gcloud invokes it (docs/library-traps.md, "Emulators").
   args: (port) => ['start', `--host=${LOOPBACK}`, `--port=${port}`],
   envVar: 'FIRESTORE_EMULATOR_HOST',
   // Its script takes no JVM flags; every JVM reads JAVA_TOOL_OPTIONS.

@@ -9,7 +9,7 @@ import { freePort } from './net.ts';
 import { SLACK_FAKE_DEFAULTS, type SlackFake, startSlackFake } from './slack/index.ts';
 
 /**
- * The sandbox: one simulator for tests, the demo and the benchmark (DESIGN §9). A simulated GCP + GKE cluster for a
+ * The sandbox: one simulator for tests, the demo and the benchmark (docs/testing.md, "The sandbox"). A simulated GCP + GKE cluster for a
  * scenario, a fake Slack, and the real Pub/Sub (and optionally Firestore) emulator, all on loopback; `env` is the
  * environment a bot needs to run against it. Nothing here reaches Slack or Google.
  */

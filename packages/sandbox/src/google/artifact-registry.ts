@@ -48,7 +48,7 @@ export function registryUri(repo: Repository): string {
   return gcr ? `${gcr}/${repo.projectId}` : `${repo.location}-docker.pkg.dev/${repo.projectId}/${repo.repositoryId}`;
 }
 
-/** Package ids are escaped in resource names: `team/app` → `team%2Fapp` (engineering.md §2.3). */
+/** Package ids are escaped in resource names: `team/app` → `team%2Fapp` (Artifact Registry's REST reference: package resource names). */
 function escapePackage(pkg: string): string {
   return pkg.replaceAll('/', '%2F');
 }

@@ -1,38 +1,19 @@
 /**
- * gRPC plumbing shared by the Google fakes: service definitions loaded from the `protos.json` each client package
- * ships (see protos.ts), typed errors with Google's real status messages, and the unary-handler wrapper that
+ * gRPC plumbing shared by the Google fakes: the services' names (their definitions come from the `protos.json` each
+ * client package ships: protos.ts), typed errors with Google's real status messages, and the unary-handler wrapper that
  * records the call, adds latency and applies scripted failures.
  */
 import * as grpc from '@grpc/grpc-js';
 import { admit, type WireRuntime } from '../world/call-log.ts';
 import type { Caller } from '../world/types.ts';
-import { protoService } from './protos.ts';
 
-/** The service definitions the sandbox serves over gRPC, from the client packages' own descriptors. */
-export interface ServiceDefinitions {
-  readonly artifactRegistry: grpc.ServiceDefinition;
-  readonly clusterManager: grpc.ServiceDefinition;
-  readonly projects: grpc.ServiceDefinition;
-  readonly locations: grpc.ServiceDefinition;
-}
-
-/** The fully qualified names of the services behind {@link ServiceDefinitions}. */
+/** The fully qualified names of the services the sandbox serves over gRPC. */
 export const SERVICE_NAMES = {
   artifactRegistry: 'google.devtools.artifactregistry.v1.ArtifactRegistry',
   clusterManager: 'google.container.v1.ClusterManager',
   projects: 'google.cloud.resourcemanager.v3.Projects',
   locations: 'google.cloud.location.Locations',
 } as const;
-
-/** Loads (once) the service definitions from the installed client packages. */
-export function serviceDefinitions(): ServiceDefinitions {
-  return {
-    artifactRegistry: protoService(SERVICE_NAMES.artifactRegistry).definition,
-    clusterManager: protoService(SERVICE_NAMES.clusterManager).definition,
-    projects: protoService(SERVICE_NAMES.projects).definition,
-    locations: protoService(SERVICE_NAMES.locations).definition,
-  };
-}
 
 /**
  * Where a call object carries its caller. The REST front sets it (the operator for a request without

@@ -1,5 +1,5 @@
 /**
- * The simulated Google Cloud and GKE of the sandbox (DESIGN §9): one loopback endpoint serving Artifact Registry,
+ * The simulated Google Cloud and GKE of the sandbox (docs/testing.md, "The sandbox"): one loopback endpoint serving Artifact Registry,
  * GKE ClusterManager, Resource Manager Projects and AR's Locations over gRPC plus the Policy Troubleshooter v3 over
  * REST, and one HTTPS Kubernetes API per cluster, all backed by a live scenario world.
  */
@@ -28,8 +28,7 @@ import { protoService } from './protos.ts';
 import { type RestService, restHandler } from './rest.ts';
 import { troubleshooterRoute } from './troubleshooter.ts';
 
-export type { ScenarioInfo, ScenarioTarget } from '../scenarios/index.ts';
-export type { CallRecord } from '../world/call-log.ts';
+export type { ScenarioInfo } from '../scenarios/index.ts';
 export { CallLog } from '../world/call-log.ts';
 export { World } from '../world/world.ts';
 export { SCENARIOS };

@@ -14,8 +14,8 @@ import {
   statefulSetPrinter,
 } from './printers-workloads.ts';
 
-export type { Cell, ColumnDefinition, PrintedRow, Printer, RowCondition } from './print-format.ts';
-export { formatLabels, formatSelector, humanDuration, since } from './print-format.ts';
+export type { Printer } from './print-format.ts';
+export { formatLabels, formatSelector, humanDuration } from './print-format.ts';
 export { podSummary } from './printers-workloads.ts';
 
 const nodePrinter: Printer = {

@@ -1,5 +1,5 @@
 /**
- * The scenarios (DESIGN §9): each a realistic, self-consistent world built from Acme's estate, varying only what
+ * The scenarios (README, "Sandbox scenarios"): each a realistic, self-consistent world built from Acme's estate, varying only what
  * it is about. The comment on each says what it simulates and why it exists.
  */
 import { podTemplateHash, Rng } from '../world/ids.ts';
@@ -30,7 +30,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-export type { LatentRisk, ScenarioDefinition, ScenarioInfo, ScenarioTarget } from './types.ts';
+export type { ScenarioDefinition, ScenarioInfo } from './types.ts';
 
 const seedTarget: ScenarioTarget = {
   project: PROJECT,

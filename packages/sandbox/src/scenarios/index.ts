@@ -4,7 +4,7 @@
 import type { World } from '../world/world.ts';
 import { SCENARIO_DEFINITIONS, type ScenarioInfo } from './catalog.ts';
 
-export type { LatentRisk, ScenarioInfo, ScenarioTarget } from './catalog.ts';
+export type { ScenarioInfo } from './catalog.ts';
 
 /** Every scenario's name, description, target and intent (no worlds built). */
 export const SCENARIOS: readonly ScenarioInfo[] = SCENARIO_DEFINITIONS.map(({ build: _build, ...info }) => info);

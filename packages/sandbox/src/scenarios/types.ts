@@ -23,7 +23,7 @@ export interface LatentRisk {
   readonly pool: string;
 }
 
-/** A scenario's name, one-line description and target; `expected` states the author's intent (DESIGN §3 ids). */
+/** A scenario's name, one-line description and target; `expected` states the author's intent (the cause and finding ids of docs/diagnosis.md). */
 export interface ScenarioInfo {
   readonly name: string;
   readonly description: string;

@@ -2,7 +2,7 @@
  * Block Kit validation as Slack's API does it, so renderer bugs fail in tests the way they would in production.
  *
  * Limits are Slack's published ones (docs.slack.dev Block Kit reference; `@slack/types` block-kit typings;
- * engineering.md §1.6). Messages are the same shape Slack answers: `invalid_blocks` plus one line per problem
+ * Slack's Block Kit reference). Messages are the same shape Slack answers: `invalid_blocks` plus one line per problem
  * ending in a `[json-pointer:/blocks/…]`.
  */
 
@@ -227,7 +227,7 @@ function checkConfirm(confirm: unknown, at: string, problems: string[]): void {
     problems.push(`must be an object [json-pointer:${at}]`);
     return;
   }
-  // Slack's reference requires all four (engineering.md §1.6), though the TypeScript types only require `text`.
+  // Slack's reference requires all four (Slack's Block Kit reference), though the TypeScript types only require `text`.
   checkText(confirm.title, `${at}/title`, 100, problems, 'plain_text');
   checkText(confirm.text, `${at}/text`, 300, problems);
   checkText(confirm.confirm, `${at}/confirm`, 30, problems, 'plain_text');

@@ -1,5 +1,5 @@
 /**
- * A fake Slack for the sandbox (DESIGN §9): a Web API, response URLs and Socket Mode on one loopback port, plus
+ * A fake Slack for the sandbox (docs/testing.md, "The sandbox"): a Web API, response URLs and Socket Mode on one loopback port, plus
  * signed HTTP delivery to a bot's HTTP receiver. The bot's real `@slack/bolt` App and WebClient talk to it over the
  * wire exactly as to Slack; tests, the demo and the benchmark drive users through it and read back what the bot did.
  */
@@ -33,19 +33,15 @@ import type {
 import { serveWebApi } from './web-api.ts';
 import { dmChannelId, SlackWorkspace } from './workspace.ts';
 
-export { type BlockCheck, type Surface, validateBlocks } from './block-rules.ts';
-export { METHOD_TIERS, type MethodRate, type RateReport } from './rate-meter.ts';
+export { validateBlocks } from './block-rules.ts';
 export {
   computeSignature,
-  DEFAULT_SIGNING_SECRET,
   forgedHeaders,
-  headersFor,
-  type SignatureHeaders,
   STALE_AGE_SECONDS,
   signedHeaders,
   staleHeaders,
 } from './signing.ts';
-export { AckTimeoutError, NoConnectionError } from './socket-mode.ts';
+export { AckTimeoutError } from './socket-mode.ts';
 export type * from './types.ts';
 
 /** Sandbox defaults, exported so tests and the demo configure the bot to match. */

@@ -1,5 +1,5 @@
 /**
- * The payloads Slack sends an app, built the way real Slack builds them (engineering.md §1.3, §1.10; Slack's
+ * The payloads Slack sends an app, built the way real Slack builds them (docs/library-traps.md, "Slack and Bolt"; Slack's
  * interaction-payload reference). Pure functions: ids and times come in as arguments.
  */
 import { isRecord } from './block-rules.ts';

@@ -1,7 +1,7 @@
 /**
  * Slack rate-limit accounting for the fake: every call is counted; limits are optionally enforced.
  *
- * Tiers are Slack's published ones (https://api.slack.com/docs/rate-limits; engineering.md §1.7): Tier 1 1/min,
+ * Tiers are Slack's published ones (https://api.slack.com/docs/rate-limits): Tier 1 1/min,
  * Tier 2 20/min, Tier 3 50/min, Tier 4 100/min per method per workspace; `chat.postMessage` is special: about one
  * message per second per channel, short bursts allowed.
  */
@@ -14,7 +14,7 @@ export interface RateTier {
   readonly lenient?: boolean;
 }
 
-/** Per-method tiers (docs.slack.dev method pages; usergroups.users.list from memory, see engineering.md §1.7). */
+/** Per-method tiers (docs.slack.dev method pages; usergroups.users.list assumed Tier 2). */
 export const METHOD_TIERS: Readonly<Record<string, RateTier>> = {
   'apps.connections.open': { tier: 'tier1', perMinute: 1, lenient: true },
   'auth.test': { tier: 'special', perMinute: 100, lenient: true },

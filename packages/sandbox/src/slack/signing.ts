@@ -1,5 +1,5 @@
 /**
- * Slack request signing (https://api.slack.com/authentication/verifying-requests-from-slack; engineering.md §1.4):
+ * Slack request signing (https://api.slack.com/authentication/verifying-requests-from-slack):
  * `X-Slack-Signature: v0=hex(hmac_sha256(secret, 'v0:' + ts + ':' + body))` with `X-Slack-Request-Timestamp: ts`.
  *
  * Receivers refuse timestamps older than five minutes, so {@link staleHeaders} dates the request six minutes back.

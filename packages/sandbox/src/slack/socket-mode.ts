@@ -1,5 +1,5 @@
 /**
- * The Socket Mode side of the Slack fake (engineering.md §1.3, verified against `@slack/socket-mode` 3):
+ * The Socket Mode side of the Slack fake (docs/library-traps.md, "Slack and Bolt"; verified against `@slack/socket-mode` 3):
  * `apps.connections.open` hands out a single-use `ws://127.0.0.1:PORT/link/?ticket=…` URL; on connect the fake sends
  * `{"type":"hello"}`; envelopes go out as `{envelope_id, type, payload, accepts_response_payload}` and are settled
  * by the client's `{envelope_id, payload?}` ack.

@@ -1,5 +1,5 @@
 /**
- * Public types of the Slack fake (DESIGN §9): what tests, the demo and the benchmark read back from it.
+ * Public types of the Slack fake (docs/testing.md, "The sandbox"): what tests, the demo and the benchmark read back from it.
  *
  * Snapshots returned by the fake are copies: mutating them never changes the fake's state.
  */
@@ -164,7 +164,7 @@ export interface DeliveryFailure {
   readonly detail: string;
 }
 
-/** Socket Mode envelope types (engineering.md §1.3). */
+/** Socket Mode envelope types (docs/library-traps.md, "Slack and Bolt"). */
 export type EnvelopeType = 'slash_commands' | 'interactive' | 'events_api';
 
 /** Deliberately broken signing, to prove the bot refuses such requests (HTTP mode only). */
@@ -219,7 +219,7 @@ export interface SlackFake {
   calls(method?: string): ApiCall[];
   /** The last view published to the user's App Home. */
   homeViews(userId: string): object | undefined;
-  /** Rate accounting (DESIGN §10: ≤ 1 chat.update per incident per 3 s). */
+  /** Rate accounting (the bot's promise: ≤ 1 chat.update per incident per 3 s; README, "Performance"). */
   rateReport(): RateReport;
   /** Deliveries Slack would have shown as errors (no ack in time, HTTP errors). */
   failures(): DeliveryFailure[];

@@ -1,5 +1,5 @@
 /**
- * The HTTP face of the fake Web API: `POST /api/<method>` decoded like Slack decodes it (engineering.md §1.2).
+ * The HTTP face of the fake Web API: `POST /api/<method>` decoded like Slack decodes it (docs/library-traps.md, "Slack and Bolt").
  *
  * `@slack/web-api` sends `application/x-www-form-urlencoded` with non-scalar arguments (blocks, metadata, view)
  * as JSON strings; other clients send `application/json` with a Bearer token. Both are accepted. Answers are

@@ -17,7 +17,7 @@ import type {
 
 /** Slack's limit on a message's top-level text (`msg_too_long` beyond it). */
 const MAX_TEXT = 40_000;
-/** A response_url works five times within thirty minutes (engineering.md §1.5). */
+/** A response_url works five times within thirty minutes (Slack's "Handling user interaction" documentation). */
 const RESPONSE_URL_USES = 5;
 const RESPONSE_URL_TTL_MS = 30 * 60_000;
 

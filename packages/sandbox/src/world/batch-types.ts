@@ -13,21 +13,6 @@ export interface JobSpec {
   [key: string]: unknown;
 }
 
-/** `Job` in its JSON wire shape (fields the simulator uses). */
-export interface Job extends KubeObject {
-  kind: 'Job';
-  spec: JobSpec;
-  status: {
-    active?: number;
-    succeeded?: number;
-    failed?: number;
-    startTime?: string;
-    completionTime?: string;
-    conditions?: { type: string; status: 'True' | 'False'; lastTransitionTime: string }[];
-    [key: string]: unknown;
-  };
-}
-
 /** `CronJob` in its JSON wire shape (fields the simulator uses). */
 export interface CronJob extends KubeObject {
   kind: 'CronJob';

@@ -237,7 +237,7 @@ export function evaluatePolicy(world: World, state: IamPolicyState, email: strin
 export function denyPrincipalMatches(pattern: string, email: string): boolean {
   if (pattern === 'principalSet://goog/public:all') return true;
   const lower = email.toLowerCase();
-  // Deny-policy principal identifiers (IAM v2 deny docs; gcp-facts.md §4.9 and the brief's examples).
+  // Deny-policy principal identifiers (Google's IAM v2 deny-policy documentation).
   const sa = /^principal:\/\/iam\.googleapis\.com\/projects\/-\/serviceAccounts\/(.+)$/.exec(pattern);
   if (sa?.[1]) return sa[1].toLowerCase() === lower;
   const user = /^principal:\/\/goog\/subject\/(.+)$/.exec(pattern);

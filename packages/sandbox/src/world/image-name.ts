@@ -29,7 +29,7 @@ export interface PulledImageName {
   };
 }
 
-/** gcr.io hosts and the Artifact Registry location/repository that serves each (gcp-facts.md §4.4). */
+/** gcr.io hosts and the Artifact Registry location/repository that serves each (docs/diagnosis.md, "Image references"). */
 const GCR_HOSTS: Readonly<Record<string, { location: string; repository: string }>> = {
   'gcr.io': { location: 'us', repository: 'gcr.io' },
   'us.gcr.io': { location: 'us', repository: 'us.gcr.io' },

@@ -61,7 +61,7 @@ export interface PullRequest {
   readonly cachedImages?: readonly NodeImage[];
 }
 
-/** OAuth scopes that let a node's token read Artifact Registry (gcp-facts.md §3, engineering.md §2.4). */
+/** OAuth scopes that let a node's token read Artifact Registry (docs/diagnosis.md, "Facts"). */
 const STORAGE_READ_SCOPES = [
   'https://www.googleapis.com/auth/cloud-platform',
   'https://www.googleapis.com/auth/devstorage.read_only',
@@ -174,7 +174,7 @@ function pullFromArtifactRegistry(world: World, req: PullRequest, ref: PulledIma
   const access = effectiveAccess(world, sa, ar.resourceName, 'artifactregistry.repositories.downloadArtifacts');
   const repo = world.repository(ar.resourceName);
   // A 403 covers "no permission", "denied by a deny policy" and "repository does not exist" alike
-  // (fixture logentry-failed-to-pull.json; gcp-facts.md §3: "(or it may not exist)").
+  // (test/fixtures: the kubelet's own wording, "(or it may not exist)").
   const forbidden = `${resolvePrefix('Unknown', ref)}: pulling from host ${ref.host} failed with status code [manifests ${ref.manifestRef}]: 403 Forbidden`;
   if (!access.allowed) return failed(req.image, repo ? 'forbidden' : 'repository-not-found', forbidden);
   // containerd's not-found text (fixtures/pull-errors/dev.jsonl s28).

@@ -1,7 +1,7 @@
 /**
  * The simulator's own role → permission table. Not the full IAM catalogue: enough for what the fakes check
  * (Artifact Registry reads and IAM, Resource Manager, GKE, deny-policy reads), with every predefined role that
- * contains `artifactregistry.repositories.downloadArtifacts` (gcp-facts.md §4.1) answering yes for it.
+ * contains `artifactregistry.repositories.downloadArtifacts` (docs/diagnosis.md, "Roles that can pull") answering yes for it.
  */
 
 const AR = 'artifactregistry';
@@ -110,7 +110,7 @@ const PREDEFINED: Readonly<Record<string, readonly string[]>> = {
   'roles/monitoring.metricWriter': ['monitoring.timeSeries.create'],
 };
 
-/** Other predefined roles that include `downloadArtifacts` (gcp-facts.md §4.1), given just that and `repositories.get`. */
+/** Other predefined roles that include `downloadArtifacts` (docs/diagnosis.md, "Roles that can pull"), given just that and `repositories.get`. */
 const ALSO_DOWNLOAD = [
   'aiplatform.serviceAgent',
   'appengine.appAdmin',

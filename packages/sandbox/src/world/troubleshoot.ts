@@ -2,7 +2,7 @@
  * The Policy Troubleshooter v3 verdict (`POST /v3/iam:troubleshoot`), computed from the world: allow bindings on
  * the resource and its project, deny policies on the project, propagation delay, and what the caller (the bot, or
  * the operator, who may read everything) may read. Response shape from googleapis `google/cloud/policytroubleshooter/iam/v3/troubleshooter.proto`, in proto3
- * JSON (camelCase, enum names as strings); summarized in gcp-facts.md §4.9.
+ * JSON (camelCase, enum names as strings); as Google's Policy Troubleshooter v3 reference documents them.
  */
 import {
   type AllowState,

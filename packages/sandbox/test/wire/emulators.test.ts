@@ -56,7 +56,7 @@ describe('Pub/Sub and Firestore emulators', () => {
       });
       const received = new Promise<{ data: string; attribute: string | undefined; ack: string }>((resolve, reject) => {
         // `on`, never `once`, and the listener goes only after the ack: removing the last listener closes the
-        // subscriber and turns the ack INVALID (engineering.md §0.7).
+        // subscriber and turns the ack INVALID (docs/library-traps.md, "Pub/Sub").
         const onMessage = (message: Message) => {
           message
             .ackWithResponse()

@@ -7,7 +7,7 @@ import { OAuth2Client } from 'google-auth-library';
 
 /**
  * Generated-client options for `127.0.0.1:PORT`. `universeDomain` spares the client its ADC lookup, which would
- * otherwise probe the metadata server when METADATA_SERVER_DETECTION is not set (engineering.md §0.3).
+ * otherwise probe the metadata server when METADATA_SERVER_DETECTION is not set (docs/library-traps.md, "Google clients").
  */
 export function clientOptions(endpoint: string): {
   apiEndpoint: string;

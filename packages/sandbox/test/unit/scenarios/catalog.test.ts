@@ -37,7 +37,7 @@ const REQUIRED = [
 ];
 
 describe('scenario catalog', () => {
-  it('offers every scenario DESIGN §9 and the brief name, each with a description', () => {
+  it('offers every scenario the README names, each with a description', () => {
     assert.deepEqual(
       SCENARIOS.map((s) => s.name),
       REQUIRED,

@@ -117,7 +117,7 @@ describe('IAM policies', () => {
 });
 
 describe('roles and permission names', () => {
-  it('knows which predefined roles contain downloadArtifacts (gcp-facts.md §4.1)', () => {
+  it('knows which predefined roles contain downloadArtifacts (docs/diagnosis.md, "Roles that can pull")', () => {
     for (const role of ['reader', 'writer', 'repoAdmin', 'admin', 'viewer', 'editor', 'createOnPushWriter']) {
       assert.equal(roleIncludes(`roles/artifactregistry.${role}`, DOWNLOAD), true, role);
     }
