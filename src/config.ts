@@ -61,6 +61,8 @@ export interface Config {
   readonly pubsubMaxMessages: number;
   /** Pub/Sub flow control: bytes of message data held at once (bounds memory whatever the messages' size). */
   readonly pubsubMaxBytes: number;
+  /** Streaming pulls opened at once: throughput vs the bytes held in transit (README, "Performance"). */
+  readonly pubsubStreams: number;
   /** How often the subscription is checked for `/readyz`, and a closed stream reopened. */
   readonly pubsubHealthCheckMs: number;
   readonly fixMode: FixMode;
@@ -124,6 +126,7 @@ export const CONFIG_VARIABLES = [
   'PUBSUB_SUBSCRIPTION',
   'PUBSUB_MAX_MESSAGES',
   'PUBSUB_MAX_BYTES',
+  'PUBSUB_STREAMS',
   'PUBSUB_HEALTH_CHECK_SECONDS',
   'PUBSUB_PUSH_AUDIENCE',
   'PUBSUB_PUSH_SERVICE_ACCOUNT',
@@ -263,6 +266,7 @@ export function loadConfig(env: Env): Config {
   }
   const pubsubMaxMessages = number('PUBSUB_MAX_MESSAGES', 1000, 1, 100_000);
   const pubsubMaxBytes = number('PUBSUB_MAX_BYTES', 16 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024);
+  const pubsubStreams = number('PUBSUB_STREAMS', 3, 1, 10);
   const pubsubHealthCheckMs = number('PUBSUB_HEALTH_CHECK_SECONDS', 10, 0.1, 3600) * 1000;
   // The shared URL token push intake once took ended up in load-balancer access logs; it is refused, not ignored, so
   // an upgrade cannot silently turn push intake off.
@@ -337,6 +341,7 @@ export function loadConfig(env: Env): Config {
     ...(pubsubSubscription ? { pubsubSubscription } : {}),
     pubsubMaxMessages,
     pubsubMaxBytes,
+    pubsubStreams,
     pubsubHealthCheckMs,
     ...(pushAudience && pushServiceAccount
       ? { pubsubPush: { audience: pushAudience, serviceAccount: pushServiceAccount, certsUrl: pushCertsUrl } }

@@ -216,6 +216,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       handle: (alert, attempt) => intake.handle(alert, attempt),
       maxInFlight: config.pubsubMaxMessages,
       maxInFlightBytes: config.pubsubMaxBytes,
+      streams: config.pubsubStreams,
       healthCheckMs: config.pubsubHealthCheckMs,
       logger,
       metrics,

@@ -15,6 +15,8 @@ export interface PubSubConsumerOptions {
   readonly maxInFlight?: number;
   /** Bytes of message data held at once (flow control): bounds memory whatever the size of the messages. */
   readonly maxInFlightBytes?: number;
+  /** Streaming pulls opened at once (default 3). */
+  readonly streams?: number;
   /** How often the subscription is checked (for `/readyz`), and intake restarted once it answers again. */
   readonly healthCheckMs?: number;
   /** `host:port` of the Pub/Sub emulator, when testing. */
@@ -107,10 +109,10 @@ export class PubSubConsumer {
       },
       // The lease the stream asks for (then extended while a message is worked on): a message Pub/Sub handed to a stream
       // that died with its connection comes back when it runs out (docs/alerts.md, "When intake cannot pull").
-      // One streaming pull, not the client's five: an alert topic needs no more (npm run bench drains its storm through
-      // one), and each stream holds messages in transit beyond flow control — with 9 MB messages, a wave peaked 35–55
-      // MB over idle through one stream and 60–85 MB through two or five (test/wire/hostile/large-payloads.test.ts).
-      streamingOptions: { maxStreams: 1 },
+      // Three streaming pulls, not the client's five: each holds messages in transit beyond flow control (a wave of
+      // 9 MB messages peaked 35–55 MB over idle through one stream, 60–95 through three to five), while one stream of
+      // the emulator drains only ~1,900 messages/s (README, "Performance"; test/wire/hostile/large-payloads.test.ts).
+      streamingOptions: { maxStreams: this.#o.streams ?? 3 },
       minAckDeadline: Duration.from({ seconds: 10 }),
       maxAckDeadline: Duration.from({ seconds: 60 }),
       closeOptions: { behavior: 'WAIT', timeout: Duration.from({ seconds: 20 }) },

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseStrace, staysLocal } from '../support/egress-trace.ts';
 
 /** What a traced command did. */
 export interface TracedRun {
@@ -13,8 +14,6 @@ export interface TracedRun {
   /** The destinations beyond loopback (must be empty), each with the command line of the process that sent it. */
   readonly offLoopback: readonly string[];
 }
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
 
 /** Thrown when strace is missing; says how to install it (tests fail, never skip). */
 export class StraceMissingError extends Error {
@@ -34,26 +33,28 @@ export interface Destination {
   readonly address: string;
   readonly port: number;
   readonly command: string;
+  /** Cannot leave the machine (test/support/egress-trace.ts, `staysLocal`: loopback, and no DNS query). */
+  readonly local: boolean;
 }
 
 /**
- * Every IPv4/IPv6 destination of connect/sendto/sendmsg calls in `strace -f` output (unix sockets skipped), with
- * the program each process last executed (from its execve lines).
+ * Every IPv4/IPv6 destination of connect/sendto/sendmsg calls in `strace -f` output (unix sockets skipped; parsed
+ * by test/support/egress-trace.ts), with the program each process last executed (from its execve lines).
  */
 export function destinationsIn(trace: string): Destination[] {
-  const out: Destination[] = [];
-  const programs = new Map<string, string>();
+  const programs = new Map<number, string>();
   for (const line of trace.split('\n')) {
-    const pid = /^(\d+)\s/.exec(line)?.[1] ?? '';
-    const exec = /execve\("[^"]*", \[(.*?)\]/.exec(line);
-    if (exec?.[1]) programs.set(pid, exec[1].replace(/"/g, '').replace(/, /g, ' ').slice(0, 200));
-    const v4 = /sin_port=htons\((\d+)\), sin_addr=inet_addr\("([\d.]+)"\)/.exec(line);
-    const v6 = /sin6_port=htons\((\d+)\),.*inet_pton\(AF_INET6, "([0-9a-fA-F:.]+)"/.exec(line);
-    const hit = v4 ?? v6;
-    if (hit?.[1] && hit[2])
-      out.push({ address: hit[2], port: Number(hit[1]), command: programs.get(pid) ?? `pid ${pid}` });
+    const exec = /^(\d+)\s+execve\("[^"]*", \[(.*?)\]/.exec(line);
+    if (exec?.[2]) programs.set(Number(exec[1]), exec[2].replace(/"/g, '').replace(/, /g, ' ').slice(0, 200));
   }
-  return out;
+  return parseStrace(trace)
+    .filter((t) => t.family === 'AF_INET' || t.family === 'AF_INET6')
+    .map((t) => ({
+      address: t.address,
+      port: t.port ?? 0,
+      command: programs.get(t.pid) ?? `pid ${t.pid}`,
+      local: staysLocal(t),
+    }));
 }
 
 /**
@@ -107,9 +108,7 @@ export async function runWithoutEgress(
     clearTimeout(timer);
     const found = destinationsIn(await readFile(traceFile, 'utf8'));
     const destinations = [...new Set(found.map((d) => `${d.address}:${d.port}`))];
-    const offLoopback = [
-      ...new Set(found.filter((d) => !LOOPBACK.test(d.address)).map((d) => `${d.address}:${d.port} (${d.command})`)),
-    ];
+    const offLoopback = [...new Set(found.filter((d) => !d.local).map((d) => `${d.address}:${d.port} (${d.command})`))];
     return { code, stdout, stderr, destinations, offLoopback };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -26,7 +26,11 @@ describe('Dockerfile', () => {
 
   it('bounds glibc malloc arenas, and bots started by tests and the benchmark get the same environment', async () => {
     const { imageEnv } = await import('../support/image-env.ts');
-    assert.deepEqual(imageEnv(), { NODE_ENV: 'production', MALLOC_ARENA_MAX: '2' });
+    assert.deepEqual(imageEnv(), {
+      NODE_ENV: 'production',
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_MMAP_THRESHOLD_: '131072',
+    });
   });
 
   it('runs as numeric uid 1000, so that Kubernetes runAsNonRoot can verify it', () => {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseStrace, type SocketTarget } from '../../support/egress-trace.ts';
 
 /**
  * Runs the real `kubectl` (and `sh -c` for printed commands chained with `&&`) against a sandbox, each run under
@@ -14,8 +15,8 @@ export interface KubectlResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
-  /** Every `connect()` the processes made, as `AF_INET 127.0.0.1:PORT`, `AF_INET6 ::1:PORT` or `AF_UNIX path`. */
-  readonly connects: readonly string[];
+  /** Every `connect()` the processes made (test/support/egress-trace.ts; `staysLocal` tells which stayed here). */
+  readonly connects: readonly SocketTarget[];
 }
 
 function exec(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
@@ -84,30 +85,6 @@ export function shellWords(command: string): string[] {
   return words;
 }
 
-function parseConnects(trace: string): string[] {
-  const out: string[] = [];
-  for (const line of trace.split('\n')) {
-    if (!line.includes('connect(')) continue;
-    const inet = /sa_family=AF_INET, sin_port=htons\((\d+)\), sin_addr=inet_addr\("([^"]+)"\)/.exec(line);
-    const inet6 = /sa_family=AF_INET6, sin6_port=htons\((\d+)\),.*inet_pton\(AF_INET6, "([^"]+)"/.exec(line);
-    const unix = /sa_family=AF_UNIX, sun_path="([^"]*)"/.exec(line);
-    if (inet) out.push(`AF_INET ${inet[2]}:${inet[1]}`);
-    else if (inet6) out.push(`AF_INET6 ${inet6[2]}:${inet6[1]}`);
-    else if (unix) out.push(`AF_UNIX ${unix[1]}`);
-    else if (/sa_family=AF_(INET|INET6)/.test(line)) out.push(`unparsed ${line.trim()}`);
-  }
-  return out;
-}
-
-/** True for a connection that stays on this machine. */
-export function isLoopback(connect: string): boolean {
-  return (
-    /^AF_INET 127\.\d+\.\d+\.\d+:/.test(connect) ||
-    connect.startsWith('AF_INET6 ::1:') ||
-    connect.startsWith('AF_UNIX ')
-  );
-}
-
 /** A private kubectl environment (HOME, CLOUDSDK_CONFIG) around one kubeconfig. */
 export class Kubectl {
   readonly home: string;
@@ -137,9 +114,9 @@ export class Kubectl {
     const argv = command.includes('&&') ? ['sh', '-c', command] : shellWords(command);
     if (argv[0] !== 'kubectl' && argv[0] !== 'sh') throw new Error(`not a kubectl command: ${command}`);
     const r = await exec('strace', ['-f', '-qq', '-e', 'trace=connect', '-o', trace, ...argv], this.env(), timeoutMs);
-    let connects: string[] = [];
+    let connects: SocketTarget[] = [];
     try {
-      connects = parseConnects(readFileSync(trace, 'utf8'));
+      connects = parseStrace(readFileSync(trace, 'utf8')).filter((t) => t.syscall === 'connect');
     } finally {
       rmSync(trace, { force: true });
     }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Sandbox, startSandbox } from '@imagepull/sandbox';
-import { explain, isLoopback, Kubectl, type KubectlResult, requireKubectlAndStrace } from './kubectl-run.ts';
+import { staysLocal } from '../../support/egress-trace.ts';
+import { explain, Kubectl, type KubectlResult, requireKubectlAndStrace } from './kubectl-run.ts';
 
 /**
  * The sandbox walkthrough by hand, with the real kubectl: `imagepull sandbox` hands out a kubeconfig; `kubectl get
@@ -21,7 +22,7 @@ const READER = 'roles/artifactregistry.reader';
 function ran(command: string, r: KubectlResult): void {
   assert.equal(r.code, 0, explain(command, r));
   assert.deepEqual(
-    r.connects.filter((c) => !isLoopback(c)),
+    r.connects.filter((c) => !staysLocal(c)),
     [],
     `kubectl connected beyond loopback\n${explain(command, r)}`,
   );

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { GoogleSandbox } from '@imagepull/sandbox';
 import type { Diagnosis } from '../../../src/diagnosis/diagnosis.ts';
-import { explain, isLoopback, Kubectl, type KubectlResult, requireKubectlAndStrace } from './kubectl-run.ts';
+import { staysLocal } from '../../support/egress-trace.ts';
+import { explain, Kubectl, type KubectlResult, requireKubectlAndStrace } from './kubectl-run.ts';
 import { diagnoseScenario, PRINTING_SCENARIOS, type PrintedCommand, printedCommands } from './printed-commands.ts';
 
 /**
@@ -54,7 +55,7 @@ function worldOf(sandbox: GoogleSandbox, d: Diagnosis) {
 
 function assertRan(command: string, r: KubectlResult): void {
   assert.equal(r.code, 0, `the printed command must exit 0\n${explain(command, r)}`);
-  const away = r.connects.filter((c) => !isLoopback(c));
+  const away = r.connects.filter((c) => !staysLocal(c));
   assert.deepEqual(away, [], `kubectl connected beyond loopback\n${explain(command, r)}`);
   assert.ok(r.connects.length > 0, 'strace saw kubectl connect to the sandbox');
 }

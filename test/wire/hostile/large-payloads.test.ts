@@ -82,8 +82,8 @@ describe('a wave of 9 MB messages', () => {
     );
     assert.ok(after.peak <= 250, `peak RSS ${after.peak.toFixed(0)} MB within the 250 MB budget`);
     // Run from the sources here (type stripping: ~10–25 MB more than the image's compiled code), so the wave's own
-    // cost is held too: ~35–55 MB measured.
-    assert.ok(after.peak - idle.rss <= 80, `the wave cost ${(after.peak - idle.rss).toFixed(0)} MB over idle`);
+    // cost is held too: 57–72 MB measured with the default three streams.
+    assert.ok(after.peak - idle.rss <= 100, `the wave cost ${(after.peak - idle.rss).toFixed(0)} MB over idle`);
     assert.ok(worstHealthMs < 1000, `/healthz kept answering (slowest ${worstHealthMs} ms)`);
     assert.equal(sb.slack.messages(channel).length, 1, 'the real alerts still made their one incident');
     assert.equal(bot.child.exitCode, null, 'still running');
