@@ -130,7 +130,7 @@ async function storm(): Promise<StormResult> {
 }
 
 /** Alert → first post on an idle bot (a fresh process per trial), and the emulator's own delivery time. */
-async function firstPost(): Promise<{ bot: number[]; delivery: number[] }> {
+async function firstPost(r: number): Promise<{ bot: number[]; delivery: number[] }> {
   const out: number[] = [];
   const sb = await startSandbox({ scenario: 'seed', latencyMs, podStartMs: 50, firestore: store === 'firestore' });
   try {
@@ -140,7 +140,12 @@ async function firstPost(): Promise<{ bot: number[]; delivery: number[] }> {
     const [entry] = sb.google.logEntries({ perPod: 1, pods: [sb.google.scenario.target.pod] });
     const channel = sb.env.INCIDENT_CHANNEL as string;
     for (let i = 0; i < trials; i++) {
-      const bot = await startBotProcess(sb);
+      // With Firestore, the incident outlives its process: each trial gets its own database (a project of the
+      // emulator), so that its alert opens a new incident, as a fresh in-memory bot's does.
+      const bot = await startBotProcess(
+        sb,
+        store === 'firestore' ? { FIRESTORE_PROJECT: `bench-trial-${r}-${i}` } : {},
+      );
       try {
         await sleep(300); // let the subscriber stream settle
         const before = sb.slack.messages(channel).length;
@@ -163,7 +168,7 @@ const storms: StormResult[] = [];
 const posts: { bot: number[]; delivery: number[] }[] = [];
 for (let r = 0; r < runs; r++) {
   storms.push(await storm());
-  posts.push(await firstPost());
+  posts.push(await firstPost(r));
 }
 const med = (f: (s: StormResult) => number) => median(storms.map(f));
 const p50 = median(posts.map((p) => percentile(p.bot, 50)));

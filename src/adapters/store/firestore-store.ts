@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Firestore, Timestamp } from '@google-cloud/firestore';
+import { type BulkWriter, Firestore, Timestamp } from '@google-cloud/firestore';
 import type { AuditRecord, IncidentRecord, IncidentStatus } from '../../incidents/model.ts';
 import type { DeliveryClaim, StateStore } from '../../ports/store.port.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -17,11 +17,20 @@ export interface FirestoreStoreOptions {
  * State in Firestore, for several replicas sharing one subscription (docs/architecture.md, "State"): deliveries and incidents are
  * created with `create()` (exactly one writer wins), incidents change in transactions (read-modify-write on a
  * version), locks are leases with an expiry. Records are stored as JSON text plus the few fields queries need.
+ *
+ * Delivery claims — two writes per alert, the store's hottest path under a storm — go through one BulkWriter, flushed
+ * on the next turn of the event loop: the writes of a burst share a BatchWrite call instead of one commit (or a
+ * three-call transaction) each. A claim is created (exactly one writer wins), and completed or released by an update
+ * or delete conditioned on the claim's own write time, so it still changes only what this owner wrote.
  */
 export class FirestoreStore implements StateStore {
   readonly #db: Firestore;
   readonly #p: string;
   readonly #logger: Logger;
+  readonly #bulk: BulkWriter;
+  #flushScheduled = false;
+  /** `key owner` → the write time of the claim this process created, for the conditional complete or release. */
+  readonly #claims = new Map<string, Timestamp>();
 
   constructor(o: FirestoreStoreOptions) {
     this.#db = new Firestore({
@@ -31,6 +40,32 @@ export class FirestoreStore implements StateStore {
     });
     this.#p = o.prefix ?? 'imagepull';
     this.#logger = o.logger;
+    // Retries transient errors (the library's default); a failed precondition or an existing document is an answer.
+    this.#bulk = this.#db.bulkWriter({ throttling: false });
+  }
+
+  /** Queues a write on the BulkWriter and has it sent with the rest of this turn's writes. */
+  #batched<T>(write: (b: BulkWriter) => Promise<T>): Promise<T> {
+    const result = write(this.#bulk);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        void this.#bulk.flush().catch(() => undefined);
+      });
+    }
+    return result;
+  }
+
+  #claimed(key: string, owner: string, at?: Timestamp): Timestamp | undefined {
+    const k = `${key} ${owner}`;
+    const was = this.#claims.get(k);
+    this.#claims.delete(k);
+    if (at) {
+      this.#claims.set(k, at);
+      if (this.#claims.size > 100_000) this.#claims.delete(this.#claims.keys().next().value as string);
+    }
+    return was;
   }
 
   #col(name: string) {
@@ -47,7 +82,8 @@ export class FirestoreStore implements StateStore {
     });
     try {
       // create() is the arbiter for a new key: exactly one writer succeeds.
-      await ref.create(claim());
+      const written = await this.#batched((b) => b.create(ref, claim()));
+      this.#claimed(key, owner, written.writeTime);
       return 'claimed';
     } catch (e) {
       if (!alreadyExists(e)) throw e;
@@ -67,6 +103,22 @@ export class FirestoreStore implements StateStore {
 
   async completeDelivery(key: string, ttlMs: number, owner: string): Promise<void> {
     const ref = this.#col('deliveries').doc(hash(key));
+    const claimedAt = this.#claimed(key, owner);
+    if (claimedAt) {
+      try {
+        // Unchanged since this owner created it: still its claim.
+        await this.#batched((b) =>
+          b.update(
+            ref,
+            { done: true, expireAt: Timestamp.fromMillis(Date.now() + ttlMs) },
+            { lastUpdateTime: claimedAt },
+          ),
+        );
+        return;
+      } catch (e) {
+        if (!failedPrecondition(e)) throw e;
+      }
+    }
     await this.#db.runTransaction(async (tx) => {
       const snap = await tx.get(ref);
       if (snap.exists && snap.get('owner') !== owner) return;
@@ -76,6 +128,15 @@ export class FirestoreStore implements StateStore {
 
   async releaseDelivery(key: string, owner: string): Promise<void> {
     const ref = this.#col('deliveries').doc(hash(key));
+    const claimedAt = this.#claimed(key, owner);
+    if (claimedAt) {
+      try {
+        await this.#batched((b) => b.delete(ref, { lastUpdateTime: claimedAt }));
+        return;
+      } catch (e) {
+        if (!failedPrecondition(e)) throw e;
+      }
+    }
     await this.#db.runTransaction(async (tx) => {
       const snap = await tx.get(ref);
       if (snap.exists && snap.get('owner') === owner && snap.get('done') !== true) tx.delete(ref);
@@ -168,6 +229,7 @@ export class FirestoreStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    await this.#bulk.close().catch((e: unknown) => this.#logger.warn({ err: e }, 'flushing Firestore writes failed'));
     await this.#db.terminate().catch((e: unknown) => this.#logger.warn({ err: e }, 'closing Firestore failed'));
   }
 }
@@ -197,4 +259,10 @@ function hash(s: string): string {
 
 function alreadyExists(e: unknown): boolean {
   return (e as { code?: number }).code === 6;
+}
+
+/** FAILED_PRECONDITION: the document changed since the write time given (or is gone). */
+function failedPrecondition(e: unknown): boolean {
+  const code = (e as { code?: number }).code;
+  return code === 9 || code === 5;
 }
