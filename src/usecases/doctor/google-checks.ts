@@ -71,7 +71,12 @@ export async function projectCheck(
 }
 
 /** A repository's item (`--repository`): the bot holds the repository permissions of its role there. */
-export async function repositoryCheck(repo: string, config: Config, iam: RepositoryIam, sa: string): Promise<DoctorItem> {
+export async function repositoryCheck(
+  repo: string,
+  config: Config,
+  iam: RepositoryIam,
+  sa: string,
+): Promise<DoctorItem> {
   const title = `Google permissions on repository ${repo}`;
   const m = /^projects\/([^/]+)\/locations\/([^/]+)\/repositories\/([^/]+)$/.exec(repo);
   if (!m) {
