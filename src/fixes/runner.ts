@@ -23,7 +23,7 @@ export type StartResult =
  * run a plan, marks it `fixing`, re-reads the world, then hands each applicable fix of the registry its turn, showing
  * every step as it happens and beating a heartbeat so a live run is never taken for a dead one. Whatever happens, the
  * lock is released and the incident leaves `fixing` with a summary; on shutdown waits are cut short and the run ends
- * as interrupted.
+ * as interrupted. What a run does once started is `executeRun` (run-execution.ts).
  */
 export class FixRunner {
   readonly #d: FixRunnerDeps;
