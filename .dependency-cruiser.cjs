@@ -116,7 +116,7 @@ module.exports = {
       name: 'listeners-use-use-cases',
       severity: 'error',
       from: { path: '^src/slack/listeners/' },
-      to: { path: ['^src/adapters/', '^src/fixes/runner\\.ts$'] },
+      to: { path: ['^src/adapters/', '^src/fixes/(runner|run-execution)\\.ts$'] },
     },
     {
       name: 'usecases-not-adapters',

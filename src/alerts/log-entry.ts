@@ -1,4 +1,4 @@
-import { imageNamedIn } from '../diagnosis/classify.ts';
+import { imageNamedIn } from '../diagnosis/message-text.ts';
 import type { Alert } from './alert.ts';
 import { compact, ignored, type Json, obj, parseContainer, parseFieldPath, str, text, toRfc3339 } from './fields.ts';
 

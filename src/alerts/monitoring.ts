@@ -1,4 +1,4 @@
-import { imageNamedIn } from '../diagnosis/classify.ts';
+import { imageNamedIn } from '../diagnosis/message-text.ts';
 import type { Alert } from './alert.ts';
 import { compact, ignored, type Json, MAX_TEXT_CHARS, obj, parseContainer, str, text, toRfc3339 } from './fields.ts';
 import { canonicalLabels, parseDocumentationFields, parseSummaryLabels } from './labels.ts';

@@ -1,56 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { FixMode } from '../config.ts';
-import type { Diagnosis } from '../diagnosis/diagnosis.ts';
-import type {
-  AuditRecord,
-  FixAction,
-  FixRun,
-  FixStep,
-  GrantRecord,
-  IncidentRecord,
-  PlanRecord,
-} from '../incidents/model.ts';
-import type { StateStore } from '../ports/store.port.ts';
-import { errorMessage } from '../shared/errors.ts';
-import type { Logger } from '../shared/logger.ts';
+import type { FixAction, FixStep, IncidentRecord, PlanRecord } from '../incidents/model.ts';
 import type { Metrics } from '../shared/metrics.ts';
-import { duration } from '../shared/time.ts';
-import { FixInterrupted, type FixRunContext, type FixTiming, type FixWorld } from './fix.ts';
-import {
-  type Decision,
-  fixingIsStale,
-  grantStillNeeded,
-  HEARTBEAT_MS,
-  planCurrent,
-  type RefusalCode,
-  refuse,
-  staleRunMs,
-} from './guards.ts';
-import { commandsFor, FIXES, stepsFor } from './index.ts';
-import { setStep } from './steps.ts';
+import { type Decision, fixingIsStale, planCurrent, type RefusalCode, refuse, staleRunMs } from './guards.ts';
+import { commandsFor, stepsFor } from './index.ts';
+import { executeRun, type RunDeps, type RunEnv } from './run-execution.ts';
 
-/** Reads and writes incidents, with the store's atomic read-modify-write. */
-export interface IncidentState {
-  get(id: string): Promise<IncidentRecord | undefined>;
-  /** `now`: show the change before returning (else it is shown with the next coalesced update). */
-  update(
-    id: string,
-    mutate: (r: IncidentRecord) => IncidentRecord | undefined,
-    options?: { now?: boolean },
-  ): Promise<IncidentRecord | undefined>;
-}
-
-export interface FixRunnerDeps {
-  readonly locks: Pick<StateStore, 'acquireLock' | 'releaseLock'>;
-  readonly incidents: IncidentState;
-  readonly audit: (record: Omit<AuditRecord, 'at'>) => Promise<void>;
-  /** Re-reads the world for an incident (no cache): the diagnosis of the same root cause, or why there is none. */
-  readonly recheck: (incident: IncidentRecord) => Promise<{ diagnosis?: Diagnosis; note?: string }>;
-  readonly world: FixWorld;
-  readonly timing: FixTiming & { readonly factTimeoutMs: number };
+/** What the runner needs: what a run needs (`RunDeps`), the fix mode, metrics and, for tests, a clock. */
+export interface FixRunnerDeps extends RunDeps {
   readonly fixMode: FixMode;
-  readonly logger: Logger;
   readonly metrics: Metrics;
   readonly now?: () => Date;
 }
@@ -65,7 +23,7 @@ export type StartResult =
  * run a plan, marks it `fixing`, re-reads the world, then hands each applicable fix of the registry its turn, showing
  * every step as it happens and beating a heartbeat so a live run is never taken for a dead one. Whatever happens, the
  * lock is released and the incident leaves `fixing` with a summary; on shutdown waits are cut short and the run ends
- * as interrupted.
+ * as interrupted. What a run does once started is `executeRun` (run-execution.ts).
  */
 export class FixRunner {
   readonly #d: FixRunnerDeps;
@@ -184,7 +142,7 @@ export class FixRunner {
       detail: { action, ...(approvers.length > 1 ? { approvers: approvers.join(',') } : {}) },
     });
     const run = started;
-    const done: Promise<void> = this.#run(run, plan, action, user, runId)
+    const done: Promise<void> = executeRun(this.#env(), run, plan, action, user, runId)
       .catch((e: unknown) => this.#d.logger.error({ err: e, incident: incident.id }, 'fix run crashed'))
       .finally(async () => {
         await this.#d.locks.releaseLock(lock, runId).catch(() => undefined);
@@ -192,6 +150,20 @@ export class FixRunner {
       });
     this.#runs.add(done);
     return { ok: true, dryRun: false, done };
+  }
+
+  /** What a run gets from this runner: its deps, clock, lock lifetime, shutdown signal and metrics. */
+  #env(): RunEnv {
+    return {
+      deps: this.#d,
+      now: this.#now,
+      staleMs: this.staleMs,
+      stopping: this.#stopping.signal,
+      finished: (action, outcome, seconds) => {
+        this.#count({ action, outcome });
+        this.#duration(seconds, { action, outcome });
+      },
+    };
   }
 
   async #dryRun(incident: IncidentRecord, plan: PlanRecord, action: FixAction, user: string): Promise<void> {
@@ -271,7 +243,7 @@ export class FixRunner {
       }
       this.#d.logger.warn({ incident: r.id, previousRun: fix.runId }, 'resuming a fix whose replica stopped');
       taken++;
-      const done: Promise<void> = this.#run(resumed, plan, action, fix.approvedBy, runId, fix)
+      const done: Promise<void> = executeRun(this.#env(), resumed, plan, action, fix.approvedBy, runId, fix)
         .catch((e: unknown) => this.#d.logger.error({ err: e, incident: r.id }, 'resumed fix run crashed'))
         .finally(async () => {
           await this.#d.locks.releaseLock(lock, runId).catch(() => undefined);
@@ -281,172 +253,4 @@ export class FixRunner {
     }
     return taken;
   }
-
-  async #run(
-    incident: IncidentRecord,
-    plan: PlanRecord,
-    action: FixAction,
-    user: string,
-    runId: string,
-    previous?: FixRun,
-  ) {
-    const startedAt = previous ? new Date(previous.startedAt) : this.#now();
-    const lock = `fix:${incident.id}`;
-    // The heartbeat (and the lock) is renewed by a timer, whatever the run is waiting on, and by every step; it only
-    // ever touches this run's own state.
-    const heartbeat = async (change?: (f: FixRun) => Partial<FixRun>) => {
-      await this.#d.locks.acquireLock(lock, runId, this.staleMs).catch(() => undefined);
-      await this.#d.incidents.update(incident.id, (cur) =>
-        cur.fix?.runId === runId
-          ? {
-              ...cur,
-              fix: { ...cur.fix, heartbeatAt: this.#now().toISOString(), ...(change ? change(cur.fix) : {}) },
-            }
-          : undefined,
-      );
-    };
-    const beating = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
-    beating.unref();
-    const audit: FixRunContext['audit'] = (r) =>
-      this.#d.audit({ incidentId: incident.id, user, planId: plan.id, ...r });
-    const ctx: FixRunContext = {
-      incident,
-      plan,
-      action,
-      user,
-      runId,
-      startedAt,
-      ...(previous ? { previous } : {}),
-      world: this.#d.world,
-      timing: this.#d.timing,
-      logger: this.#d.logger,
-      step: async (id, state, detail) => {
-        if (this.stopping && state === 'running') throw new FixInterrupted();
-        await heartbeat((f) => ({ steps: setStep(f.steps, id, state, detail) }));
-      },
-      remember: (facts) => heartbeat(() => facts),
-      poll: (timeoutMs, probe, progress) => this.#poll(timeoutMs, probe, progress),
-      sleep: (ms) => this.#sleep(ms),
-      now: this.#now,
-      audit,
-      ledger: (grant, op) => this.#ledger(incident.id, grant, op),
-    };
-    let finished = false;
-    const finish = async (outcome: 'succeeded' | 'failed', summary: string) => {
-      finished = true;
-      await this.#d.incidents.update(
-        incident.id,
-        (cur) =>
-          cur.fix?.runId === runId
-            ? {
-                ...cur,
-                status: outcome === 'succeeded' ? 'fixed' : 'failed',
-                fix: { ...(cur.fix as FixRun), outcome, summary, finishedAt: this.#now().toISOString() },
-              }
-            : undefined,
-        { now: true },
-      );
-      this.#count({ action, outcome });
-      this.#duration((this.#now().getTime() - startedAt.getTime()) / 1000, { action, outcome });
-      await audit({ action: 'finish', result: outcome, summary, detail: { action } });
-    };
-
-    try {
-      // 1. Re-read the world: the plan must still be what the failure needs. A resumed run that got past this step
-      //    does not look again: its own grant may have propagated meanwhile ("already granted" would stop it).
-      if (previous?.steps.find((st) => st.id === 'recheck')?.state !== 'done') {
-        await ctx.step('recheck', 'running');
-        const fresh = await this.#d.recheck(incident);
-        if (!fresh.diagnosis && plan.restarts.length > 0) {
-          const why = fresh.note ?? 'no pod is failing to pull any more';
-          await ctx.step('recheck', 'done', why);
-          await finish('failed', `Nothing changed: ${why}.`);
-          return;
-        }
-        if (fresh.diagnosis && action === 'grant-restart') {
-          const still = grantStillNeeded(plan, fresh.diagnosis);
-          if (!still.ok) {
-            await ctx.step('recheck', 'failed', still.reason);
-            await finish('failed', `Nothing changed: ${still.reason}.`);
-            return;
-          }
-        }
-        await ctx.step('recheck', 'done', fresh.diagnosis?.headline ?? 'plan still applies');
-      }
-
-      // 2. Each fix of the registry that has work in this plan, in order; a failure stops the run.
-      const said: string[] = [];
-      for (const fix of FIXES) {
-        if (!fix.appliesTo(plan, action)) continue;
-        const r = await fix.apply(ctx);
-        if (!r.ok) {
-          await finish('failed', r.summary);
-          return;
-        }
-        if (r.summary) said.push(r.summary);
-      }
-      await finish('succeeded', `${said.join('; ')}.`);
-    } catch (e) {
-      if (e instanceof FixInterrupted) {
-        // Stopping (SIGTERM): leave the run as it is, marked so another replica (or this one after its restart)
-        // resumes it at once, from what it recorded.
-        await this.#d.incidents
-          .update(incident.id, (cur) =>
-            cur.fix?.runId === runId
-              ? { ...cur, fix: { ...cur.fix, interruptedAt: this.#now().toISOString() } }
-              : undefined,
-          )
-          .catch(() => undefined);
-        this.#d.logger.warn({ incident: incident.id }, 'fix interrupted by shutdown: it will be resumed');
-        return;
-      }
-      this.#d.logger.error({ incident: incident.id, err: e }, 'fix failed');
-      if (!finished) await finish('failed', `Stopped: ${errorMessage(e)}`);
-    } finally {
-      clearInterval(beating);
-    }
-  }
-
-  /** Writes (or removes) one grant in the incident's ledger, matched by what it grants and the run that made it. */
-  async #ledger(incidentId: string, grant: GrantRecord, op: 'put' | 'remove'): Promise<void> {
-    await this.#d.incidents.update(incidentId, (cur) => {
-      const others = (cur.grants ?? []).filter((g) => !sameGrant(g, grant));
-      return { ...cur, grants: op === 'put' ? [...others, grant] : others };
-    });
-  }
-
-  /** Polls until `probe` says done, or the timeout passes; every wait ends early on shutdown. */
-  async #poll(
-    timeoutMs: number,
-    probe: (elapsed: string) => Promise<{ done: boolean; detail: string }>,
-    progress: (detail: string) => Promise<unknown>,
-  ): Promise<{ ok: boolean; detail: string }> {
-    const start = Date.now();
-    for (;;) {
-      const r = await probe(duration(new Date(start), new Date()));
-      if (r.done) return { ok: true, detail: r.detail };
-      const waited = Date.now() - start;
-      if (waited >= timeoutMs) return { ok: false, detail: r.detail };
-      await progress(r.detail);
-      await this.#sleep(Math.min(this.#d.timing.pollIntervalMs, timeoutMs - waited));
-    }
-  }
-
-  async #sleep(ms: number): Promise<void> {
-    try {
-      await delay(ms, undefined, { signal: this.#stopping.signal });
-    } catch {
-      throw new FixInterrupted();
-    }
-  }
-}
-
-/** The same ledger entry: same grant by the same run (or, for entries without a run id, at the same instant). */
-export function sameGrant(a: GrantRecord, b: GrantRecord): boolean {
-  return (
-    a.repository === b.repository &&
-    a.member === b.member &&
-    a.role === b.role &&
-    (a.runId ?? a.at) === (b.runId ?? b.at)
-  );
 }

@@ -11,8 +11,8 @@ import {
   type RefusalCode,
   refuse,
 } from '../fixes/guards.ts';
+import { sameGrant } from '../fixes/run-execution.ts';
 import type { FixRunner } from '../fixes/runner.ts';
-import { sameGrant } from '../fixes/runner.ts';
 import { ACTIONABLE, type FixAction, type IncidentRecord } from '../incidents/model.ts';
 import type { RepositoryIam } from '../ports/gcp.port.ts';
 import { errorMessage } from '../shared/errors.ts';

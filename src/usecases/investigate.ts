@@ -2,26 +2,16 @@ import type { Classification } from '../diagnosis/cause.ts';
 import { classifyMessage } from '../diagnosis/classify.ts';
 import { diagnose } from '../diagnosis/diagnose.ts';
 import type { Diagnosis, DiagnosisSubject, PullIdentity } from '../diagnosis/diagnosis.ts';
-import {
-  type AccessVerdict,
-  type ClusterRef,
-  type Fact,
-  type FactError,
-  type Facts,
-  factFailed,
-  factOk,
-  type PodEventFacts,
-  type PodFacts,
-  type WorkloadRef,
-} from '../diagnosis/facts.ts';
-import { identityOfPool, resolveIdentity } from '../diagnosis/identity.ts';
+import type { ClusterRef, Fact, FactError, Facts, PodFacts, WorkloadRef } from '../diagnosis/facts.ts';
+import { identityOfPool } from '../diagnosis/identity.ts';
 import { parseImageRef } from '../diagnosis/image-ref.ts';
-import type { ClusterApi, ClusterConnector, WorkloadState } from '../ports/cluster.port.ts';
+import type { ClusterApi, ClusterConnector } from '../ports/cluster.port.ts';
 import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
 import { PULL_FAILURE_REASONS } from './cluster-access.ts';
 import { accessFact, clusterFact, imageFacts, podFact, projectNumberFact } from './fact-gathering.ts';
 import type { FactReader, FactSession } from './fact-reader.ts';
-import { clusterKey, failingContainers, hinted, messageFor, messageOf, parsed } from './pull-messages.ts';
+import { diagnosePod } from './pod-diagnosis.ts';
+import { clusterKey, hinted, messageOf, parsed } from './pull-messages.ts';
 
 /** Connections to a cluster's API server opened ahead of the first alert (see `Investigator.warm`). */
 const WARM_CONNECTIONS = 5;
@@ -165,139 +155,7 @@ export class Investigator {
         unreadable: cluster.ok ? 'pod' : 'cluster',
       };
     }
-    return this.#diagnosePod(target, pod, cluster, projectNumberP, api as ClusterApi, s);
-  }
-
-  async #diagnosePod(
-    target: DiagnosisTarget,
-    pod: Fact<PodFacts> & { ok: true },
-    cluster: Fact<ClusterInfo>,
-    projectNumberP: Promise<Fact<string>>,
-    api: ClusterApi,
-    s: FactSession,
-  ): Promise<Investigation> {
-    const p = pod.value;
-    const ck = clusterKey(target.cluster);
-    const nodeP = p.nodeName
-      ? s.read(`node|${ck}|${p.nodeName}`, `Kubernetes get nodes ${p.nodeName}`, () =>
-          api.getNode(p.nodeName as string),
-        )
-      : Promise.resolve(
-          factFailed<never>(
-            { code: 'not-found', message: `pod ${p.name} is not scheduled on a node yet` },
-            `Kubernetes get pods ${p.namespace}/${p.name}`,
-          ),
-        );
-    // An alert reads the Warning events of the whole namespace, once for a storm; a person asking (fresh) gets the
-    // pod's own events, every kind.
-    const eventsP: Promise<Fact<readonly PodEventFacts[]>> = s.fresh
-      ? s.read(`events|${ck}|${p.namespace}/${p.name}`, `Kubernetes list events ${p.namespace}/${p.name}`, () =>
-          api.listPodEvents(p.namespace, p.name),
-        )
-      : s
-          .read(`warnings-ns|${ck}|${p.namespace}`, `Kubernetes list events -n ${p.namespace} (Warning, pods)`, () =>
-            api.listPodWarnings(p.namespace),
-          )
-          .then((f) =>
-            f.ok
-              ? factOk(
-                  f.value.filter((e) => e.pod === p.name),
-                  f.source,
-                )
-              : f,
-          );
-    const owner = p.owner;
-    const workloadP: Promise<Fact<WorkloadState | undefined>> | undefined = owner
-      ? s.read(
-          `workload|${ck}|${p.namespace}|${owner.kind}/${owner.name}`,
-          `Kubernetes get ${owner.kind.toLowerCase()}s ${p.namespace}/${owner.name}`,
-          () => api.resolveWorkload(p.namespace, owner),
-        )
-      : undefined;
-    const ksaP = s.read(
-      `ksa|${ck}|${p.namespace}/${p.serviceAccountName}`,
-      `Kubernetes get serviceaccounts ${p.namespace}/${p.serviceAccountName}`,
-      () => api.getServiceAccount(p.namespace, p.serviceAccountName),
-    );
-
-    const failing = failingContainers(p, target);
-    // Repository reads for every failing image start now, in parallel with node/events/workload.
-    for (const c of failing) {
-      const image = parsed(c.image);
-      if (image) void imageFacts(this.#google, s, image);
-    }
-    // Who pulls (node → pool → service account), then the Troubleshooter verdict, start as soon as the node is
-    // known: the critical path is cluster → pod → node → troubleshooter, in parallel with the owner chain.
-    const identityP = Promise.all([nodeP, projectNumberP]).then(([node, clusterProjectNumber]) =>
-      resolveIdentity({ cluster, clusterProjectNumber, node }),
-    );
-    const accessP = new Map<string, Promise<Fact<AccessVerdict> | undefined>>();
-    for (const c of failing) {
-      const image = parsed(c.image);
-      if (image?.ar && !accessP.has(image.ar.resourceName)) {
-        accessP.set(
-          image.ar.resourceName,
-          identityP.then((id) => (id?.ok ? accessFact(this.#google, s, id.value, image) : undefined)),
-        );
-      }
-    }
-    const [node, events, workloadFact, ksa, projectNumber, identity] = await Promise.all([
-      nodeP,
-      eventsP,
-      workloadP,
-      ksaP,
-      projectNumberP,
-      identityP,
-    ]);
-    const workload = workloadFact?.ok && workloadFact.value ? workloadFact.value : undefined;
-    const baseFacts: Facts = {
-      cluster: cluster,
-      clusterProjectNumber: projectNumber,
-      pod,
-      events,
-      node,
-      kubernetesServiceAccount: ksa,
-      ...(workload
-        ? { workload: { ok: true as const, value: workload, source: (workloadFact as Fact<unknown>).source } }
-        : {}),
-    };
-    if (failing.length === 0) {
-      return {
-        target,
-        diagnoses: [],
-        pod: p,
-        note: `No container of ${p.namespace}/${p.name} is failing to pull right now.`,
-      };
-    }
-    const diagnoses = await Promise.all(
-      failing.map(async (c) => {
-        const message = messageFor(c, target, events.ok ? events.value : []);
-        const classification = classifyMessage(message ?? '');
-        const image = parsed(c.image);
-        const facts = image ? await imageFacts(this.#google, s, image) : {};
-        const access = image?.ar ? await accessP.get(image.ar.resourceName) : undefined;
-        const subject: DiagnosisSubject = {
-          cluster: target.cluster,
-          namespace: p.namespace,
-          pod: p.name,
-          container: c.name,
-          ...(c.init ? { initContainer: true } : {}),
-          ...(workload
-            ? { workload: { kind: workload.kind, namespace: workload.namespace, name: workload.name } }
-            : {}),
-          image: c.image,
-        };
-        return diagnose({
-          facts: { ...baseFacts, ...facts, ...(access ? { access } : {}) },
-          classification,
-          ...(message ? { message } : {}),
-          subject,
-          ...(image ? { image } : {}),
-          ...(identity ? { identity } : {}),
-        });
-      }),
-    );
-    return { target, diagnoses, pod: p };
+    return { target, ...(await diagnosePod(this.#google, target, pod, cluster, projectNumberP, api as ClusterApi, s)) };
   }
 
   async #investigateWorkload(
@@ -339,14 +197,7 @@ export class Investigator {
     }
     const results = await Promise.all(
       reps.map((p) =>
-        this.#diagnosePod(
-          { ...target, namespace: p.namespace, pod: p.name },
-          { ok: true, value: p, source: pods.source },
-          cluster,
-          projectNumberP,
-          api,
-          s,
-        ),
+        diagnosePod(this.#google, target, { ok: true, value: p, source: pods.source }, cluster, projectNumberP, api, s),
       ),
     );
     return {

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { CAUSES, type Cause } from '../../../src/diagnosis/cause.ts';
-import { classifyMessage, explainJson, imageNamedIn } from '../../../src/diagnosis/classify.ts';
+import { classifyMessage, explainJson } from '../../../src/diagnosis/classify.ts';
+import { imageNamedIn } from '../../../src/diagnosis/message-text.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 
