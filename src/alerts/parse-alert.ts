@@ -143,6 +143,8 @@ export interface AlertJson {
   readonly message?: string;
   readonly image?: string;
   readonly reason?: string;
+  /** An `iam-change` alert's change: the resource, who, and the binding deltas. */
+  readonly iamChange?: Alert['iamChange'];
 }
 
 /** Projects an `Alert` onto the CLI's `parse-alert --json` shape, in the documented key order. */
@@ -158,6 +160,7 @@ export function alertJson(alert: Alert): AlertJson {
     'message',
     'image',
     'reason',
+    'iamChange',
   ] as const;
   const out: Record<string, unknown> = { kind: alert.kind };
   for (const key of keys) {

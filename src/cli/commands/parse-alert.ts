@@ -8,7 +8,7 @@ export async function parseAlertCommand(io: Io): Promise<number> {
   const alert = parseAlert(text);
   const json = alertJson(alert);
   if (values.json) io.out(JSON.stringify(json));
-  else for (const [k, v] of Object.entries(json)) io.out(`${k}: ${v}`);
+  else for (const [k, v] of Object.entries(json)) io.out(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
   if (alert.kind === 'ignored') {
     io.err(`ignored: ${alert.reason ?? 'not an image-pull alert'}`);
     return EXIT.usage;

@@ -119,6 +119,21 @@ describe('the CLI', () => {
     assert.match(bad.stderr, /ignored/);
   });
 
+  it('parse-alert shows the change an IAM audit entry carries', async () => {
+    const r = await run(['parse-alert', '--json', 'test/fixtures/alerts/auditlog-setiampolicy-repository.json']);
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.kind, 'iam-change');
+    assert.equal(json.iamChange.scope, 'repository');
+    assert.equal(json.iamChange.principal, 'jordan.lee@acme.example');
+    assert.ok(
+      json.iamChange.deltas.some((d: { action: string }) => d.action === 'REMOVE'),
+      r.stdout,
+    );
+    const text = await run(['parse-alert', 'test/fixtures/alerts/auditlog-setiampolicy-repository.json']);
+    assert.match(text.stdout, /^iamChange: \{"resource":"projects\//m);
+  });
+
   it('diagnose --sandbox prints a readable diagnosis with the commands to run', async () => {
     const r = await run(['diagnose', '--sandbox', 'scopes']);
     assert.equal(r.code, 0);
