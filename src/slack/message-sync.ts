@@ -151,6 +151,14 @@ export class SlackMessageSync implements IncidentNotifier {
   async #show(id: string, st: RenderState): Promise<void> {
     let rec = await this.#d.store.getIncident(id);
     if (!rec) return;
+    // Replicas take turns to edit: an edit lease as long as the update interval keeps every copy of the message at
+    // one chat.update per interval across replicas, not one per replica. Refused, try again after the interval —
+    // reading the store afresh then, so what this replica recorded is shown.
+    const editing = (rec.posts?.length ?? 0) > 0 && this.#d.updateIntervalMs > 0;
+    if (editing && !(await this.#d.store.acquireLock(`edit:${id}`, this.#owner, this.#d.updateIntervalMs))) {
+      st.dirty = true;
+      return;
+    }
     const counts = await this.#counts(rec);
     // Read again a little later, so the message does not keep stale counts: counts that could not be read, and
     // failing pods on a fixed or resolved incident (the old ReplicaSet's pods go as the new ones run) — a minute at most.

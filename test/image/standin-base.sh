@@ -20,6 +20,7 @@ log() { printf 'standin-base: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap and chroot need it)"
+PATH="$PATH:/usr/sbin:/sbin" # debootstrap and chroot live in sbin
 for tool in podman debootstrap npm node tar sha256sum chroot; do
   command -v "$tool" >/dev/null || die "$tool is missing: apt-get update && apt-get install -y podman debootstrap (Node 24 + npm on PATH)"
 done
