@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { imageEnv } from '../support/image-env.ts';
 import { eventually } from './helpers.ts';
 
@@ -19,15 +19,16 @@ export interface ServeProcess {
 /**
  * Starts `node src/cli/main.ts serve` with `env` (a sandbox's, plus overrides), the heap flags of `npm start` and the
  * image's environment (Dockerfile `ENV`), and
- * waits until `/healthz` answers. `ready` also waits for `/readyz`.
+ * waits until `/healthz` answers. `ready` also waits for `/readyz`. `entry` runs other code, e.g. the compiled
+ * `dist/cli/main.js` the image runs ({@link buildDist}).
  */
 export async function startServe(
   env: Record<string, string>,
-  options: { ready?: boolean } = {},
+  options: { ready?: boolean; entry?: string } = {},
 ): Promise<ServeProcess> {
   const child = spawn(
     process.execPath,
-    ['--max-old-space-size=160', '--max-semi-space-size=2', 'src/cli/main.ts', 'serve'],
+    ['--max-old-space-size=160', '--max-semi-space-size=2', options.entry ?? 'src/cli/main.ts', 'serve'],
     { env: { ...process.env, ...imageEnv(), LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
@@ -59,4 +60,14 @@ export async function startServe(
     throw new Error(`${(e as Error).message}; its output:\n${lines.slice(-20).join('\n')}`);
   }
   return proc;
+}
+
+/**
+ * Compiles the bot into `dist/` (`npm run build`: a few seconds), for a test that must measure what the image runs —
+ * the sources through Node's type stripping hold ~10–25 MB more.
+ */
+export function buildDist(): string {
+  const r = spawnSync('npm', ['run', 'build', '--silent'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
+  return 'dist/cli/main.js';
 }
