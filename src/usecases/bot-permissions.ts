@@ -108,3 +108,12 @@ export const BOT_SLACK_SCOPES: Readonly<Record<string, string>> = {
   'channels:read': 'check the bot is in a public incident or owner channel (imagepull doctor)',
   'groups:read': 'check the bot is in a private incident or owner channel (imagepull doctor)',
 };
+
+/** Which of `needed` a testIamPermissions call (`test`) says the bot lacks, in `needed`'s order. */
+export async function missingPermissions(
+  test: (permissions: readonly string[]) => Promise<readonly string[]>,
+  needed: readonly string[],
+): Promise<string[]> {
+  const granted = new Set(await test(needed));
+  return needed.filter((p) => !granted.has(p));
+}

@@ -4,7 +4,7 @@ import { DOWNLOAD_PERMISSION } from '../diagnosis/roles.ts';
 import type { GoogleCloud } from '../ports/gcp.port.ts';
 import type { StateStore } from '../ports/store.port.ts';
 import { errorMessage, ReadError } from '../shared/errors.ts';
-import { BOT_RBAC, BOT_ROLE_ID, neededPermissions, rbacLabel } from './bot-permissions.ts';
+import { BOT_RBAC, BOT_ROLE_ID, missingPermissions, neededPermissions, rbacLabel } from './bot-permissions.ts';
 import type { ClusterAccess } from './cluster-access.ts';
 
 export interface HealthCheck {
@@ -95,8 +95,7 @@ export class PermissionHealth {
     const name = `Google: role ${BOT_ROLE_ID} in project ${project}`;
     try {
       const needed = neededPermissions(this.#fixMode);
-      const granted = await this.#google.projects.testPermissions(project, needed);
-      const missing = needed.filter((p) => !granted.includes(p));
+      const missing = await missingPermissions((p) => this.#google.projects.testPermissions(project, p), needed);
       return missing.length === 0
         ? { name, ok: true, detail: `${needed.length} permissions` }
         : { name, ok: false, detail: `missing ${missing.length}`, permission: missing.join(', ') };

@@ -1,7 +1,9 @@
 import type { PostedMessage } from '@imagepull/sandbox';
 import { type Sandbox, type SandboxOptions, startSandbox } from '@imagepull/sandbox';
+import { createFirestoreStore } from '../../src/adapters/store/firestore-store.ts';
 import { loadConfig } from '../../src/config.ts';
 import { type Bot, startBot } from '../../src/main.ts';
+import type { StateStore } from '../../src/ports/store.port.ts';
 import { silentLogger } from '../../src/shared/logger.ts';
 
 // Google clients must never probe the metadata server in tests (docs/library-traps.md, "Google clients").
@@ -109,4 +111,13 @@ export function buttons(blocks: readonly unknown[] | undefined): {
         });
   }
   return out;
+}
+
+/** The Firestore state a sandbox started with `firestore: true` gives its bots, read by the test itself. */
+export function sandboxStore(sb: Sandbox): StateStore {
+  return createFirestoreStore({
+    projectId: sb.env.FIRESTORE_PROJECT as string,
+    emulatorHost: sb.env.FIRESTORE_EMULATOR_HOST as string,
+    logger: silentLogger(),
+  });
 }

@@ -57,15 +57,18 @@ export class FirestoreStore implements StateStore {
     return result;
   }
 
-  #claimed(key: string, owner: string, at?: Timestamp): Timestamp | undefined {
+  /** Remembers when this owner's claim was written (bounded: the oldest is forgotten first). */
+  #rememberClaim(key: string, owner: string, at: Timestamp): void {
+    this.#claims.set(`${key} ${owner}`, at);
+    if (this.#claims.size > 100_000) this.#claims.delete(this.#claims.keys().next().value as string);
+  }
+
+  /** When this owner's claim was written, forgotten as it is read: a claim is completed or released once. */
+  #takeClaim(key: string, owner: string): Timestamp | undefined {
     const k = `${key} ${owner}`;
-    const was = this.#claims.get(k);
+    const at = this.#claims.get(k);
     this.#claims.delete(k);
-    if (at) {
-      this.#claims.set(k, at);
-      if (this.#claims.size > 100_000) this.#claims.delete(this.#claims.keys().next().value as string);
-    }
-    return was;
+    return at;
   }
 
   #col(name: string) {
@@ -83,7 +86,7 @@ export class FirestoreStore implements StateStore {
     try {
       // create() is the arbiter for a new key: exactly one writer succeeds.
       const written = await this.#batched((b) => b.create(ref, claim()));
-      this.#claimed(key, owner, written.writeTime);
+      this.#rememberClaim(key, owner, written.writeTime);
       return 'claimed';
     } catch (e) {
       if (!alreadyExists(e)) throw e;
@@ -103,7 +106,7 @@ export class FirestoreStore implements StateStore {
 
   async completeDelivery(key: string, ttlMs: number, owner: string): Promise<void> {
     const ref = this.#col('deliveries').doc(hash(key));
-    const claimedAt = this.#claimed(key, owner);
+    const claimedAt = this.#takeClaim(key, owner);
     if (claimedAt) {
       try {
         // Unchanged since this owner created it: still its claim.
@@ -128,7 +131,7 @@ export class FirestoreStore implements StateStore {
 
   async releaseDelivery(key: string, owner: string): Promise<void> {
     const ref = this.#col('deliveries').doc(hash(key));
-    const claimedAt = this.#claimed(key, owner);
+    const claimedAt = this.#takeClaim(key, owner);
     if (claimedAt) {
       try {
         await this.#batched((b) => b.delete(ref, { lastUpdateTime: claimedAt }));

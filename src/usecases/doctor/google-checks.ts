@@ -1,7 +1,8 @@
 import type { Config } from '../../config.ts';
+import { parseRepositoryName } from '../../diagnosis/commands.ts';
 import type { ProjectDirectory, RepositoryIam } from '../../ports/gcp.port.ts';
 import { errorMessage, ReadError } from '../../shared/errors.ts';
-import { BOT_ROLE_ID, FIRESTORE_PERMISSIONS, neededPermissions } from '../bot-permissions.ts';
+import { BOT_ROLE_ID, FIRESTORE_PERMISSIONS, missingPermissions, neededPermissions } from '../bot-permissions.ts';
 import type { DoctorItem } from './item.ts';
 
 /** The gcloud command that grants the bot its custom role (deploy/gcp/bot-role.yaml) in a project. */
@@ -21,9 +22,9 @@ export async function projectCheck(
 ): Promise<DoctorItem> {
   const title = `Google permissions in project ${project}`;
   const needed = neededPermissions(config.fixMode);
-  let granted: readonly string[];
+  let missing: readonly string[];
   try {
-    granted = await projects.testPermissions(project, needed);
+    missing = await missingPermissions((p) => projects.testPermissions(project, p), needed);
   } catch (e) {
     const code = e instanceof ReadError ? e.code : 'failed';
     return {
@@ -41,7 +42,6 @@ export async function projectCheck(
           : [`Resource Manager did not answer (${code}): run imagepull doctor again`],
     };
   }
-  const missing = needed.filter((p) => !granted.includes(p));
   if (missing.length === 0) {
     return {
       id: 'gcp.project',
@@ -78,8 +78,8 @@ export async function repositoryCheck(
   sa: string,
 ): Promise<DoctorItem> {
   const title = `Google permissions on repository ${repo}`;
-  const m = /^projects\/([^/]+)\/locations\/([^/]+)\/repositories\/([^/]+)$/.exec(repo);
-  if (!m) {
+  const name = parseRepositoryName(repo);
+  if (!name) {
     return {
       id: 'gcp.repository',
       status: 'fail',
@@ -89,12 +89,11 @@ export async function repositoryCheck(
       fix: ['give --repository projects/PROJECT/LOCATION/repositories/NAME'],
     };
   }
-  const [, project, location, name] = m;
+  const { project, location, repository } = name;
   const needed = neededPermissions(config.fixMode, 'repository');
-  const grant = `gcloud artifacts repositories add-iam-policy-binding ${name} --location=${location} --project=${project} --member=serviceAccount:${sa} --role=projects/${project}/roles/${BOT_ROLE_ID}`;
+  const grant = `gcloud artifacts repositories add-iam-policy-binding ${repository} --location=${location} --project=${project} --member=serviceAccount:${sa} --role=projects/${project}/roles/${BOT_ROLE_ID}`;
   try {
-    const granted = await iam.testPermissions(repo, needed);
-    const missing = needed.filter((p) => !granted.includes(p));
+    const missing = await missingPermissions((p) => iam.testPermissions(repo, p), needed);
     return missing.length === 0
       ? { id: 'gcp.repository', status: 'pass', title, subject: repo, detail: needed.join(', ') }
       : {
@@ -122,8 +121,7 @@ export async function firestoreCheck(project: string, projects: ProjectDirectory
   const title = `Firestore state in project ${project}`;
   const grant = `gcloud projects add-iam-policy-binding ${project} --member=serviceAccount:${sa} --role=roles/datastore.user --condition=None`;
   try {
-    const granted = await projects.testPermissions(project, FIRESTORE_PERMISSIONS);
-    const missing = FIRESTORE_PERMISSIONS.filter((p) => !granted.includes(p));
+    const missing = await missingPermissions((p) => projects.testPermissions(project, p), FIRESTORE_PERMISSIONS);
     return missing.length === 0
       ? { id: 'firestore', status: 'pass', title, subject: project, detail: 'roles/datastore.user permissions' }
       : {

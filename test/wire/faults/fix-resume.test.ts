@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SANDBOX_PEOPLE, type Sandbox, startSandbox } from '@imagepull/sandbox';
-import { createFirestoreStore } from '../../../src/adapters/store/firestore-store.ts';
 import type { StateStore } from '../../../src/ports/store.port.ts';
-import { silentLogger } from '../../../src/shared/logger.ts';
 import { ACTIONS } from '../../../src/slack/ids.ts';
-import { eventually } from '../helpers.ts';
+import { eventually, sandboxStore } from '../helpers.ts';
 import { type ServeProcess, startServe } from '../serve-process.ts';
 
 const REPO = 'projects/acme-prod-417/locations/us-central1/repositories/services';
@@ -24,11 +22,7 @@ describe('a fix whose process is killed between the grant and the restart', () =
   before(async () => {
     // IAM takes 6 s to "propagate" here: the window in which the process is killed.
     sb = await startSandbox({ scenario: 'seed', firestore: true, propagationDelayMs: 6000, podStartMs: 200 });
-    store = createFirestoreStore({
-      projectId: sb.env.FIRESTORE_PROJECT as string,
-      emulatorHost: sb.env.FIRESTORE_EMULATOR_HOST as string,
-      logger: silentLogger(),
-    });
+    store = sandboxStore(sb);
   });
   after(async () => {
     await first?.kill();

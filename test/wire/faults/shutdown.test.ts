@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Sandbox, startSandbox } from '@imagepull/sandbox';
-import { createFirestoreStore } from '../../../src/adapters/store/firestore-store.ts';
 import type { StateStore } from '../../../src/ports/store.port.ts';
-import { silentLogger } from '../../../src/shared/logger.ts';
-import { eventually } from '../helpers.ts';
+import { eventually, sandboxStore } from '../helpers.ts';
 import { type ServeProcess, startServe } from '../serve-process.ts';
 
 /**
@@ -22,11 +20,7 @@ describe('SIGTERM with alerts in flight', () => {
     // 250 ms per Google and Kubernetes call: the first investigation (and the alerts held behind it) is still
     // running when the signal comes.
     sb = await startSandbox({ scenario: 'seed', firestore: true, latencyMs: 250 });
-    store = createFirestoreStore({
-      projectId: sb.env.FIRESTORE_PROJECT as string,
-      emulatorHost: sb.env.FIRESTORE_EMULATOR_HOST as string,
-      logger: silentLogger(),
-    });
+    store = sandboxStore(sb);
   });
   after(async () => {
     await first?.kill();
