@@ -53,6 +53,8 @@ export interface Bot {
   readonly consumer?: PubSubConsumer;
   /** Stops pulling, finishes or nacks in-flight work, flushes pending message updates, closes clients. */
   stop(): Promise<void>;
+  /** What `stop()` is waiting on ("alert intake", "fix runs", …); undefined before it is called. */
+  readonly stopping: string | undefined;
 }
 
 export interface StartOptions {
@@ -64,7 +66,14 @@ export interface StartOptions {
   readonly resumeIntervalMs?: number;
   /** How long cached facts are reused during alert storms (default 30 s). */
   readonly factTtlMs?: number;
+  /** How long `stop()` may take in all (default 20 s). */
+  readonly stopBudgetMs?: number;
 }
+
+/** How long `stop()` may take in all: within the serve command's 25 s, itself within Kubernetes' 30 s grace period. */
+const STOP_BUDGET_MS = 20_000;
+/** What a phase gets when an earlier one used up the budget. */
+const MIN_PHASE_MS = 500;
 
 /** Composition root: builds every adapter and use case from the config and starts Slack and alert intake. */
 export async function startBot(config: Config, options: StartOptions = {}): Promise<Bot> {
@@ -188,6 +197,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
 
   let consumer: PubSubConsumer | undefined;
   let started = false;
+  let stopPhase: string | undefined;
   // Ready: started, and pulling alerts when intake is configured (a deleted subscription or a revoked role says so).
   const routes: Route[] = operationalRoutes({ metrics, ready: () => started && (consumer?.ready ?? true) });
   if (config.pubsubPush) {
@@ -288,6 +298,9 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     prevention,
     messages,
     ...(consumer ? { consumer } : {}),
+    get stopping() {
+      return stopPhase;
+    },
     async stop() {
       started = false;
       if (sweep) clearInterval(sweep);
@@ -295,15 +308,38 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
       if (audits) clearInterval(audits);
       if (resuming) clearInterval(resuming);
       if (warming) clearInterval(warming);
-      await consumer?.close();
-      await runner.close();
-      await messages.close();
-      await uninvestigable.close();
-      await app.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping Slack failed'));
-      if (healthServer) await new Promise((r) => healthServer?.close(r));
-      await google.close();
-      connector.close();
-      await store.close();
+      // Each phase is named and bounded by what is left of the stop's budget: one that hangs is logged and the next
+      // goes on (what it held is not lost — an alert not acknowledged comes back from Pub/Sub), so the process exits 0
+      // within Kubernetes' grace period (docs/operations.md, "Stopping").
+      const deadline = Date.now() + (options.stopBudgetMs ?? STOP_BUDGET_MS);
+      const phase = async (name: string, step: () => Promise<unknown> | unknown) => {
+        stopPhase = name;
+        const began = Date.now();
+        const left = Math.max(deadline - began, MIN_PHASE_MS);
+        let timer: NodeJS.Timeout | undefined;
+        const overran = await Promise.race([
+          Promise.resolve()
+            .then(step)
+            .then(() => false),
+          new Promise<true>((r) => {
+            timer = setTimeout(() => r(true), left);
+          }),
+        ]).finally(() => clearTimeout(timer));
+        if (overran) logger.warn({ phase: name, ms: left }, 'stopping: a phase overran the stop budget; going on');
+        else logger.debug({ phase: name, ms: Date.now() - began }, 'stopping: phase done');
+      };
+      await phase('alert intake', () => consumer?.close());
+      await phase('fix runs', () => runner.close());
+      await phase('message edits', () => messages.close());
+      await phase('cannot-investigate message', () => uninvestigable.close());
+      await phase('Slack connection', () =>
+        app.stop().catch((e: unknown) => logger.warn({ err: e }, 'stopping Slack failed')),
+      );
+      await phase('health server', () => (healthServer ? new Promise((r) => healthServer?.close(r)) : undefined));
+      await phase('Google clients', () => google.close());
+      await phase('Kubernetes connections', () => connector.close());
+      await phase('state store', () => store.close());
+      stopPhase = 'stopped';
       logger.info('imagepull-bot stopped');
     },
   };

@@ -99,7 +99,8 @@ if (['demo', 'sandbox', 'preview'].includes(process.argv[2] ?? '') || process.ar
 }
 const code = await runCli(process.argv.slice(2), process.env);
 process.exitCode = code;
-if (process.argv[2] !== 'serve' && process.argv[2] !== 'sandbox') {
-  // Give stdout a moment to flush, then exit even if a client left a handle open.
+if (process.argv[2] !== 'sandbox') {
+  // Give stdout a moment to flush, then exit even if a client left a handle open (for `serve`: once the bot has
+  // stopped; a library's leftover timer must not hold the process past its grace period and turn exit 0 into 1).
   setTimeout(() => process.exit(code), 100).unref();
 }

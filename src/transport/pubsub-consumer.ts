@@ -115,7 +115,9 @@ export class PubSubConsumer {
       streamingOptions: { maxStreams: this.#o.streams ?? 3 },
       minAckDeadline: Duration.from({ seconds: 10 }),
       maxAckDeadline: Duration.from({ seconds: 60 }),
-      closeOptions: { behavior: 'WAIT', timeout: Duration.from({ seconds: 20 }) },
+      // Within the bot's stop budget (src/main.ts): the library waits for every message it leased to be acked or
+      // nacked, then nacks what is left.
+      closeOptions: { behavior: 'WAIT', timeout: Duration.from({ seconds: 15 }) },
     });
     const current = () => this.#stream?.sub === sub;
     // `on`, never `once`: removing the last listener closes the subscriber (docs/library-traps.md, "Pub/Sub").

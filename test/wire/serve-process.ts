@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { imageEnv } from '../support/image-env.ts';
 import { eventually } from './helpers.ts';
 
@@ -32,12 +33,12 @@ export async function startServe(
     { env: { ...process.env, ...imageEnv(), LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const l of chunk.toString('utf8').split('\n')) if (l !== '') lines.push(l);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Whole lines only: a chunk may end inside one.
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', (l) => l !== '' && lines.push(l));
+  }
+  // 'close', not 'exit': by then both pipes have ended, so every line the process wrote is in `lines`.
+  const exit = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const port = env.PORT as string;
   const get = (path: string, timeoutMs = 2000) =>
     fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined);

@@ -45,7 +45,8 @@ describe('SIGTERM with alerts in flight', () => {
     first.child.kill('SIGTERM');
     const code = await first.exited();
     const stopSeconds = (Date.now() - stopping) / 1000;
-    assert.equal(code, 0, 'a clean exit');
+    if (process.env.DEBUG_SHUTDOWN) for (const l of first.lines.filter((l) => /phase|overran/.test(l))) t.diagnostic(l);
+    assert.equal(code, 0, `a clean exit; the last lines:\n${first.lines.slice(-12).join('\n')}`);
     assert.ok(stopSeconds < 25, `stopped in ${stopSeconds.toFixed(1)} s, within the grace period`);
     const processed = first.lines.filter((l) => /"message":"alert processed"/.test(l));
     const handedBack = processed.filter((l) => /"ack":false/.test(l)).length;
