@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type BulkWriter, Firestore, Timestamp } from '@google-cloud/firestore';
 import type { AuditRecord, IncidentRecord, IncidentStatus } from '../../incidents/model.ts';
 import type { DeliveryClaim, StateStore } from '../../ports/store.port.ts';
@@ -15,12 +16,11 @@ export interface FirestoreStoreOptions {
 
 /**
  * State in Firestore, for several replicas sharing one subscription (docs/architecture.md, "State"): deliveries and incidents are
- * created with `create()` (exactly one writer wins), incidents change in transactions (read-modify-write on a
- * version), locks are leases with an expiry. Records are stored as JSON text plus the few fields queries need.
+ * created with `create()` (exactly one writer wins), incidents and locks change by conditional writes (read, then write
+ * only if the document is unchanged: {@link conditionally}), locks are leases with an expiry. Records are stored as JSON text plus the few fields queries need.
  *
  * Delivery claims — two writes per alert, the store's hottest path under a storm — go through one BulkWriter, flushed
- * on the next turn of the event loop: the writes of a burst share a BatchWrite call instead of one commit (or a
- * three-call transaction) each. A claim is created (exactly one writer wins), and completed or released by an update
+ * on the next turn of the event loop: the writes of a burst share a BatchWrite call instead of one commit each. A claim is created (exactly one writer wins), and completed or released by an update
  * or delete conditioned on the claim's own write time, so it still changes only what this owner wrote.
  */
 export class FirestoreStore implements StateStore {
@@ -91,16 +91,14 @@ export class FirestoreStore implements StateStore {
     } catch (e) {
       if (!alreadyExists(e)) throw e;
     }
-    return this.#db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
+    return conditionally(ref, (snap) => {
       const expireAt = snap.get('expireAt') as Timestamp | undefined;
       // An expired record (TTL policies delete lazily, a crashed claim) counts as absent.
       if (snap.exists && expireAt && expireAt.toMillis() > Date.now()) {
-        if (snap.get('done') === true) return 'done';
-        return snap.get('owner') === owner ? 'claimed' : 'in-progress';
+        if (snap.get('done') === true) return { result: 'done' as const };
+        return { result: snap.get('owner') === owner ? ('claimed' as const) : ('in-progress' as const) };
       }
-      tx.set(ref, claim());
-      return 'claimed';
+      return { result: 'claimed' as const, write: claim() };
     });
   }
 
@@ -122,11 +120,14 @@ export class FirestoreStore implements StateStore {
         if (!failedPrecondition(e)) throw e;
       }
     }
-    await this.#db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      if (snap.exists && snap.get('owner') !== owner) return;
-      tx.set(ref, { key: key.slice(0, 500), done: true, owner, expireAt: Timestamp.fromMillis(Date.now() + ttlMs) });
-    });
+    await conditionally(ref, (snap) =>
+      snap.exists && snap.get('owner') !== owner
+        ? { result: undefined }
+        : {
+            result: undefined,
+            write: { key: key.slice(0, 500), done: true, owner, expireAt: Timestamp.fromMillis(Date.now() + ttlMs) },
+          },
+    );
   }
 
   async releaseDelivery(key: string, owner: string): Promise<void> {
@@ -140,10 +141,11 @@ export class FirestoreStore implements StateStore {
         if (!failedPrecondition(e)) throw e;
       }
     }
-    await this.#db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      if (snap.exists && snap.get('owner') === owner && snap.get('done') !== true) tx.delete(ref);
-    });
+    await conditionally(ref, (snap) =>
+      snap.exists && snap.get('owner') === owner && snap.get('done') !== true
+        ? { result: undefined, write: 'delete' as const }
+        : { result: undefined },
+    );
   }
 
   async getIncident(id: string): Promise<IncidentRecord | undefined> {
@@ -166,19 +168,14 @@ export class FirestoreStore implements StateStore {
     mutate: (current: IncidentRecord) => IncidentRecord | undefined,
   ): Promise<IncidentRecord | undefined> {
     const ref = this.#col('incidents').doc(id);
-    return this.#db.runTransaction(
-      async (tx) => {
-        const snap = await tx.get(ref);
-        if (!snap.exists) return undefined;
-        const current = decode(snap.get('data'));
-        const next = mutate(current);
-        if (!next) return current;
-        const stored = { ...next, version: current.version + 1 };
-        tx.set(ref, encode(stored));
-        return stored;
-      },
-      { maxAttempts: 10 },
-    );
+    return conditionally(ref, (snap) => {
+      if (!snap.exists) return { result: undefined };
+      const current = decode(snap.get('data'));
+      const next = mutate(current);
+      if (!next) return { result: current };
+      const stored = { ...next, version: current.version + 1 };
+      return { result: stored, write: encode(stored) };
+    });
   }
 
   async listIncidents(statuses?: readonly IncidentStatus[], alertIncidentId?: string): Promise<IncidentRecord[]> {
@@ -204,22 +201,21 @@ export class FirestoreStore implements StateStore {
 
   async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
     const ref = this.#col('locks').doc(hash(name));
-    return this.#db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
+    return conditionally(ref, (snap) => {
       const until = snap.get('until') as number | undefined;
       const holder = snap.get('owner') as string | undefined;
-      if (snap.exists && until !== undefined && until > Date.now() && holder !== owner) return false;
-      tx.set(ref, { name, owner, until: Date.now() + ttlMs });
-      return true;
+      if (snap.exists && until !== undefined && until > Date.now() && holder !== owner) return { result: false };
+      return { result: true, write: { name, owner, until: Date.now() + ttlMs } };
     });
   }
 
   async releaseLock(name: string, owner: string): Promise<void> {
     const ref = this.#col('locks').doc(hash(name));
-    await this.#db.runTransaction(async (tx) => {
-      const snap = await tx.get(ref);
-      if (snap.exists && snap.get('owner') === owner) tx.delete(ref);
-    });
+    await conditionally(ref, (snap) =>
+      snap.exists && snap.get('owner') === owner
+        ? { result: undefined, write: 'delete' as const }
+        : { result: undefined },
+    );
   }
 
   async appendAudit(record: AuditRecord): Promise<void> {
@@ -239,6 +235,44 @@ export class FirestoreStore implements StateStore {
 
 export function createFirestoreStore(o: FirestoreStoreOptions): FirestoreStore {
   return new FirestoreStore(o);
+}
+
+/** What {@link conditionally} decided from a read: its answer, and the document to write (or delete), if any. */
+interface Decision<T> {
+  readonly result: T;
+  readonly write?: FirebaseFirestore.DocumentData | 'delete';
+}
+
+/** Attempts of one read-decide-write before the contention is reported. */
+const CONDITIONAL_ATTEMPTS = 20;
+
+/**
+ * Read, decide, and write only if the document is as read: created if it was absent, replaced or deleted only if its
+ * update time is unchanged; read and decide again when another writer came first. No transaction: a process killed
+ * between its read and its write holds nothing. (A transaction killed there left its lock on the document, and every
+ * other writer waiting or aborting, for ~60 s: docs/library-traps.md, "Firestore".) Every document written this way has
+ * the same fields each time, so an update with all of them replaces it.
+ */
+async function conditionally<T>(
+  ref: FirebaseFirestore.DocumentReference,
+  decide: (snap: FirebaseFirestore.DocumentSnapshot) => Decision<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const snap = await ref.get();
+    const { result, write } = decide(snap);
+    if (write === undefined) return result;
+    try {
+      if (!snap.exists) {
+        if (write !== 'delete') await ref.create(write);
+      } else if (write === 'delete') await ref.delete({ lastUpdateTime: snap.updateTime as Timestamp });
+      else await ref.update(write, { lastUpdateTime: snap.updateTime as Timestamp });
+      return result;
+    } catch (e) {
+      if (!(alreadyExists(e) || failedPrecondition(e)) || attempt >= CONDITIONAL_ATTEMPTS) throw e;
+      // Another writer came first: a short, growing, jittered pause, then read again.
+      await delay(Math.random() * Math.min(5 * 2 ** attempt, 200));
+    }
+  }
 }
 
 function encode(r: IncidentRecord) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { type Emulator, startFirestoreEmulator } from '@imagepull/sandbox';
@@ -104,6 +105,36 @@ describe('FirestoreStore (Firestore emulator)', () => {
       'found by Monitoring incident id',
     );
     assert.equal((await store().listIncidents(['open'], '0.other')).length, 0);
+  });
+
+  it('a writer killed between its read and its write holds nothing: the next write goes through at once', async () => {
+    // Another process reads the incident to change it, and is killed before it writes (a replica's SIGKILL or OOM).
+    await store().createIncident({ ...record, id: 'inc-killed' });
+    const code = [
+      `import { writeSync } from 'node:fs';`,
+      `import { FirestoreStore } from ${JSON.stringify(new URL('../../../src/adapters/store/firestore-store.ts', import.meta.url).pathname)};`,
+      `import { silentLogger } from ${JSON.stringify(new URL('../../../src/shared/logger.ts', import.meta.url).pathname)};`,
+      `const s = new FirestoreStore({ projectId: 'acme-prod-417', logger: silentLogger(), prefix: ${JSON.stringify(prefix)}, emulatorHost: ${JSON.stringify(emulator.host)} });`,
+      `await s.updateIncident('inc-killed', () => { writeSync(1, 'read\\n'); for (;;); });`,
+    ].join('\n');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise((r) => child.once('close', r));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (b: Buffer) => b.toString().includes('read') && resolve());
+      child.once('close', () => reject(new Error('the writer exited before it read')));
+    });
+    child.kill('SIGKILL');
+    await exited;
+    const began = Date.now();
+    const before = await store().getIncident('inc-killed');
+    const after = await store().updateIncident('inc-killed', (cur) => ({ ...cur, alertCount: cur.alertCount + 1 }));
+    const took = Date.now() - began;
+    assert.equal(after?.alertCount, (before?.alertCount ?? 0) + 1);
+    // A transaction killed at that point left the document locked for ~60 s (docs/library-traps.md, "Firestore").
+    assert.ok(took < 5000, `the next write took ${took} ms`);
   });
 
   it('holds a lock for one owner at a time until it is released or expires', async () => {

@@ -11,7 +11,7 @@ const REPO = 'projects/acme-prod-417/locations/us-central1/repositories/services
 /**
  * The bot killed (SIGKILL) between the grant and the restart, with Firestore state: the next process resumes the run
  * from its ledger — the grant is known, so it is not written again; it waits for IAM, restarts, verifies — once the
- * dead run's heartbeat is 15 s old, and the message never stays "Fixing" (docs/incidents-and-fixes.md, "A run").
+ * dead run's heartbeat is 15 s old, within a minute, and the message never stays "Fixing" (docs/incidents-and-fixes.md, "A run").
  */
 describe('a fix whose process is killed between the grant and the restart', () => {
   let sb: Sandbox;
@@ -31,7 +31,7 @@ describe('a fix whose process is killed between the grant and the restart', () =
     await sb?.stop();
   });
 
-  it('is resumed by the next process (not abandoned), with one IAM write and one restart', async (t) => {
+  it('is resumed by the next process within a minute, with one IAM write and one restart', async (t) => {
     first = await startServe({ ...sb.env }, { ready: true });
     await sb.slack.waitFor(() => sb.slack.socketConnections().open > 0, 10_000);
     const channel = sb.env.INCIDENT_CHANNEL as string;
@@ -81,10 +81,10 @@ describe('a fix whose process is killed between the grant and the restart', () =
     if (process.env.DEBUG_RESUME || took > 45_000) t.diagnostic(timeline);
     assert.equal(fixed.status, 'fixed', fixed.fix?.summary);
     assert.equal(fixed.fix?.resumes, 1);
-    // Here 17–20 s (the 15 s stale window, the 5 s resume interval, ~1 s of run), also with the CPU loaded; two CI runs
-    // took 62 s, for a reason not found (the timeline above is printed past 45 s). Abandoned, as before the resume
-    // existed, it stayed "Fixing" ~5 minutes and then failed.
-    assert.ok(took < 90_000, `done ${took} ms after the kill:\n${timeline}`);
+    // Here 17–20 s (the 15 s stale window, the 5 s resume interval, ~1 s of run), also with the CPU loaded. Two CI runs
+    // took 62 s: the killed process had died inside a Firestore transaction, whose lock held the incident ~60 s; the
+    // store now uses no transactions (docs/library-traps.md, "Firestore").
+    assert.ok(took < 60_000, `done ${took} ms after the kill:\n${timeline}`);
     assert.equal(sb.google.world.repository(REPO)?.iam.writes, 1, 'the grant was not written again');
     assert.equal(cluster?.kube.patches.filter((p) => p.name === 'checkout').length, 1, 'one restart');
     assert.deepEqual(
