@@ -11,14 +11,16 @@ export interface PubSubConsumerOptions {
   readonly handle: (alert: Alert, deliveryAttempt: number) => Promise<IntakeOutcome>;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  // The defaults of these four live in config.ts (PUBSUB_MAX_MESSAGES, PUBSUB_MAX_BYTES, PUBSUB_STREAMS,
+  // PUBSUB_HEALTH_CHECK_SECONDS), not here.
   /** Messages processed at once (flow control). */
-  readonly maxInFlight?: number;
+  readonly maxInFlight: number;
   /** Bytes of message data held at once (flow control): bounds memory whatever the size of the messages. */
-  readonly maxInFlightBytes?: number;
-  /** Streaming pulls opened at once (default 3). */
-  readonly streams?: number;
+  readonly maxInFlightBytes: number;
+  /** Streaming pulls opened at once. */
+  readonly streams: number;
   /** How often the subscription is checked (for `/readyz`), and intake restarted once it answers again. */
-  readonly healthCheckMs?: number;
+  readonly healthCheckMs: number;
   /** `host:port` of the Pub/Sub emulator, when testing. */
   readonly emulatorHost?: string;
 }
@@ -85,7 +87,7 @@ export class PubSubConsumer {
 
   start(): void {
     this.#stream = this.#open();
-    this.#healthTimer = setInterval(() => void this.#check(), this.#o.healthCheckMs ?? 10_000);
+    this.#healthTimer = setInterval(() => void this.#check(), this.#o.healthCheckMs);
     this.#healthTimer.unref();
     this.#o.logger.info({ subscription: this.#o.subscription }, 'pulling alerts');
   }
@@ -103,8 +105,8 @@ export class PubSubConsumer {
     const client = this.#client();
     const sub = client.subscription(this.#o.subscription, {
       flowControl: {
-        maxMessages: this.#o.maxInFlight ?? 1000,
-        maxBytes: this.#o.maxInFlightBytes ?? 16 * 1024 * 1024,
+        maxMessages: this.#o.maxInFlight,
+        maxBytes: this.#o.maxInFlightBytes,
         allowExcessMessages: false,
       },
       // The lease the stream asks for (then extended while a message is worked on): a message Pub/Sub handed to a stream
@@ -112,7 +114,7 @@ export class PubSubConsumer {
       // Three streaming pulls, not the client's five: each holds messages in transit beyond flow control (a wave of
       // 9 MB messages peaked 35–55 MB over idle through one stream, 60–95 through three to five), while one stream of
       // the emulator drains only ~1,900 messages/s (README, "Performance"; test/wire/hostile/large-payloads.test.ts).
-      streamingOptions: { maxStreams: this.#o.streams ?? 3 },
+      streamingOptions: { maxStreams: this.#o.streams },
       minAckDeadline: Duration.from({ seconds: 10 }),
       maxAckDeadline: Duration.from({ seconds: 60 }),
       // Within the bot's stop budget (src/main.ts): the library waits for every message it leased to be acked or
@@ -222,18 +224,20 @@ export class PubSubConsumer {
   /** Stops pulling, waits for in-flight messages (they ack or nack), then closes the client. */
   async close(): Promise<void> {
     const stream = this.#stream;
+    // While failing, the current stream is already being retired (#fail): it is waited for below, not closed again.
+    const retired = this.#failing;
     this.#stream = undefined;
     this.#closing = true;
     clearInterval(this.#healthTimer);
     for (const wake of [...this.#wake]) wake();
-    if (stream) {
+    if (stream && !retired) {
       // WAIT: the stream stops, held messages keep their lease until our handlers ack/nack them (or the timeout).
       await Promise.all([
         stream.sub.close().catch((e: unknown) => this.#o.logger.warn({ err: e }, 'closing the subscription failed')),
         this.#drained(),
       ]);
       await stream.client.close().catch(() => undefined);
-    }
+    } else await this.#drained();
     await Promise.allSettled([...this.#retiring]);
   }
 }
