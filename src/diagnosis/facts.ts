@@ -57,6 +57,15 @@ export interface NodePoolFacts {
   readonly labels?: Readonly<Record<string, string>>;
   /** `config.machineType`, e.g. `e2-standard-4` (nodes carry it as `node.kubernetes.io/instance-type`). */
   readonly machineType?: string;
+  /** `config.taints`: the Kubernetes taints GKE puts on every node of the pool. */
+  readonly taints?: readonly Taint[];
+}
+
+/** A Kubernetes node taint (GKE's `NO_SCHEDULE` is `NoSchedule`, and so on). */
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 }
 
 export interface ClusterFacts {

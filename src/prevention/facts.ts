@@ -1,4 +1,4 @@
-import type { ClusterRef, NodePoolFacts } from '../diagnosis/facts.ts';
+import type { ClusterRef, NodePoolFacts, Taint } from '../diagnosis/facts.ts';
 
 /**
  * What the pull audit reads from Kubernetes (docs/prevention.md): the pod templates of the workloads and the labels
@@ -32,6 +32,15 @@ export interface NodeSelectorTerm {
   readonly opaque?: boolean;
 }
 
+/** A core/v1 Toleration: `Equal` (the default) matches key and value, `Exists` the key (every key when empty). */
+export interface Toleration {
+  readonly key?: string;
+  readonly operator?: 'Equal' | 'Exists';
+  readonly value?: string;
+  /** Empty: every effect. */
+  readonly effect?: string;
+}
+
 /** A workload's pod template and state, as the audit needs them. */
 export interface WorkloadTemplate {
   readonly kind: TemplateKind;
@@ -46,6 +55,8 @@ export interface WorkloadTemplate {
    * node affinity.
    */
   readonly requiredTerms?: readonly NodeSelectorTerm[];
+  /** `spec.template.spec.tolerations`. */
+  readonly tolerations?: readonly Toleration[];
   /** Pods of it running and ready now (ready replicas, ready DaemonSet pods, active Jobs). */
   readonly running: number;
   /** Pods it wants (replicas, scheduled DaemonSet pods, Job parallelism); 0 for a CronJob. */
@@ -64,6 +75,8 @@ export interface NodeLabels {
   /** Its `cloud.google.com/gke-nodepool` label. */
   readonly pool?: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** `spec.taints`, without the passing ones the node lifecycle sets (not-ready, unschedulable…). */
+  readonly taints?: readonly Taint[];
   /**
    * The images in the node's cache (`status.images` names: `repo:tag` and `repo@digest`). The kubelet reports at most
    * 50 by default (`nodeStatusMaxImages`), the largest first, so an image missing here may still be cached.

@@ -1,10 +1,11 @@
-import type { NodePoolFacts } from '../diagnosis/facts.ts';
-import type { NodeLabels, NodeRequirement, NodeSelectorTerm, WorkloadTemplate } from './facts.ts';
+import type { NodePoolFacts, Taint } from '../diagnosis/facts.ts';
+import type { NodeLabels, NodeRequirement, NodeSelectorTerm, Toleration, WorkloadTemplate } from './facts.ts';
 
 /**
  * Which node pools can schedule a workload's pods (docs/prevention.md, "Which pools"): its `nodeSelector` and its
- * required node affinity, matched as the scheduler matches them, against the labels a node of each pool carries.
- * Pure.
+ * required node affinity, matched as the scheduler matches them, against the labels a node of each pool carries;
+ * and its tolerations against the pool's `NoSchedule` and `NoExecute` taints (configured on the pool, or on its
+ * current nodes). Pure.
  *
  * A node of a pool carries the pool's labels (`cloud.google.com/gke-nodepool`, the pool's `config.labels`, its
  * machine type) plus labels GKE sets per node (zone, hostname…). A new node is taken to be like the current ones (a
@@ -23,6 +24,7 @@ const INSTANCE_TYPE_LABELS = ['node.kubernetes.io/instance-type', 'beta.kubernet
 interface Candidate {
   readonly labels: Readonly<Record<string, string>>;
   readonly complete: boolean;
+  readonly taints: readonly Taint[];
 }
 
 /** The labels every new node of the pool will have, from GKE's configuration alone. */
@@ -43,8 +45,12 @@ export function poolCanSchedule(w: WorkloadTemplate, pool: NodePoolFacts, nodes:
   // New nodes of a pool are like its current ones; a pool with none is known only by its configured labels.
   const candidates: Candidate[] =
     own.length > 0
-      ? own.map((n) => ({ labels: { ...n.labels, ...config }, complete: true }))
-      : [{ labels: config, complete: false }];
+      ? own.map((n) => ({
+          labels: { ...n.labels, ...config },
+          complete: true,
+          taints: [...(pool.taints ?? []), ...(n.taints ?? [])],
+        }))
+      : [{ labels: config, complete: false, taints: pool.taints ?? [] }];
   let best: Match = 'no';
   for (const c of candidates) {
     const m = matchesNode(w, c);
@@ -55,6 +61,7 @@ export function poolCanSchedule(w: WorkloadTemplate, pool: NodePoolFacts, nodes:
 }
 
 function matchesNode(w: WorkloadTemplate, c: Candidate): Match {
+  if (!tolerates(w.tolerations ?? [], c.taints)) return 'no';
   const selector = Object.entries(w.nodeSelector).map(
     ([key, value]): NodeRequirement => ({ key, operator: 'In', values: [value] }),
   );
@@ -104,4 +111,18 @@ function all(ms: readonly Match[]): Match {
 function any(ms: readonly Match[]): Match {
   if (ms.includes('yes')) return 'yes';
   return ms.includes('unknown') ? 'unknown' : 'no';
+}
+
+/** Whether every taint that keeps pods off a node (NoSchedule, NoExecute) is tolerated; PreferNoSchedule only steers. */
+export function tolerates(tolerations: readonly Toleration[], taints: readonly Taint[]): boolean {
+  return taints
+    .filter((t) => t.effect !== 'PreferNoSchedule')
+    .every((t) => tolerations.some((o) => toleratesOne(o, t)));
+}
+
+/** core/v1 `Toleration.ToleratesTaint`. */
+function toleratesOne(o: Toleration, t: Taint): boolean {
+  if (o.effect && o.effect !== t.effect) return false;
+  if (o.operator === 'Exists') return !o.key || o.key === t.key;
+  return o.key === t.key && (o.value ?? '') === (t.value ?? '');
 }

@@ -1,5 +1,5 @@
 import { ClusterManagerClient } from '@google-cloud/container/build/src/v1/index.js';
-import type { ClusterRef } from '../../diagnosis/facts.ts';
+import type { ClusterRef, Taint } from '../../diagnosis/facts.ts';
 import type { ClusterInfo, GkeReader } from '../../ports/gcp.port.ts';
 import type { ClientOptions } from './client-options.ts';
 import { toReadError, withRetry } from './google-errors.ts';
@@ -29,6 +29,7 @@ export class GkeAdapter implements GkeReader {
           oauthScopes: [...(p.config?.oauthScopes ?? [])],
           ...(p.config?.labels ? { labels: { ...p.config.labels } } : {}),
           ...(p.config?.machineType ? { machineType: p.config.machineType } : {}),
+          ...(p.config?.taints?.length ? { taints: p.config.taints.flatMap(taintOf) } : {}),
         })),
         ...(c.workloadIdentityConfig?.workloadPool ? { workloadPool: c.workloadIdentityConfig.workloadPool } : {}),
         autopilot: c.autopilot?.enabled === true,
@@ -52,4 +53,19 @@ export class GkeAdapter implements GkeReader {
   async close(): Promise<void> {
     await this.#client.close();
   }
+}
+
+/** GKE's NodeTaint effects (by name or number) as Kubernetes writes them. */
+const EFFECTS: Readonly<Record<string, Taint['effect']>> = {
+  NO_SCHEDULE: 'NoSchedule',
+  '1': 'NoSchedule',
+  PREFER_NO_SCHEDULE: 'PreferNoSchedule',
+  '2': 'PreferNoSchedule',
+  NO_EXECUTE: 'NoExecute',
+  '3': 'NoExecute',
+};
+
+function taintOf(t: { key?: string | null; value?: string | null; effect?: unknown }): Taint[] {
+  const effect = EFFECTS[String(t.effect ?? '')];
+  return t.key && effect ? [{ key: t.key, ...(t.value ? { value: t.value } : {}), effect }] : [];
 }

@@ -63,6 +63,7 @@ export interface NodeObject {
   metadata?: ObjectMeta;
   /** `images`: what the node's container runtime holds (each image under its `repo@digest` and `repo:tag` names). */
   status?: { images?: { names?: string[] }[] };
+  spec?: { taints?: { key?: string; value?: string; effect?: string }[] };
 }
 
 export interface ServiceAccount {

@@ -1,8 +1,10 @@
+import type { Taint } from '../../diagnosis/facts.ts';
 import type {
   NodeLabels,
   NodeRequirement,
   NodeSelectorTerm,
   TemplateKind,
+  Toleration,
   WorkloadTemplate,
 } from '../../prevention/facts.ts';
 import type { ContainerSpec, List, NodeObject, ObjectMeta } from './k8s-types.ts';
@@ -35,6 +37,7 @@ interface PodTemplateJson {
     containers?: ContainerSpec[];
     initContainers?: ContainerSpec[];
     nodeSelector?: Record<string, string>;
+    tolerations?: { key?: string; operator?: string; value?: string; effect?: string }[];
     affinity?: {
       nodeAffinity?: {
         requiredDuringSchedulingIgnoredDuringExecution?: {
@@ -96,7 +99,14 @@ export async function listNodes(http: KubeHttp): Promise<NodeLabels[]> {
     const labels = n.metadata?.labels ?? {};
     const pool = labels[NODE_POOL_LABEL];
     const images = (n.status?.images ?? []).flatMap((i) => i.names ?? []);
-    return { name: n.metadata?.name ?? '', ...(pool ? { pool } : {}), labels: { ...labels }, images };
+    const taints = (n.spec?.taints ?? []).flatMap(lastingTaint);
+    return {
+      name: n.metadata?.name ?? '',
+      ...(pool ? { pool } : {}),
+      labels: { ...labels },
+      ...(taints.length > 0 ? { taints } : {}),
+      images,
+    };
   });
 }
 
@@ -136,6 +146,7 @@ function templateOf(kind: TemplateKind, o: TemplatedObject): WorkloadTemplate {
     containers,
     nodeSelector: { ...(spec?.nodeSelector ?? {}) },
     ...(terms ? { requiredTerms: terms.map(termOf) } : {}),
+    ...(spec?.tolerations?.length ? { tolerations: spec.tolerations.map(tolerationOf) } : {}),
     running,
     desired,
     ...(status.lastScheduleTime ? { lastScheduled: new Date(status.lastScheduleTime).toISOString() } : {}),
@@ -159,4 +170,26 @@ function termOf(t: { matchExpressions?: NodeSelectorRequirementJson[]; matchFiel
   // matchFields select nodes by name (metadata.name): not something a pool's labels can answer.
   const opaque = !known || (t.matchFields ?? []).length > 0;
   return { requirements, ...(opaque ? { opaque: true } : {}) };
+}
+
+function tolerationOf(t: { key?: string; operator?: string; value?: string; effect?: string }): Toleration {
+  return {
+    ...(t.key ? { key: t.key } : {}),
+    operator: t.operator === 'Exists' ? 'Exists' : 'Equal',
+    ...(t.value ? { value: t.value } : {}),
+    ...(t.effect ? { effect: t.effect } : {}),
+  };
+}
+
+const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
+
+/**
+ * A node's taint as the audit weighs it: not the passing ones the node lifecycle and the cluster autoscaler set
+ * (not-ready, unreachable, unschedulable while cordoned, about to be deleted), which say nothing of the pool's next node.
+ */
+function lastingTaint(t: { key?: string; value?: string; effect?: string }): Taint[] {
+  if (!t.key || !EFFECTS.has(t.effect ?? '')) return [];
+  if (/^node\.(kubernetes\.io|cloudprovider\.kubernetes\.io)\//.test(t.key)) return [];
+  if (t.key === 'ToBeDeletedByClusterAutoscaler' || t.key === 'DeletionCandidateOfClusterAutoscaler') return [];
+  return [{ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect as Taint['effect'] }];
 }

@@ -117,4 +117,64 @@ describe('which node pools can schedule a workload', () => {
     const fields = workload({ requiredTerms: [{ requirements: [], opaque: true }] });
     assert.equal(poolCanSchedule(fields, a, nodes), 'unknown', 'matchFields cannot be answered from labels');
   });
+
+  describe('taints and tolerations', () => {
+    const gpu = pool('gpu-pool', { taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] });
+    const gpuNodes = [node('gke-gpu-1', 'gpu-pool')];
+    const tolerating = (o: object) => workload({ tolerations: [o] });
+
+    it('a pool tainted NoSchedule or NoExecute takes only the pods that tolerate it, with or without nodes', () => {
+      assert.equal(poolCanSchedule(workload(), gpu, gpuNodes), 'no');
+      assert.equal(poolCanSchedule(workload(), gpu, []), 'no', 'a new node gets the configured taint');
+      const ok = tolerating({ key: 'nvidia.com/gpu', operator: 'Equal', value: 'present', effect: 'NoSchedule' });
+      assert.equal(poolCanSchedule(ok, gpu, gpuNodes), 'yes');
+      assert.equal(poolCanSchedule(ok, gpu, []), 'yes');
+      const execute = pool('spot', { taints: [{ key: 'spot', value: 'true', effect: 'NoExecute' }] });
+      assert.equal(poolCanSchedule(workload(), execute, []), 'no');
+    });
+
+    it('PreferNoSchedule only steers: the pod may still land there', () => {
+      const prefer = pool('prefer', { taints: [{ key: 'batch', value: 'true', effect: 'PreferNoSchedule' }] });
+      assert.equal(poolCanSchedule(workload(), prefer, []), 'yes');
+    });
+
+    it('matches as the API server does: Exists on the key, an empty key for all, the effect when given, the value for Equal', () => {
+      assert.equal(poolCanSchedule(tolerating({ key: 'nvidia.com/gpu', operator: 'Exists' }), gpu, []), 'yes');
+      assert.equal(poolCanSchedule(tolerating({ operator: 'Exists' }), gpu, []), 'yes', 'tolerates everything');
+      assert.equal(
+        poolCanSchedule(tolerating({ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoExecute' }), gpu, []),
+        'no',
+        'another effect',
+      );
+      assert.equal(
+        poolCanSchedule(tolerating({ key: 'nvidia.com/gpu', value: 'absent' }), gpu, []),
+        'no',
+        'another value',
+      );
+      assert.equal(
+        poolCanSchedule(tolerating({ key: 'nvidia.com/gpu', value: 'present' }), gpu, []),
+        'yes',
+        'Equal by default',
+      );
+    });
+
+    it("a current node's own taint counts too (GKE adds some that the pool's configuration does not list)", () => {
+      const plain = pool('pool-g');
+      const tainted: NodeLabels = {
+        ...node('gke-g-1', 'pool-g'),
+        taints: [{ key: 'dedicated', value: 'ml', effect: 'NoSchedule' }],
+      };
+      assert.equal(poolCanSchedule(workload(), plain, [tainted]), 'no');
+      assert.equal(
+        poolCanSchedule(workload(), plain, [tainted, node('gke-g-2', 'pool-g')]),
+        'yes',
+        'another node takes it',
+      );
+    });
+
+    it('the labels must still match on a tolerated pool', () => {
+      const w = workload({ nodeSelector: { [POOL]: 'pool-a' }, tolerations: [{ operator: 'Exists' }] });
+      assert.equal(poolCanSchedule(w, gpu, gpuNodes), 'no');
+    });
+  });
 });

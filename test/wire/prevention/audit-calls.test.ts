@@ -81,3 +81,19 @@ describe('one audit of 50 workloads × 4 node pools, counted on the wire', () =>
     assert.equal(calls['troubleshooter.troubleshoot'], 4, 'one verdict per service account on web');
   });
 });
+
+describe("a node pool's taints, from GKE's configuration", () => {
+  it('reach the bot through the real container client, as GKE reports them', async () => {
+    const sb = await startGoogleSandbox({ scenario: 'tainted-pool' });
+    const google = createGoogleCloud({ endpoint: sb.endpoint, timeoutMs: 10_000 });
+    try {
+      const cluster = await google.gke.getCluster(PROD);
+      const gpu = cluster.nodePools.find((p) => p.name === 'gpu-pool');
+      assert.deepEqual(gpu?.taints, [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }]);
+      assert.equal(cluster.nodePools.find((p) => p.name === 'default-pool')?.taints, undefined);
+    } finally {
+      await google.close();
+      await sb.stop();
+    }
+  });
+});

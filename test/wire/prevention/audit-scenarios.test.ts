@@ -151,6 +151,18 @@ const EXPECT: Record<string, Want> = {
       },
     ],
   },
+  // Without the taint, gpu-pool would be a gap for every workload: checkout (services), frontend and ml-inference (web).
+  'tainted-pool': {
+    gaps: [
+      {
+        ...seedGap,
+        key: access(WEB, `gke-gpu-pool@${P}.iam.gserviceaccount.com`),
+        pools: ['gpu-pool'],
+        workloads: ['Deployment/ml-inference'],
+        images: 1,
+      },
+    ],
+  },
   'binding-removed': { gaps: [seedGap] },
   'daemonset-cross-project': {
     gaps: [

@@ -22,6 +22,13 @@ function gkeDenied(permission: string, name: string): GrpcError {
   return new GrpcError(grpc.status.PERMISSION_DENIED, `Required "${permission}" permission(s) for "${name}".`);
 }
 
+/** GKE's NodeTaint.Effect names. */
+const GKE_EFFECT = {
+  NoSchedule: 'NO_SCHEDULE',
+  PreferNoSchedule: 'PREFER_NO_SCHEDULE',
+  NoExecute: 'NO_EXECUTE',
+} as const;
+
 function wireNodePool(cluster: Cluster, pool: NodePoolState): object {
   const selfLink = `https://container.googleapis.com/v1/projects/${cluster.projectId}/locations/${cluster.location}/clusters/${cluster.name}/nodePools/${pool.name}`;
   return {
@@ -35,6 +42,9 @@ function wireNodePool(cluster: Cluster, pool: NodePoolState): object {
       metadata: { 'disable-legacy-endpoints': 'true' },
       imageType: 'COS_CONTAINERD',
       labels: {},
+      ...(pool.taints?.length
+        ? { taints: pool.taints.map((t) => ({ key: t.key, value: t.value ?? '', effect: GKE_EFFECT[t.effect] })) }
+        : {}),
       ...(pool.gkeMetadata ? { workloadMetadataConfig: { mode: 'GKE_METADATA' } } : {}),
       shieldedInstanceConfig: { enableSecureBoot: false, enableIntegrityMonitoring: true },
     },

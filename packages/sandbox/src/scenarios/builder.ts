@@ -27,6 +27,7 @@ import type {
   DenyRule,
   IamBinding,
   NodePoolState,
+  NodeTaint,
   Project,
   Repository,
   RepositoryMode,
@@ -99,6 +100,7 @@ export interface PoolSpec {
   readonly nodes: readonly NodeSpec[];
   readonly machineType?: string;
   readonly gkeMetadata?: boolean;
+  readonly taints?: readonly NodeTaint[];
 }
 
 /** A cluster to create. */
@@ -138,6 +140,7 @@ export interface WorkloadSpec {
   /** The pod template's `nodeSelector` and `affinity`, as written in a manifest (the builder places pods itself). */
   readonly nodeSelector?: Record<string, string>;
   readonly affinity?: Record<string, unknown>;
+  readonly tolerations?: readonly Record<string, unknown>[];
 }
 
 /** Assembles one scenario's world; `now` is the scenario's present. */
@@ -257,6 +260,7 @@ export class WorldBuilder {
       locations: [...new Set(p.nodes.map((n) => n.zone))],
       nodes: p.nodes.map((n) => n.name),
       gkeMetadata: p.gkeMetadata ?? spec.workloadPool !== undefined,
+      ...(p.taints ? { taints: p.taints.map((t) => ({ ...t })) } : {}),
     }));
     const cluster: Cluster = {
       projectId: spec.projectId,
@@ -349,6 +353,7 @@ export class WorldBuilder {
         ...(spec.serviceAccountName ? { serviceAccountName: spec.serviceAccountName } : {}),
         ...(spec.nodeSelector ? { nodeSelector: { ...spec.nodeSelector } } : {}),
         ...(spec.affinity ? { affinity: structuredClone(spec.affinity) } : {}),
+        ...(spec.tolerations ? { tolerations: spec.tolerations.map((t) => ({ ...t })) } : {}),
         ...(spec.initContainers ? { initContainers: spec.initContainers.map((c) => ({ ...c })) } : {}),
         containers: spec.containers.map((c) => ({ ...c })),
       },

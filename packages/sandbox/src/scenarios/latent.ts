@@ -98,6 +98,54 @@ function newNodePool(): World {
   return b.world;
 }
 
+const GPU_POOL_SA = `gke-gpu-pool@${PROJECT}.iam.gserviceaccount.com`;
+const ML_IMAGE = `${LOCATION}-docker.pkg.dev/${PROJECT}/web/ml-inference:0.9.2`;
+const ML_PODS = ['ml-inference-7c4d9b8f6-r2vnx'];
+const GPU_TAINT = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' } as const;
+
+/**
+ * A GPU pool `gpu-pool` runs as its own service account, which has no role on any repository, and is tainted
+ * `nvidia.com/gpu=present:NoSchedule`: only `ml-inference` tolerates the taint (it runs on `default-pool` until a GPU
+ * node is free). checkout, frontend and cart do not tolerate it, so they can never land there: not gaps.
+ */
+function taintedPool(): World {
+  const gpuPool = {
+    name: 'gpu-pool',
+    serviceAccount: GPU_POOL_SA,
+    oauthScopes: ['https://www.googleapis.com/auth/cloud-platform'],
+    machineType: 'g2-standard-8',
+    taints: [GPU_TAINT],
+    nodes: [{ name: 'gke-prod-gpu-pool-2f7a9c1e-m4kd', zone: 'us-central1-a' }],
+  };
+  const { b, cluster } = acmeBase('tainted-pool', { pools: [SEED_POOL, gpuPool], neighbours: false });
+  const web = b.world.repository(WEB_REPO);
+  if (!web) throw new Error('web repository missing');
+  b.addImages(web, 'ml-inference', [{ tags: ['0.9.2'], uploadedAgoMs: 12 * DAY }]);
+  b.grant(SERVICES_REPO, READER, member(DEFAULT_SA), 200 * DAY);
+  b.grant(WEB_REPO, READER, member(DEFAULT_SA), 200 * DAY);
+  b.grant(`projects/${PROJECT}`, 'roles/container.defaultNodeServiceAccount', member(GPU_POOL_SA), 30 * MINUTE);
+  const onDefault = { pool: 'default-pool', startedAgoMs: 6 * DAY, namespace: NAMESPACE };
+  b.deployment(cluster, checkoutSpec({ startedAgoMs: 6 * DAY }));
+  b.deployment(cluster, {
+    ...onDefault,
+    name: 'frontend',
+    replicas: 2,
+    containers: [{ name: 'frontend', image: FRONTEND_IMAGE }],
+    templateHash: '6b8d7c9f5',
+    podNames: FRONTEND_PODS,
+  });
+  b.deployment(cluster, {
+    ...onDefault,
+    name: 'ml-inference',
+    replicas: 1,
+    containers: [{ name: 'model', image: ML_IMAGE }],
+    templateHash: '7c4d9b8f6',
+    podNames: ML_PODS,
+    tolerations: [{ key: GPU_TAINT.key, operator: 'Equal', value: GPU_TAINT.value, effect: GPU_TAINT.effect }],
+  });
+  return b.world;
+}
+
 /** The seed estate, healthy for months, until someone removed the node SA's reader binding on `services`. */
 function bindingRemoved(): World {
   const { b, cluster } = acmeBase('binding-removed');
@@ -246,6 +294,25 @@ export const LATENT_SCENARIOS: readonly ScenarioDefinition[] = [
       pool: 'pool-b',
     },
     build: newNodePool,
+  },
+  {
+    name: 'tainted-pool',
+    description:
+      'A GPU pool tainted NoSchedule runs as its own SA with no reader; only ml-inference tolerates the taint',
+    target: {
+      ...checkoutRuns,
+      pod: ML_PODS[0] as string,
+      container: 'model',
+      workload: { kind: 'Deployment', name: 'ml-inference' },
+      image: ML_IMAGE,
+    },
+    expected: { cause: 'none', findings: [] },
+    latent: {
+      workload: { kind: 'Deployment', namespace: NAMESPACE, name: 'ml-inference' },
+      image: ML_IMAGE,
+      pool: 'gpu-pool',
+    },
+    build: taintedPool,
   },
   {
     name: 'binding-removed',

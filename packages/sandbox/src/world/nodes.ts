@@ -3,7 +3,7 @@
  * gets, for nodes made when a scenario is built and for nodes of a pool created through the GKE fake.
  */
 import type { Node } from './kube-types.ts';
-import type { Cluster } from './types.ts';
+import type { Cluster, NodeTaint } from './types.ts';
 import { iso } from './workloads.ts';
 import type { World } from './world.ts';
 
@@ -12,6 +12,7 @@ export interface NodePoolShape {
   readonly name: string;
   readonly machineType?: string;
   readonly gkeMetadata?: boolean;
+  readonly taints?: readonly NodeTaint[];
 }
 
 /** The Node object of `node` in `pool`, Ready since `createdAt`, heartbeating at `now`; `ipSuffix` picks its IPs. */
@@ -61,6 +62,7 @@ export function kubeNode(
       providerID: `gce://${cluster.projectId}/${n.zone}/${n.name}`,
       podCIDR: `10.8.${ipSuffix}.0/24`,
       podCIDRs: [`10.8.${ipSuffix}.0/24`],
+      ...(pool.taints?.length ? { taints: pool.taints.map((t) => ({ ...t })) } : {}),
     },
     status: {
       conditions: [

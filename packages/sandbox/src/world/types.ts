@@ -124,6 +124,15 @@ export interface NodePoolState {
   nodes: string[];
   /** True when the pool runs the GKE metadata server (Workload Identity). */
   gkeMetadata: boolean;
+  /** `config.taints`, as Kubernetes writes them; every node of the pool carries them. */
+  taints?: NodeTaint[];
+}
+
+/** A node taint (`effect` as Kubernetes writes it; GKE's API says `NO_SCHEDULE` and so on). */
+export interface NodeTaint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
 }
 
 /** A GKE cluster and the Kubernetes objects it holds. */

@@ -30,6 +30,7 @@ const REQUIRED = [
   'two-teams',
   'storm',
   'new-node-pool',
+  'tainted-pool',
   'binding-removed',
   'daemonset-cross-project',
   'cronjob-not-run',
