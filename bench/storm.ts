@@ -47,8 +47,8 @@ const latencyMs = Number(values.latency ?? 50);
 const perPod = Number(values['per-pod'] ?? 20);
 const trials = Number(values.trials ?? 15);
 const runs = Number(values.runs ?? 1);
-/** The bot's default PUBSUB_MAX_MESSAGES: the floor subscriber gets the same flow control. */
-const MAX_MESSAGES = 1000;
+/** The bot's PUBSUB_MAX_MESSAGES (passed through to it, else config.ts's default): the floor gets the same flow control. */
+const MAX_MESSAGES = Number(process.env.PUBSUB_MAX_MESSAGES || 2000);
 /**
  * Round trips on the critical path of one alert, once the cluster is known (the bot reads it ahead, at start-up):
  * the pod, its ReplicaSet, its Deployment (the node and the Troubleshooter run beside them).

@@ -264,7 +264,7 @@ export function loadConfig(env: Env): Config {
       `PUBSUB_SUBSCRIPTION must be a full name projects/PROJECT/subscriptions/NAME (got "${pubsubSubscription}")`,
     );
   }
-  const pubsubMaxMessages = number('PUBSUB_MAX_MESSAGES', 1000, 1, 100_000);
+  const pubsubMaxMessages = number('PUBSUB_MAX_MESSAGES', 2000, 1, 100_000);
   const pubsubMaxBytes = number('PUBSUB_MAX_BYTES', 16 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024);
   const pubsubStreams = number('PUBSUB_STREAMS', 3, 1, 10);
   const pubsubHealthCheckMs = number('PUBSUB_HEALTH_CHECK_SECONDS', 10, 0.1, 3600) * 1000;

@@ -32,9 +32,10 @@ describe('SIGTERM with alerts in flight', () => {
   const recorded = async () => (await store.listIncidents()).reduce((n, i) => n + i.alertCount, 0);
 
   it('loses nothing and counts nothing twice; the next process takes the rest', async (t) => {
-    first = await startServe({ ...sb.env, LOG_LEVEL: 'debug' }, { ready: true });
+    // Flow control at 1,000 messages, so that some are still in Pub/Sub at the signal.
+    first = await startServe({ ...sb.env, LOG_LEVEL: 'debug', PUBSUB_MAX_MESSAGES: '1000' }, { ready: true });
     await sb.slack.waitFor(() => sb.slack.socketConnections().open > 0, 10_000);
-    // More than flow control lets one process hold (PUBSUB_MAX_MESSAGES, 1000): some are still in Pub/Sub at the signal.
+    // More than flow control lets one process hold.
     const alerts = sb.google.logEntries({ perPod: 500 });
     assert.ok(alerts.length >= 1200, `${alerts.length} distinct alerts`);
     await Promise.all(alerts.map((a) => sb.publish(a as object)));
