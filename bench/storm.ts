@@ -16,7 +16,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startSandbox } from '@imagepull/sandbox';
 import {
-  type BotProcess,
   get,
   median,
   metric,
@@ -68,6 +67,8 @@ interface StormResult {
   googleApiCalls: number;
   kubernetesApiCalls: number;
   peakRssMb: number;
+  /** Share of the storm each replica recorded, largest first. */
+  replicaShares: number[];
 }
 
 async function storm(): Promise<StormResult> {
@@ -85,9 +86,17 @@ async function storm(): Promise<StormResult> {
     await floor.close();
     sb.google.calls.reset();
     const callsBefore = sb.slack.calls().length;
-    const bots: BotProcess[] = [];
-    for (let i = 0; i < replicas; i++) bots.push(await startBotProcess(sb));
-    const ready = Date.now();
+    // The replicas start together, and the drain is timed from the first one ready: a replica that is up pulls the
+    // storm while the others still start (timing from the last one ready credited it with a head start).
+    const readyAt: number[] = [];
+    const bots = await Promise.all(
+      Array.from({ length: replicas }, async () => {
+        const bot = await startBotProcess(sb);
+        readyAt.push(Date.now());
+        return bot;
+      }),
+    );
+    const ready = Math.min(...readyAt);
     try {
       await until(
         async () => {
@@ -102,6 +111,11 @@ async function storm(): Promise<StormResult> {
         'the storm to drain',
       );
       const drained = Date.now();
+      const recordedBy: number[] = [];
+      for (const bot of bots) {
+        const m = await get(bot, '/metrics');
+        recordedBy.push(m ? metric(m.text, 'imagepull_alerts_total', 'outcome="recorded"') : 0);
+      }
       // Let coalesced updates settle, then read the Slack side.
       await sleep(3500);
       const channel = sb.env.INCIDENT_CHANNEL as string;
@@ -120,6 +134,9 @@ async function storm(): Promise<StormResult> {
         googleApiCalls: sb.google.calls.list().filter((c) => !c.method.startsWith('kube.')).length,
         kubernetesApiCalls: sb.google.calls.count('kube.*'),
         peakRssMb: Math.round(Math.max(...bots.map((b) => peakRssMb(b.child.pid as number)))),
+        replicaShares: recordedBy
+          .map((n) => Math.round((n / Math.max(1, entries.length)) * 100) / 100)
+          .sort((a, b) => b - a),
       };
     } finally {
       for (const bot of bots) await stopBotProcess(bot);
@@ -229,6 +246,8 @@ line('thread replies', String(summary.slackThreadReplies));
 line('Google API calls', String(summary.googleApiCalls), 'bounded by distinct facts');
 line('Kubernetes API calls', String(summary.kubernetesApiCalls), '≤ 100 (namespaces + workloads)');
 line('peak RSS of a bot process (MB)', String(summary.peakRssMb), '≤ 200');
+if (replicas > 1)
+  line('share of the storm per replica, each run', storms.map((s) => s.replicaShares.join('/')).join('  '));
 console.log(`\n(bench took ${Math.round((Date.now() - started) / 1000)} s; full result in bench/results/)`);
 console.log(JSON.stringify(summary));
 process.exit(0);

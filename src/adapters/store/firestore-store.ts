@@ -201,6 +201,13 @@ export class FirestoreStore implements StateStore {
 
   async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
     const ref = this.#col('locks').doc(hash(name));
+    // Most leases are new (each message's post lease, each fix's lock): one create, not a read and then a create.
+    try {
+      await ref.create({ name, owner, until: Date.now() + ttlMs });
+      return true;
+    } catch (e) {
+      if (!alreadyExists(e)) throw e;
+    }
     return conditionally(ref, (snap) => {
       const until = snap.get('until') as number | undefined;
       const holder = snap.get('owner') as string | undefined;

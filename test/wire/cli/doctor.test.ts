@@ -1,36 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { type Sandbox, startSandbox } from '@imagepull/sandbox';
 import { BOT_RBAC } from '../../../src/usecases/bot-permissions.ts';
+import { runCli } from '../run-cli.ts';
 
 /** `node src/cli/main.ts doctor ARGS` with the sandbox's environment (plus `env`): exit code and output. */
-function doctor(
+async function doctor(
   base: Readonly<Record<string, string>>,
   env: Record<string, string> = {},
   args: readonly string[] = [],
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    // Only the sandbox's variables (and PATH): nothing of the developer's shell configures the bot.
-    const child = spawn(process.execPath, ['src/cli/main.ts', 'doctor', ...args], {
-      env: { PATH: process.env.PATH ?? '', ...base, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += String(d);
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      err += String(d);
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
+): Promise<{ code: number; out: string; err: string }> {
+  // Only the sandbox's variables (and PATH): nothing of the developer's shell configures the bot.
+  const r = await runCli(['doctor', ...args], { env: { PATH: process.env.PATH ?? '', ...base, ...env } });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 /** The failed lines of the checklist, each with the fix lines under it. */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { SANDBOX_PEOPLE, type Sandbox, startSandbox } from '@imagepull/sandbox';
 import { eventually, type Harness, startHarness } from '../helpers.ts';
+import { runCli } from '../run-cli.ts';
 
 describe('App Home and /imagepull status', () => {
   let h: Harness;
@@ -79,16 +80,7 @@ describe('imagepull serve as a process: health, metrics, SIGTERM', () => {
 });
 
 describe('the CLI', () => {
-  const run = (args: string[], input?: string) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const p = execFile(
-        process.execPath,
-        ['src/cli/main.ts', ...args],
-        { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' } },
-        (e, stdout, stderr) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-      if (input !== undefined) p.stdin?.end(input);
-    });
+  const run = (args: string[], input?: string) => runCli(args, input !== undefined ? { input } : {});
 
   it('explain --json reads stdin and prints the contract JSON', async () => {
     const r = await run(

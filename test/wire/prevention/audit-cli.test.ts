@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { runCli } from '../run-cli.ts';
 
 const HOST = 'us-central1-docker.pkg.dev/acme-prod-417';
 
-/** Runs the real `imagepull` process, as a pipeline step would, and returns its exit code and output. */
-function imagepull(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['src/cli/main.ts', ...args],
-      { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+/** Runs the real `imagepull` process, as a pipeline step would. */
+const imagepull = (args: string[]) => runCli(args);
 
 describe('imagepull audit --image (the check a pipeline runs before it deploys)', () => {
   it('exits 1 with the reason and the exact fix when the cluster could not pull the image', async () => {

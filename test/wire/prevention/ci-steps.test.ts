@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { load } from 'js-yaml';
+import { runCli } from '../run-cli.ts';
 
 /**
  * The pipeline steps docs/prevention.md documents, run as written: their YAML parses, and the `imagepull audit`
@@ -12,16 +12,7 @@ import { load } from 'js-yaml';
 const doc = readFileSync(new URL('../../../docs/prevention.md', import.meta.url), 'utf8');
 const yamlBlocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => load(m[1] as string));
 
-function imagepull(args: string[]): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['src/cli/main.ts', ...args, '--sandbox', 'seed'],
-      { env: { ...process.env, METADATA_SERVER_DETECTION: 'none' }, timeout: 60_000 },
-      (error, stdout) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout }),
-    );
-  });
-}
+const imagepull = (args: string[]) => runCli([...args, '--sandbox', 'seed']);
 
 /** A shell command line with its `\` continuations joined, split into words (no quoting beyond "…"). */
 function words(line: string): string[] {

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { SCENARIOS, startGoogleSandbox, validateBlocks } from '@imagepull/sandbox';
 import { createGoogleCloud } from '../../../src/adapters/gcp/google-cloud.ts';
 import { KubernetesConnector } from '../../../src/adapters/kube/cluster.adapter.ts';
@@ -10,6 +8,7 @@ import { gallery } from '../../../src/slack/preview/gallery.ts';
 import { TOP_LEVEL_BUDGET, visibleText } from '../../../src/slack/preview/visible-text.ts';
 import { FactReader } from '../../../src/usecases/fact-reader.ts';
 import { Investigator } from '../../../src/usecases/investigate.ts';
+import { runCli } from '../run-cli.ts';
 
 process.env.METADATA_SERVER_DETECTION = 'none';
 
@@ -229,14 +228,8 @@ describe('every sandbox scenario, through the real client libraries and the wire
 
 describe('imagepull diagnose --sandbox (the CLI contract)', () => {
   it('prints cause, findings[].id and fixes[].kind as JSON and exits 0', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['src/cli/main.ts', 'diagnose', '--sandbox', 'seed', '--json'],
-      {
-        env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
-        timeout: 60_000,
-      },
-    );
+    const { code, stdout } = await runCli(['diagnose', '--sandbox', 'seed', '--json']);
+    assert.equal(code, 0);
     const json = JSON.parse(stdout) as { cause: string; findings: { id: string }[]; fixes: { kind: string }[] };
     assert.equal(json.cause, 'permission-denied');
     assert.deepEqual(
@@ -250,10 +243,8 @@ describe('imagepull diagnose --sandbox (the CLI contract)', () => {
   });
 
   it('exits 2 with a clear message for an unknown scenario', async () => {
-    const r = await promisify(execFile)(process.execPath, ['src/cli/main.ts', 'diagnose', '--sandbox', 'nope'], {
-      env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
-    }).catch((e: { code: number; stderr: string }) => e);
-    assert.equal((r as { code: number }).code, 2);
-    assert.match((r as { stderr: string }).stderr, /unknown scenario "nope"; scenarios: seed/);
+    const r = await runCli(['diagnose', '--sandbox', 'nope']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown scenario "nope"; scenarios: seed/);
   });
 });
