@@ -23,7 +23,7 @@ import {
   ZONES,
 } from './acme.ts';
 import { addCronJob } from './batch-builder.ts';
-import type { WorldBuilder } from './builder.ts';
+import type { WorkloadSpec, WorldBuilder } from './builder.ts';
 import type { ScenarioDefinition, ScenarioTarget } from './types.ts';
 
 const MINUTE = 60_000;
@@ -44,11 +44,42 @@ const checkoutRuns: ScenarioTarget = {
   image: CHECKOUT_IMAGE,
 };
 
+/**
+ * A scenario whose running pod belongs to the workload at risk: its target (that pod, running today, so the diagnosis
+ * finds nothing) and its risk (the same workload and image on a new node of `pool`), from one description.
+ */
+function atRisk(run: ScenarioTarget, pool: string): Pick<ScenarioDefinition, 'target' | 'expected' | 'latent'> {
+  return {
+    target: run,
+    expected: { cause: 'none', findings: [] },
+    latent: {
+      workload: { kind: run.workload.kind, namespace: run.namespace, name: run.workload.name },
+      image: run.image,
+      pool,
+    },
+  };
+}
+
 /** The service account of the new pool `pool-b`. */
 const POOL_B_SA = `gke-pool-b@${PROJECT}.iam.gserviceaccount.com`;
 const FRONTEND_IMAGE = `${LOCATION}-docker.pkg.dev/${PROJECT}/web/frontend:3.1.0`;
 const CART_IMAGE = `${LOCATION}-docker.pkg.dev/${PROJECT}/web/cart:2.0.4`;
 const FRONTEND_PODS = ['frontend-6b8d7c9f5-k4wzp', 'frontend-6b8d7c9f5-t9mxq'];
+
+/** Where the web workloads of these worlds have run for six days. */
+const ON_DEFAULT = { pool: 'default-pool', startedAgoMs: 6 * DAY, namespace: NAMESPACE } as const;
+
+/** The frontend Deployment, on `default-pool`. */
+function frontendOnDefault(): WorkloadSpec {
+  return {
+    ...ON_DEFAULT,
+    name: 'frontend',
+    replicas: 2,
+    containers: [{ name: 'frontend', image: FRONTEND_IMAGE }],
+    templateHash: '6b8d7c9f5',
+    podNames: FRONTEND_PODS,
+  };
+}
 
 /** Required node affinity to one pool, as a manifest writes it. */
 function onPool(pool: string): Record<string, unknown> {
@@ -78,18 +109,10 @@ function newNodePool(): World {
   const { b, cluster } = acmeBase('new-node-pool', { pools: [SEED_POOL, poolB], neighbours: false });
   b.grant(SERVICES_REPO, READER, member(DEFAULT_SA), 200 * DAY);
   b.grant(`projects/${PROJECT}`, 'roles/container.defaultNodeServiceAccount', member(POOL_B_SA), 10 * MINUTE);
-  const onDefault = { pool: 'default-pool', startedAgoMs: 6 * DAY, namespace: NAMESPACE };
   b.deployment(cluster, checkoutSpec({ affinity: onPool('default-pool'), startedAgoMs: 6 * DAY }));
+  b.deployment(cluster, frontendOnDefault());
   b.deployment(cluster, {
-    ...onDefault,
-    name: 'frontend',
-    replicas: 2,
-    containers: [{ name: 'frontend', image: FRONTEND_IMAGE }],
-    templateHash: '6b8d7c9f5',
-    podNames: FRONTEND_PODS,
-  });
-  b.deployment(cluster, {
-    ...onDefault,
+    ...ON_DEFAULT,
     name: 'cart',
     replicas: 2,
     containers: [{ name: 'cart', image: CART_IMAGE }],
@@ -124,18 +147,10 @@ function taintedPool(): World {
   b.grant(SERVICES_REPO, READER, member(DEFAULT_SA), 200 * DAY);
   b.grant(WEB_REPO, READER, member(DEFAULT_SA), 200 * DAY);
   b.grant(`projects/${PROJECT}`, 'roles/container.defaultNodeServiceAccount', member(GPU_POOL_SA), 30 * MINUTE);
-  const onDefault = { pool: 'default-pool', startedAgoMs: 6 * DAY, namespace: NAMESPACE };
   b.deployment(cluster, checkoutSpec({ startedAgoMs: 6 * DAY }));
+  b.deployment(cluster, frontendOnDefault());
   b.deployment(cluster, {
-    ...onDefault,
-    name: 'frontend',
-    replicas: 2,
-    containers: [{ name: 'frontend', image: FRONTEND_IMAGE }],
-    templateHash: '6b8d7c9f5',
-    podNames: FRONTEND_PODS,
-  });
-  b.deployment(cluster, {
-    ...onDefault,
+    ...ON_DEFAULT,
     name: 'ml-inference',
     replicas: 1,
     containers: [{ name: 'model', image: ML_IMAGE }],
@@ -280,69 +295,54 @@ export const LATENT_SCENARIOS: readonly ScenarioDefinition[] = [
   {
     name: 'new-node-pool',
     description: 'A new pool-b runs as its own SA with no reader; frontend and cart may land there, checkout is pinned',
-    target: {
-      ...checkoutRuns,
-      pod: FRONTEND_PODS[0] as string,
-      container: 'frontend',
-      workload: { kind: 'Deployment', name: 'frontend' },
-      image: FRONTEND_IMAGE,
-    },
-    expected: { cause: 'none', findings: [] },
-    latent: {
-      workload: { kind: 'Deployment', namespace: NAMESPACE, name: 'frontend' },
-      image: FRONTEND_IMAGE,
-      pool: 'pool-b',
-    },
+    ...atRisk(
+      {
+        ...checkoutRuns,
+        pod: FRONTEND_PODS[0] as string,
+        container: 'frontend',
+        workload: { kind: 'Deployment', name: 'frontend' },
+        image: FRONTEND_IMAGE,
+      },
+      'pool-b',
+    ),
     build: newNodePool,
   },
   {
     name: 'tainted-pool',
     description:
       'A GPU pool tainted NoSchedule runs as its own SA with no reader; only ml-inference tolerates the taint',
-    target: {
-      ...checkoutRuns,
-      pod: ML_PODS[0] as string,
-      container: 'model',
-      workload: { kind: 'Deployment', name: 'ml-inference' },
-      image: ML_IMAGE,
-    },
-    expected: { cause: 'none', findings: [] },
-    latent: {
-      workload: { kind: 'Deployment', namespace: NAMESPACE, name: 'ml-inference' },
-      image: ML_IMAGE,
-      pool: 'gpu-pool',
-    },
+    ...atRisk(
+      {
+        ...checkoutRuns,
+        pod: ML_PODS[0] as string,
+        container: 'model',
+        workload: { kind: 'Deployment', name: 'ml-inference' },
+        image: ML_IMAGE,
+      },
+      'gpu-pool',
+    ),
     build: taintedPool,
   },
   {
     name: 'binding-removed',
     description: "Someone removed the node SA's reader on services two hours ago; checkout runs from the node cache",
-    target: checkoutRuns,
-    expected: { cause: 'none', findings: [] },
-    latent: {
-      workload: { kind: 'Deployment', namespace: NAMESPACE, name: 'checkout' },
-      image: CHECKOUT_IMAGE,
-      pool: 'default-pool',
-    },
+    ...atRisk(checkoutRuns, 'default-pool'),
     build: bindingRemoved,
   },
   {
     name: 'daemonset-cross-project',
     description: "DaemonSet log-agent runs from a cached image of another project's repository the node SA cannot read",
-    target: {
-      ...checkoutRuns,
-      namespace: 'observability',
-      pod: LOG_AGENT_PODS[0] as string,
-      container: 'agent',
-      workload: { kind: 'DaemonSet', name: 'log-agent' },
-      image: LOG_AGENT_IMAGE,
-    },
-    expected: { cause: 'none', findings: [] },
-    latent: {
-      workload: { kind: 'DaemonSet', namespace: 'observability', name: 'log-agent' },
-      image: LOG_AGENT_IMAGE,
-      pool: 'default-pool',
-    },
+    ...atRisk(
+      {
+        ...checkoutRuns,
+        namespace: 'observability',
+        pod: LOG_AGENT_PODS[0] as string,
+        container: 'agent',
+        workload: { kind: 'DaemonSet', name: 'log-agent' },
+        image: LOG_AGENT_IMAGE,
+      },
+      'default-pool',
+    ),
     build: daemonSetCrossProject,
   },
   {
@@ -361,19 +361,16 @@ export const LATENT_SCENARIOS: readonly ScenarioDefinition[] = [
   {
     name: 'fleet',
     description: '50 deployments over 10 images and 4 pools with 4 SAs; the newest pool-d has no reader (audit cost)',
-    target: {
-      ...checkoutRuns,
-      pod: FLEET_FIRST_POD,
-      container: 'app',
-      workload: { kind: 'Deployment', name: 'api-00' },
-      image: FLEET_FIRST_IMAGE,
-    },
-    expected: { cause: 'none', findings: [] },
-    latent: {
-      workload: { kind: 'Deployment', namespace: NAMESPACE, name: 'api-00' },
-      image: FLEET_FIRST_IMAGE,
-      pool: 'pool-d',
-    },
+    ...atRisk(
+      {
+        ...checkoutRuns,
+        pod: FLEET_FIRST_POD,
+        container: 'app',
+        workload: { kind: 'Deployment', name: 'api-00' },
+        image: FLEET_FIRST_IMAGE,
+      },
+      'pool-d',
+    ),
     build: fleet,
   },
 ];
