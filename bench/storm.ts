@@ -98,24 +98,21 @@ async function storm(): Promise<StormResult> {
     );
     const ready = Math.min(...readyAt);
     try {
+      // Alerts each replica has recorded, as of the last look.
+      let recordedBy: number[] = [];
       await until(
         async () => {
-          let recorded = 0;
+          recordedBy = [];
           for (const bot of bots) {
             const m = await get(bot, '/metrics');
-            recorded += m ? metric(m.text, 'imagepull_alerts_total', 'outcome="recorded"') : 0;
+            recordedBy.push(m ? metric(m.text, 'imagepull_alerts_total', 'outcome="recorded"') : 0);
           }
-          return recorded >= entries.length;
+          return recordedBy.reduce((a, b) => a + b, 0) >= entries.length;
         },
         300_000,
         'the storm to drain',
       );
       const drained = Date.now();
-      const recordedBy: number[] = [];
-      for (const bot of bots) {
-        const m = await get(bot, '/metrics');
-        recordedBy.push(m ? metric(m.text, 'imagepull_alerts_total', 'outcome="recorded"') : 0);
-      }
       // Let coalesced updates settle, then read the Slack side.
       await sleep(3500);
       const channel = sb.env.INCIDENT_CHANNEL as string;

@@ -113,7 +113,7 @@ function any(ms: readonly Match[]): Match {
   return ms.includes('unknown') ? 'unknown' : 'no';
 }
 
-/** Whether every taint that keeps pods off a node (NoSchedule, NoExecute) is tolerated; PreferNoSchedule only steers. */
+/** Whether each taint that keeps pods off a node (NoSchedule, NoExecute) is tolerated; PreferNoSchedule only steers. */
 export function tolerates(tolerations: readonly Toleration[], taints: readonly Taint[]): boolean {
   return taints
     .filter((t) => t.effect !== 'PreferNoSchedule')

@@ -36,7 +36,7 @@ export interface EmulatorOptions {
   readonly sdkRoot?: string;
   /** The Java launcher to check for. Default `java` on the PATH. */
   readonly java?: string;
-  /** How long to wait for `GET /` to answer `Ok`. Default 60 s (a JVM starting on a loaded 2-core machine once took over 30). */
+  /** How long to wait for `GET /` to answer `Ok`. Default 60 s (a JVM on a loaded 2-core machine once took over 30). */
   readonly startTimeoutMs?: number;
   /** JVM flags. Default {@link FAST_START_JVM_OPTIONS}; pass `[]` for the JVM's own defaults. */
   readonly jvmOptions?: readonly string[];

@@ -185,7 +185,8 @@ const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
 
 /**
  * A node's taint as the audit weighs it: not the passing ones the node lifecycle and the cluster autoscaler set
- * (not-ready, unreachable, unschedulable while cordoned, about to be deleted), which say nothing of the pool's next node.
+ * (not-ready, unreachable, unschedulable while cordoned, about to be deleted), which say nothing of the pool's next
+ * node.
  */
 function lastingTaint(t: { key?: string; value?: string; effect?: string }): Taint[] {
   if (!t.key || !EFFECTS.has(t.effect ?? '')) return [];

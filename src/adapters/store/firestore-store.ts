@@ -15,13 +15,15 @@ export interface FirestoreStoreOptions {
 }
 
 /**
- * State in Firestore, for several replicas sharing one subscription (docs/architecture.md, "State"): deliveries and incidents are
- * created with `create()` (exactly one writer wins), incidents and locks change by conditional writes (read, then write
- * only if the document is unchanged: {@link conditionally}), locks are leases with an expiry. Records are stored as JSON text plus the few fields queries need.
+ * State in Firestore, for several replicas sharing one subscription (docs/architecture.md, "State"): deliveries and
+ * incidents are created with `create()` (exactly one writer wins); incidents and locks change by conditional writes
+ * (read, then write only if the document is unchanged: {@link conditionally}); locks are leases with an expiry.
+ * Records are stored as JSON text plus the few fields queries need.
  *
  * Delivery claims — two writes per alert, the store's hottest path under a storm — go through one BulkWriter, flushed
- * on the next turn of the event loop: the writes of a burst share a BatchWrite call instead of one commit each. A claim is created (exactly one writer wins), and completed or released by an update
- * or delete conditioned on the claim's own write time, so it still changes only what this owner wrote.
+ * on the next turn of the event loop: the writes of a burst share a BatchWrite call instead of one commit each. A
+ * claim is created (exactly one writer wins), and completed or released by an update or delete conditioned on the
+ * claim's own write time, so it still changes only what this owner wrote.
  */
 export class FirestoreStore implements StateStore {
   readonly #db: Firestore;

@@ -11,7 +11,8 @@ const REPO = 'projects/acme-prod-417/locations/us-central1/repositories/services
 /**
  * The bot killed (SIGKILL) between the grant and the restart, with Firestore state: the next process resumes the run
  * from its ledger — the grant is known, so it is not written again; it waits for IAM, restarts, verifies — once the
- * dead run's heartbeat is 15 s old, within a minute, and the message never stays "Fixing" (docs/incidents-and-fixes.md, "A run").
+ * dead run's heartbeat is 15 s old, within a minute, and the message never stays "Fixing"
+ * (docs/incidents-and-fixes.md, "A run").
  */
 describe('a fix whose process is killed between the grant and the restart', () => {
   let sb: Sandbox;
