@@ -184,7 +184,6 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
     investigator,
     uninvestigable,
     incidents,
-    store,
     logger,
     metrics,
     iamChanged: (alert) => prevention.iamChanged(alert),

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Alert } from '../alerts/alert.ts';
 import type { ClusterRef } from '../diagnosis/facts.ts';
-import type { StateStore } from '../ports/store.port.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
-import type { IncidentService } from './incidents.ts';
+import { DELIVERY_TTL_MS, type IncidentService } from './incidents.ts';
 import type { Investigation, Investigator } from './investigate.ts';
 import { cannotInvestigate, type UninvestigableAlerts } from './uninvestigable.ts';
 
@@ -19,7 +17,6 @@ export type IntakeOutcome =
 export interface AlertIntakeDeps {
   readonly investigator: Investigator;
   readonly incidents: IncidentService;
-  readonly store: StateStore;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** Deliveries after which a transient failure is given up: posted with what could be read, or acked. */
@@ -32,13 +29,9 @@ export interface AlertIntakeDeps {
   readonly iamChanged?: (alert: Alert) => Promise<IntakeOutcome>;
 }
 
-/** How long a handled alert is remembered, to drop redeliveries. */
-const DELIVERY_TTL_MS = 24 * 60 * 60_000;
-/** How long a claim on an alert lasts while it is handled (a crashed replica's claim lapses after this). */
-const CLAIM_LEASE_MS = 5 * 60_000;
-
 /**
- * From a normalized alert to incidents. Drops redeliveries (`insertId`, `incident_id`), shares one investigation
+ * From a normalized alert to incidents. Drops redeliveries (`insertId`, `incident_id`: each incident stores the keys
+ * it recorded, in the same write as the sightings — usecases/incidents.ts), shares one investigation
  * among the alerts of one pod that arrive together (an alert storm is a few hundred pods, not ten thousand
  * diagnoses), treats the alert as a hint (the investigation re-reads the live cluster), and decides ack/nack: the
  * message is acked once its incident is stored; a transient failure to read the cluster is retried with backoff a
@@ -46,10 +39,10 @@ const CLAIM_LEASE_MS = 5 * 60_000;
  */
 export class AlertIntake {
   readonly #d: AlertIntakeDeps;
-  readonly #owner = randomUUID();
-  #deliveries = 0;
   readonly #inFlight = new Map<string, { at: number; result: Promise<Investigation> }>();
   readonly #attempts = new Map<string, number>();
+  /** Deliveries this process has handled, until when: a redelivery to the same replica is dropped before any read. */
+  readonly #handled = new Map<string, number>();
   readonly #count: (labels?: Record<string, string>, by?: number) => void;
 
   constructor(deps: AlertIntakeDeps) {
@@ -97,31 +90,18 @@ export class AlertIntake {
       );
       return { ack: true, reason: 'no pod identity in the alert' };
     }
+    if (this.#seen(alert.dedupeKey)) {
+      this.#count({ kind: alert.kind, outcome: 'duplicate' });
+      return { ack: true, reason: 'duplicate delivery' };
+    }
     const clusterRef = { project, location, name: cluster };
     const key = alert.dedupeKey ?? `pod:${project}/${location}/${cluster}/${namespace}/${pod}/${alert.container ?? ''}`;
     const attempt = Math.max(deliveryAttempt, this.#attempt(key));
     const maxAttempts = this.#d.maxAttempts ?? 5;
-    const dedupe = alert.dedupeKey;
-    // One owner per delivery: a second copy handled by this same process must wait like any other.
-    const owner = `${this.#owner}:${++this.#deliveries}`;
-    const claim = dedupe ? await this.#d.store.claimDelivery(dedupe, CLAIM_LEASE_MS, owner) : 'claimed';
-    if (claim === 'done') {
-      this.#count({ kind: alert.kind, outcome: 'duplicate' });
-      return { ack: true, reason: 'duplicate delivery' };
-    }
-    if (claim === 'in-progress') {
-      // Another copy is being handled (here or on another replica): let Pub/Sub bring this one back later.
-      this.#count({ kind: alert.kind, outcome: 'in-progress' });
-      return { ack: false, reason: 'the same alert is being handled', retryAfterMs: 2000 };
-    }
-    const release = async () => {
-      if (dedupe) await this.#d.store.releaseDelivery(dedupe, owner).catch(() => undefined);
-    };
     try {
       const investigation = await this.#investigate(alert, clusterRef, namespace, pod);
       const blind = investigation.readError?.code === 'unavailable' || investigation.readError?.code === 'timeout';
       if (blind && attempt < maxAttempts) {
-        await release();
         this.#count({ kind: alert.kind, outcome: 'nacked' });
         return {
           ack: false,
@@ -132,22 +112,21 @@ export class AlertIntake {
       const unreadable = investigation.unreadable === 'cluster' ? investigation.readError : undefined;
       if (unreadable && this.#d.uninvestigable && cannotInvestigate(unreadable)) {
         this.#d.uninvestigable.record(clusterRef, unreadable);
-        if (dedupe) await this.#d.store.completeDelivery(dedupe, DELIVERY_TTL_MS, owner);
-        this.#forget(key);
+        this.#done(key, alert.dedupeKey);
         this.#count({ kind: alert.kind, outcome: 'uninvestigable' });
         return { ack: true, reason: `cluster cannot be read (${unreadable.code}): counted, not investigated` };
       }
       if (investigation.diagnoses.length === 0) {
-        if (dedupe) await this.#d.store.completeDelivery(dedupe, DELIVERY_TTL_MS, owner);
-        this.#forget(key);
+        this.#done(key, alert.dedupeKey);
         this.#count({ kind: alert.kind, outcome: 'nothing-failing' });
         log.info({ pod: `${namespace}/${pod}`, note: investigation.note }, 'alert: nothing failing any more');
         return { ack: true, reason: investigation.note ?? 'nothing failing' };
       }
       const workload = investigation.diagnoses[0]?.subject.workload;
+      let counted = 0;
       for (const d of investigation.diagnoses) {
         const w = d.subject.workload ?? workload;
-        await this.#d.incidents.record(
+        const recorded = await this.#d.incidents.recordDelivered(
           d,
           {
             cluster: clusterRef,
@@ -158,14 +137,19 @@ export class AlertIntake {
             ...(alert.incidentId ? { alertIncidentId: alert.incidentId } : {}),
           },
           { kind: 'alert', receivedAt },
+          alert.dedupeKey,
         );
+        if (recorded.counted) counted++;
       }
-      if (dedupe) await this.#d.store.completeDelivery(dedupe, DELIVERY_TTL_MS, owner);
-      this.#forget(key);
+      this.#done(key, alert.dedupeKey);
+      if (counted === 0) {
+        // Every incident it feeds had recorded this delivery already: a redelivery.
+        this.#count({ kind: alert.kind, outcome: 'duplicate' });
+        return { ack: true, reason: 'duplicate delivery' };
+      }
       this.#count({ kind: alert.kind, outcome: 'recorded' });
       return { ack: true, reason: `recorded ${investigation.diagnoses.length} diagnosis(es)` };
     } catch (e) {
-      await release();
       if (attempt >= maxAttempts) {
         // Never loop forever: after the last attempt the alert is acknowledged and the failure logged loudly.
         this.#forget(key);
@@ -193,6 +177,20 @@ export class AlertIntake {
 
   #forget(key: string): void {
     this.#attempts.delete(key);
+  }
+
+  /** Handled and acknowledged: its attempts are forgotten and the delivery remembered here (bounded, oldest first). */
+  #done(key: string, dedupe: string | undefined): void {
+    this.#forget(key);
+    if (!dedupe) return;
+    this.#handled.delete(dedupe);
+    this.#handled.set(dedupe, Date.now() + DELIVERY_TTL_MS);
+    if (this.#handled.size > 50_000) this.#handled.delete(this.#handled.keys().next().value as string);
+  }
+
+  #seen(dedupe: string | undefined): boolean {
+    const until = dedupe ? this.#handled.get(dedupe) : undefined;
+    return until !== undefined && until > Date.now();
   }
 
   /**

@@ -27,11 +27,23 @@ export interface IncidentServiceDeps {
 /** Ended incidents are kept this long (for the App Home history and re-opening), then forgotten. */
 const RETENTION_MS = 14 * 24 * 60 * 60_000;
 
-interface Batch {
-  readonly items: PendingSighting[];
-  readonly done: Promise<IncidentRecord>;
-  resolve(r: IncidentRecord): void;
+/** How long a recorded Pub/Sub delivery is remembered, to drop its redeliveries. */
+export const DELIVERY_TTL_MS = 24 * 60 * 60_000;
+/** Sightings per store write at most (Firestore commits up to 500 writes: the incident and one per delivery). */
+const MAX_BATCH = 400;
+
+/** A sighting waiting for the next group-committed write, with the Pub/Sub delivery it came with. */
+interface Waiting {
+  readonly item: PendingSighting;
+  readonly delivery: string | undefined;
+  resolve(r: Recorded): void;
   reject(e: unknown): void;
+}
+
+/** What recording a sighting did: the incident as stored, and false when its delivery had been recorded before. */
+export interface Recorded {
+  readonly incident: IncidentRecord;
+  readonly counted: boolean;
 }
 
 /**
@@ -46,7 +58,7 @@ export class IncidentService {
   readonly #firstPost: (seconds: number) => void;
   /** Incidents known to exist (skips a store read per sighting). */
   readonly #known = new Set<string>();
-  readonly #batches = new Map<string, Batch>();
+  readonly #waiting = new Map<string, Waiting[]>();
   readonly #writing = new Set<string>();
 
   constructor(deps: IncidentServiceDeps) {
@@ -69,6 +81,20 @@ export class IncidentService {
    * surfaces to the caller) or merges into the existing one.
    */
   async record(diagnosis: Diagnosis, sighting: Sighting, origin: IncidentOrigin): Promise<IncidentRecord> {
+    return (await this.recordDelivered(diagnosis, sighting, origin)).incident;
+  }
+
+  /**
+   * {@link record}, for a sighting that came with a Pub/Sub delivery key (`insertId`, `incident_id`): the key is
+   * stored with the sighting in one write, and a redelivery of it — here, on another replica, after a restart — is
+   * not counted again (`counted: false`).
+   */
+  async recordDelivered(
+    diagnosis: Diagnosis,
+    sighting: Sighting,
+    origin: IncidentOrigin,
+    delivery?: string,
+  ): Promise<Recorded> {
     const id = incidentId(diagnosis.key);
     const now = this.#now();
     const existing = this.#known.has(id) || (await this.#d.store.getIncident(id)) !== undefined;
@@ -77,7 +103,8 @@ export class IncidentService {
         now,
         ttlMs: this.#d.planTtlMs,
       });
-      if (await this.#d.store.createIncident(fresh)) {
+      const deliveries = delivery ? { keys: [delivery], ttlMs: DELIVERY_TTL_MS } : undefined;
+      if (await this.#d.store.createIncident(fresh, deliveries)) {
         this.#known.add(id);
         this.#count({ event: 'created', finding: diagnosis.findings[0]?.id ?? diagnosis.cause });
         this.#d.logger.info(
@@ -87,11 +114,11 @@ export class IncidentService {
         await this.#d.notifier.changed(id, { now: true });
         if (origin.kind === 'alert' && origin.receivedAt)
           this.#firstPost((this.#now().getTime() - origin.receivedAt.getTime()) / 1000);
-        return (await this.#d.store.getIncident(id)) ?? fresh;
+        return { incident: (await this.#d.store.getIncident(id)) ?? fresh, counted: true };
       }
     }
     this.#known.add(id);
-    return this.#merge(id, { diagnosis, sighting, at: now.toISOString() });
+    return this.#merge(id, { diagnosis, sighting, at: now.toISOString() }, delivery);
   }
 
   /**
@@ -111,42 +138,45 @@ export class IncidentService {
 
   /**
    * Group commit: sightings of one incident that arrive while a write is in flight are merged into the next single
-   * write. Under an alert storm that is a few store transactions per second per incident, not one per message,
-   * and each caller still resolves only once its sighting is stored.
+   * write, with the deliveries they came with. Under an alert storm that is a few store writes per second per
+   * incident, not one per message, and each caller still resolves only once its sighting is stored.
    */
-  #merge(id: string, item: PendingSighting): Promise<IncidentRecord> {
-    let batch = this.#batches.get(id);
-    if (!batch) {
-      let resolve!: (r: IncidentRecord) => void;
-      let reject!: (e: unknown) => void;
-      const done = new Promise<IncidentRecord>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      batch = { items: [], done, resolve, reject };
-      this.#batches.set(id, batch);
-    }
-    batch.items.push(item);
-    void this.#drain(id);
-    return batch.done;
+  #merge(id: string, item: PendingSighting, delivery: string | undefined): Promise<Recorded> {
+    return new Promise<Recorded>((resolve, reject) => {
+      const waiting = this.#waiting.get(id);
+      if (waiting) waiting.push({ item, delivery, resolve, reject });
+      else this.#waiting.set(id, [{ item, delivery, resolve, reject }]);
+      void this.#drain(id);
+    });
   }
 
   async #drain(id: string): Promise<void> {
     if (this.#writing.has(id)) return;
     this.#writing.add(id);
     try {
-      for (let batch = this.#batches.get(id); batch; batch = this.#batches.get(id)) {
-        this.#batches.delete(id);
-        const items = batch.items;
+      for (let queue = this.#waiting.get(id); queue?.length; queue = this.#waiting.get(id)) {
+        const batch = queue.splice(0, MAX_BATCH);
+        if (queue.length === 0) this.#waiting.delete(id);
+        const keys = batch.flatMap((w) => (w.delivery ? [w.delivery] : []));
+        // Which sightings the write counted: those without a delivery, and the first of each fresh key.
+        let counted = new Set<Waiting>();
         try {
-          const updated = await this.#d.store.updateIncident(id, (cur) =>
-            withPlan(mergeSightings(cur, items), { now: this.#now(), ttlMs: this.#d.planTtlMs }),
+          const updated = await this.#d.store.updateIncident(
+            id,
+            (cur, fresh) => {
+              const unseen = new Set(fresh);
+              counted = new Set(batch.filter((w) => !w.delivery || unseen.delete(w.delivery)));
+              if (counted.size === 0) return undefined;
+              const items = batch.filter((w) => counted.has(w)).map((w) => w.item);
+              return withPlan(mergeSightings(cur, items), { now: this.#now(), ttlMs: this.#d.planTtlMs });
+            },
+            keys.length > 0 ? { keys, ttlMs: DELIVERY_TTL_MS } : undefined,
           );
           if (!updated) throw new Error(`incident ${id} vanished while updating`);
-          batch.resolve(updated);
-          void this.#d.notifier.changed(id).catch(() => undefined);
+          for (const w of batch) w.resolve({ incident: updated, counted: counted.has(w) });
+          if (counted.size > 0) void this.#d.notifier.changed(id).catch(() => undefined);
         } catch (e) {
-          batch.reject(e);
+          for (const w of batch) w.reject(e);
         }
       }
     } finally {

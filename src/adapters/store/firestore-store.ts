@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type BulkWriter, Firestore, Timestamp } from '@google-cloud/firestore';
+import { Firestore, Timestamp } from '@google-cloud/firestore';
 import type { AuditRecord, IncidentRecord, IncidentStatus } from '../../incidents/model.ts';
-import type { DeliveryClaim, StateStore } from '../../ports/store.port.ts';
+import type { Deliveries, StateStore } from '../../ports/store.port.ts';
 import type { Logger } from '../../shared/logger.ts';
 
 export interface FirestoreStoreOptions {
@@ -15,24 +15,20 @@ export interface FirestoreStoreOptions {
 }
 
 /**
- * State in Firestore, for several replicas sharing one subscription (docs/architecture.md, "State"): deliveries and
- * incidents are created with `create()` (exactly one writer wins); incidents and locks change by conditional writes
- * (read, then write only if the document is unchanged: {@link conditionally}); locks are leases with an expiry.
- * Records are stored as JSON text plus the few fields queries need.
+ * State in Firestore, for several replicas sharing one subscription (docs/architecture.md, "State"): incidents are
+ * created with `create()` (exactly one writer wins); incidents and locks change by conditional writes (read, then
+ * write only if the document is unchanged: {@link conditionally}); locks are leases with an expiry. Records are stored
+ * as JSON text plus the few fields queries need.
  *
- * Delivery claims — two writes per alert, the store's hottest path under a storm — go through one BulkWriter, flushed
- * on the next turn of the event loop: the writes of a burst share a BatchWrite call instead of one commit each. A
- * claim is created (exactly one writer wins), and completed or released by an update or delete conditioned on the
- * claim's own write time, so it still changes only what this owner wrote.
+ * The Pub/Sub deliveries an incident's sightings came with are documents of their own (`deliveries`, one per incident
+ * and key, expiring), written in the same atomic commit as the incident: created, so a key recorded before makes the
+ * commit fail and is read and left out on the next attempt. Under a storm that is one commit per group of sightings
+ * (usecases/incidents.ts), not a claim and a completion per alert.
  */
 export class FirestoreStore implements StateStore {
   readonly #db: Firestore;
   readonly #p: string;
   readonly #logger: Logger;
-  readonly #bulk: BulkWriter;
-  #flushScheduled = false;
-  /** `key owner` → the write time of the claim this process created, for the conditional complete or release. */
-  readonly #claims = new Map<string, Timestamp>();
 
   constructor(o: FirestoreStoreOptions) {
     this.#db = new Firestore({
@@ -42,112 +38,10 @@ export class FirestoreStore implements StateStore {
     });
     this.#p = o.prefix ?? 'imagepull';
     this.#logger = o.logger;
-    // Retries transient errors (the library's default); a failed precondition or an existing document is an answer.
-    this.#bulk = this.#db.bulkWriter({ throttling: false });
-  }
-
-  /** Queues a write on the BulkWriter and has it sent with the rest of this turn's writes. */
-  #batched<T>(write: (b: BulkWriter) => Promise<T>): Promise<T> {
-    const result = write(this.#bulk);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(() => {
-        this.#flushScheduled = false;
-        void this.#bulk.flush().catch(() => undefined);
-      });
-    }
-    return result;
-  }
-
-  /** Remembers when this owner's claim was written (bounded: the oldest is forgotten first). */
-  #rememberClaim(key: string, owner: string, at: Timestamp): void {
-    this.#claims.set(`${key} ${owner}`, at);
-    if (this.#claims.size > 100_000) this.#claims.delete(this.#claims.keys().next().value as string);
-  }
-
-  /** When this owner's claim was written, forgotten as it is read: a claim is completed or released once. */
-  #takeClaim(key: string, owner: string): Timestamp | undefined {
-    const k = `${key} ${owner}`;
-    const at = this.#claims.get(k);
-    this.#claims.delete(k);
-    return at;
   }
 
   #col(name: string) {
     return this.#db.collection(`${this.#p}_${name}`);
-  }
-
-  async claimDelivery(key: string, leaseMs: number, owner: string): Promise<DeliveryClaim> {
-    const ref = this.#col('deliveries').doc(hash(key));
-    const claim = () => ({
-      key: key.slice(0, 500),
-      done: false,
-      owner,
-      expireAt: Timestamp.fromMillis(Date.now() + leaseMs),
-    });
-    try {
-      // create() is the arbiter for a new key: exactly one writer succeeds.
-      const written = await this.#batched((b) => b.create(ref, claim()));
-      this.#rememberClaim(key, owner, written.writeTime);
-      return 'claimed';
-    } catch (e) {
-      if (!alreadyExists(e)) throw e;
-    }
-    return conditionally(ref, (snap) => {
-      const expireAt = snap.get('expireAt') as Timestamp | undefined;
-      // An expired record (TTL policies delete lazily, a crashed claim) counts as absent.
-      if (snap.exists && expireAt && expireAt.toMillis() > Date.now()) {
-        if (snap.get('done') === true) return { result: 'done' as const };
-        return { result: snap.get('owner') === owner ? ('claimed' as const) : ('in-progress' as const) };
-      }
-      return { result: 'claimed' as const, write: claim() };
-    });
-  }
-
-  async completeDelivery(key: string, ttlMs: number, owner: string): Promise<void> {
-    const ref = this.#col('deliveries').doc(hash(key));
-    const claimedAt = this.#takeClaim(key, owner);
-    if (claimedAt) {
-      try {
-        // Unchanged since this owner created it: still its claim.
-        await this.#batched((b) =>
-          b.update(
-            ref,
-            { done: true, expireAt: Timestamp.fromMillis(Date.now() + ttlMs) },
-            { lastUpdateTime: claimedAt },
-          ),
-        );
-        return;
-      } catch (e) {
-        if (!failedPrecondition(e)) throw e;
-      }
-    }
-    await conditionally(ref, (snap) =>
-      snap.exists && snap.get('owner') !== owner
-        ? { result: undefined }
-        : {
-            result: undefined,
-            write: { key: key.slice(0, 500), done: true, owner, expireAt: Timestamp.fromMillis(Date.now() + ttlMs) },
-          },
-    );
-  }
-
-  async releaseDelivery(key: string, owner: string): Promise<void> {
-    const ref = this.#col('deliveries').doc(hash(key));
-    const claimedAt = this.#takeClaim(key, owner);
-    if (claimedAt) {
-      try {
-        await this.#batched((b) => b.delete(ref, { lastUpdateTime: claimedAt }));
-        return;
-      } catch (e) {
-        if (!failedPrecondition(e)) throw e;
-      }
-    }
-    await conditionally(ref, (snap) =>
-      snap.exists && snap.get('owner') === owner && snap.get('done') !== true
-        ? { result: undefined, write: 'delete' as const }
-        : { result: undefined },
-    );
   }
 
   async getIncident(id: string): Promise<IncidentRecord | undefined> {
@@ -155,9 +49,16 @@ export class FirestoreStore implements StateStore {
     return snap.exists ? decode(snap.get('data')) : undefined;
   }
 
-  async createIncident(record: IncidentRecord): Promise<boolean> {
+  async createIncident(record: IncidentRecord, deliveries?: Deliveries): Promise<boolean> {
+    const ref = this.#col('incidents').doc(record.id);
     try {
-      await this.#col('incidents').doc(record.id).create(encode(record));
+      if (!deliveries?.keys.length) await ref.create(encode(record));
+      else {
+        const batch = this.#db.batch().create(ref, encode(record));
+        // Set, not create: a key already recorded belongs to an incident that was deleted since; this one counts it.
+        for (const key of deliveries.keys) batch.set(this.#delivery(record.id, key), delivery(key, deliveries.ttlMs));
+        await batch.commit();
+      }
       return true;
     } catch (e) {
       if (alreadyExists(e)) return false;
@@ -167,17 +68,63 @@ export class FirestoreStore implements StateStore {
 
   async updateIncident(
     id: string,
-    mutate: (current: IncidentRecord) => IncidentRecord | undefined,
+    mutate: (current: IncidentRecord, fresh: ReadonlySet<string>) => IncidentRecord | undefined,
+    deliveries?: Deliveries,
   ): Promise<IncidentRecord | undefined> {
     const ref = this.#col('incidents').doc(id);
-    return conditionally(ref, (snap) => {
-      if (!snap.exists) return { result: undefined };
+    if (!deliveries?.keys.length) {
+      return conditionally(ref, (snap) => {
+        if (!snap.exists) return { result: undefined };
+        const current = decode(snap.get('data'));
+        const next = mutate(current, new Set());
+        if (!next) return { result: current };
+        const stored = { ...next, version: current.version + 1 };
+        return { result: stored, write: encode(stored) };
+      });
+    }
+    const keys = [...new Set(deliveries.keys)];
+    const refs = keys.map((k) => this.#delivery(id, k));
+    // Optimistic: most keys are new. Once a commit finds one that is not, the keys are read with the incident.
+    let readKeys = false;
+    for (let attempt = 1; ; attempt++) {
+      const [snap, ...keySnaps] = readKeys ? await this.#db.getAll(ref, ...refs) : [await ref.get()];
+      if (!snap?.exists) return undefined;
       const current = decode(snap.get('data'));
-      const next = mutate(current);
-      if (!next) return { result: current };
+      const now = Date.now();
+      // A key whose record expired (TTL policies delete lazily) counts as new: rewritten only if unchanged.
+      const expired = new Map<number, Timestamp>();
+      const fresh = new Set<string>();
+      keys.forEach((k, i) => {
+        const ks = keySnaps[i];
+        const until = ks?.exists ? (ks.get('expireAt') as Timestamp | undefined)?.toMillis() : undefined;
+        if (ks?.exists && until !== undefined && until > now) return;
+        if (ks?.exists) expired.set(i, ks.updateTime as Timestamp);
+        fresh.add(k);
+      });
+      const next = mutate(current, fresh);
+      if (!next) return current;
       const stored = { ...next, version: current.version + 1 };
-      return { result: stored, write: encode(stored) };
-    });
+      const batch = this.#db.batch().update(ref, encode(stored), { lastUpdateTime: snap.updateTime as Timestamp });
+      keys.forEach((k, i) => {
+        if (!fresh.has(k)) return;
+        const at = expired.get(i);
+        const doc = delivery(k, deliveries.ttlMs);
+        if (at) batch.update(refs[i] as FirebaseFirestore.DocumentReference, doc, { lastUpdateTime: at });
+        else batch.create(refs[i] as FirebaseFirestore.DocumentReference, doc);
+      });
+      try {
+        await batch.commit();
+        return stored;
+      } catch (e) {
+        if (!(alreadyExists(e) || failedPrecondition(e)) || attempt >= CONDITIONAL_ATTEMPTS) throw e;
+        if (alreadyExists(e)) readKeys = true;
+        else await delay(Math.random() * Math.min(5 * 2 ** attempt, 200));
+      }
+    }
+  }
+
+  #delivery(incident: string, key: string): FirebaseFirestore.DocumentReference {
+    return this.#col('deliveries').doc(hash(`${incident}\n${key}`));
   }
 
   async listIncidents(statuses?: readonly IncidentStatus[], alertIncidentId?: string): Promise<IncidentRecord[]> {
@@ -237,7 +184,6 @@ export class FirestoreStore implements StateStore {
   }
 
   async close(): Promise<void> {
-    await this.#bulk.close().catch((e: unknown) => this.#logger.warn({ err: e }, 'flushing Firestore writes failed'));
     await this.#db.terminate().catch((e: unknown) => this.#logger.warn({ err: e }, 'closing Firestore failed'));
   }
 }
@@ -282,6 +228,11 @@ async function conditionally<T>(
       await delay(Math.random() * Math.min(5 * 2 ** attempt, 200));
     }
   }
+}
+
+/** A delivery recorded into an incident, remembered until `expireAt` (also the field a TTL policy deletes by). */
+function delivery(key: string, ttlMs: number) {
+  return { key: key.slice(0, 500), expireAt: Timestamp.fromMillis(Date.now() + ttlMs) };
 }
 
 function encode(r: IncidentRecord) {

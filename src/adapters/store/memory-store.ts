@@ -1,12 +1,13 @@
 import type { AuditRecord, IncidentRecord, IncidentStatus } from '../../incidents/model.ts';
-import type { DeliveryClaim, StateStore } from '../../ports/store.port.ts';
+import type { Deliveries, StateStore } from '../../ports/store.port.ts';
 
 /**
  * State in process memory: the default for a single replica. Loses state on restart (an incident message is then
  * posted again on the next alert); use Firestore for several replicas or durable state.
  */
 export class MemoryStore implements StateStore {
-  readonly #deliveries = new Map<string, { done: boolean; owner: string; until: number }>();
+  /** `incident id` + newline + delivery key → until when it is remembered. */
+  readonly #deliveries = new Map<string, number>();
   readonly #incidents = new Map<string, IncidentRecord>();
   readonly #locks = new Map<string, { owner: string; until: number }>();
   readonly #audit: AuditRecord[] = [];
@@ -16,48 +17,42 @@ export class MemoryStore implements StateStore {
     this.#now = now;
   }
 
-  async claimDelivery(key: string, leaseMs: number, owner: string): Promise<DeliveryClaim> {
-    const now = this.#now();
-    const held = this.#deliveries.get(key);
-    if (held && held.until > now) return held.done ? 'done' : held.owner === owner ? 'claimed' : 'in-progress';
-    this.#deliveries.set(key, { done: false, owner, until: now + leaseMs });
-    if (this.#deliveries.size > 200_000) {
-      for (const [k, d] of this.#deliveries) if (d.until <= now) this.#deliveries.delete(k);
-    }
-    return 'claimed';
-  }
-
-  async completeDelivery(key: string, ttlMs: number, owner: string): Promise<void> {
-    const held = this.#deliveries.get(key);
-    if (held && held.owner !== owner) return;
-    this.#deliveries.set(key, { done: true, owner, until: this.#now() + ttlMs });
-  }
-
-  async releaseDelivery(key: string, owner: string): Promise<void> {
-    if (this.#deliveries.get(key)?.owner === owner) this.#deliveries.delete(key);
-  }
-
   async getIncident(id: string): Promise<IncidentRecord | undefined> {
     return this.#incidents.get(id);
   }
 
-  async createIncident(record: IncidentRecord): Promise<boolean> {
+  async createIncident(record: IncidentRecord, deliveries?: Deliveries): Promise<boolean> {
     if (this.#incidents.has(record.id)) return false;
     this.#incidents.set(record.id, record);
+    if (deliveries) this.#remember(record.id, deliveries.keys, deliveries.ttlMs);
     return true;
   }
 
   async updateIncident(
     id: string,
-    mutate: (current: IncidentRecord) => IncidentRecord | undefined,
+    mutate: (current: IncidentRecord, fresh: ReadonlySet<string>) => IncidentRecord | undefined,
+    deliveries?: Deliveries,
   ): Promise<IncidentRecord | undefined> {
     const current = this.#incidents.get(id);
     if (!current) return undefined;
-    const next = mutate(current);
+    const now = this.#now();
+    const fresh = new Set(
+      deliveries?.keys.filter((k) => (this.#deliveries.get(`${id}\n${k}`) ?? Number.NEGATIVE_INFINITY) <= now),
+    );
+    const next = mutate(current, fresh);
     if (!next) return current;
     const stored = { ...next, version: current.version + 1 };
     this.#incidents.set(id, stored);
+    if (deliveries) this.#remember(id, fresh, deliveries.ttlMs);
     return stored;
+  }
+
+  #remember(id: string, keys: Iterable<string>, ttlMs: number): void {
+    const now = this.#now();
+    for (const k of keys) this.#deliveries.set(`${id}\n${k}`, now + ttlMs);
+    if (this.#deliveries.size > 200_000) {
+      for (const [k, until] of this.#deliveries) if (until <= now) this.#deliveries.delete(k);
+    }
   }
 
   async listIncidents(statuses?: readonly IncidentStatus[], alertIncidentId?: string): Promise<IncidentRecord[]> {

@@ -15,11 +15,11 @@ process.env.METADATA_SERVER_DETECTION = 'none';
 describe('FirestoreStore (Firestore emulator)', () => {
   let emulator: Emulator;
   const stores: FirestoreStore[] = [];
-  const store = () => {
+  const store = (under = prefix) => {
     const s = new FirestoreStore({
       projectId: 'acme-prod-417',
       logger: silentLogger(),
-      prefix,
+      prefix: under,
       emulatorHost: emulator.host,
     });
     stores.push(s);
@@ -49,40 +49,47 @@ describe('FirestoreStore (Firestore emulator)', () => {
     await emulator?.stop();
   });
 
-  it('lets exactly one of several replicas create an incident and claim a delivery', async () => {
-    const replicas = [store(), store(), store(), store(), store()];
-    const created = await Promise.all(replicas.map((s) => s.createIncident(record)));
+  it('lets exactly one of several replicas create an incident, and counts each delivery once across them', async () => {
+    // Its own collections, so the listings the later tests count see none of these incidents.
+    const own = `${prefix}d`;
+    const replicas = [store(own), store(own), store(own), store(own), store(own)];
+    const ttl = { ttlMs: 60_000 };
+    const created = await Promise.all(
+      replicas.map((s) => s.createIncident({ ...record, id: 'inc-d', alertCount: 1 }, { keys: ['log:a'], ...ttl })),
+    );
     assert.equal(created.filter(Boolean).length, 1);
-    const claims = await Promise.all(
-      replicas.map((s, i) => s.claimDelivery('log:1x9k3f2g5h7j8', 60_000, `replica-${i}`)),
+    // What one replica found new when it recorded these deliveries into an incident (a bump of its alert count).
+    const deliver = async (s: FirestoreStore, id: string, keys: string[], ttlMs = ttl.ttlMs) => {
+      let fresh: ReadonlySet<string> = new Set();
+      const bump = (cur: IncidentRecord, f: ReadonlySet<string>) => {
+        fresh = f;
+        return f.size === 0 ? undefined : { ...cur, alertCount: cur.alertCount + f.size };
+      };
+      await s.updateIncident(id, bump, { keys, ttlMs });
+      return fresh;
+    };
+    // Five replicas each get the same two deliveries (a, recorded with the creation, and b) plus one of their own.
+    const fresh = await Promise.all(replicas.map((s, i) => deliver(s, 'inc-d', ['log:a', 'log:b', `log:own-${i}`])));
+    assert.equal(fresh.filter((f) => f.has('log:a')).length, 0, 'the delivery recorded with the creation is not new');
+    assert.equal(fresh.filter((f) => f.has('log:b')).length, 1, 'exactly one replica counted the shared delivery');
+    assert.ok(
+      fresh.every((f, i) => f.has(`log:own-${i}`)),
+      'each counted its own',
     );
-    assert.equal(claims.filter((c) => c === 'claimed').length, 1);
-    assert.equal(claims.filter((c) => c === 'in-progress').length, 4, 'the others are told to come back later');
-    const winner = claims.indexOf('claimed');
-    await replicas[(winner + 1) % 5]?.releaseDelivery('log:1x9k3f2g5h7j8', `replica-${(winner + 1) % 5}`);
-    assert.equal(
-      await replicas[2]?.claimDelivery('log:1x9k3f2g5h7j8', 60_000, 'replica-x'),
-      'in-progress',
-      'only the owner can release',
-    );
-    await replicas[winner]?.releaseDelivery('log:1x9k3f2g5h7j8', `replica-${winner}`);
-    assert.equal(
-      await replicas[1]?.claimDelivery('log:1x9k3f2g5h7j8', 60_000, 'replica-1'),
-      'claimed',
-      'a released claim can be taken again',
-    );
-    await replicas[1]?.completeDelivery('log:1x9k3f2g5h7j8', 60_000, 'replica-1');
-    assert.equal(await replicas[2]?.claimDelivery('log:1x9k3f2g5h7j8', 60_000, 'replica-2'), 'done');
-    assert.equal(await replicas[2]?.claimDelivery('log:expired', 1, 'replica-2'), 'claimed');
+    const stored = await store(own).getIncident('inc-d');
+    assert.equal(stored?.alertCount, 1 + 1 + 5, 'a, b once, and the five of their own: nothing lost, nothing twice');
+    // Deliveries are per incident: the same key may feed another root cause's incident.
+    assert.ok(await store(own).createIncident({ ...record, id: 'inc-e' }));
+    assert.deepEqual([...(await deliver(store(own), 'inc-e', ['log:b']))], ['log:b']);
+    // A remembered key expires: a redelivery after its TTL counts again (rewritten, not created, since it exists).
+    await deliver(store(own), 'inc-e', ['log:short'], 1);
     await new Promise((r) => setTimeout(r, 20));
-    assert.equal(
-      await replicas[3]?.claimDelivery('log:expired', 60_000, 'replica-3'),
-      'claimed',
-      'a crashed claim expires',
-    );
+    const again = await deliver(store(own), 'inc-e', ['log:short', 'log:b']);
+    assert.deepEqual([...again], ['log:short'], 'the expired key counts again, the remembered one does not');
   });
 
   it('serializes concurrent read-modify-writes: no lost update', async () => {
+    assert.ok(await store().createIncident(record));
     const replicas = [store(), store(), store()];
     await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
