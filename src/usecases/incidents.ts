@@ -58,6 +58,8 @@ export class IncidentService {
   readonly #firstPost: (seconds: number) => void;
   /** Incidents known to exist (skips a store read per sighting). */
   readonly #known = new Set<string>();
+  /** Incidents this process is opening (reading the store, creating): settles when it knows the incident exists. */
+  readonly #opening = new Map<string, Promise<void>>();
   readonly #waiting = new Map<string, Waiting[]>();
   readonly #writing = new Set<string>();
 
@@ -97,15 +99,28 @@ export class IncidentService {
   ): Promise<Recorded> {
     const id = incidentId(diagnosis.key);
     const now = this.#now();
-    const existing = this.#known.has(id) || (await this.#d.store.getIncident(id)) !== undefined;
-    if (!existing) {
+    // One sighting per process opens an incident; those arriving meanwhile wait for it, then merge into it (a storm's
+    // first thousand alerts would otherwise each read the store and race to create the same incident).
+    for (let o = this.#opening.get(id); o && !this.#known.has(id); o = this.#opening.get(id)) await o;
+    if (!this.#known.has(id)) {
+      const { promise, resolve: opened } = Promise.withResolvers<void>();
+      this.#opening.set(id, promise);
+      let created = false;
       const fresh = withPlan(newIncident(diagnosis, sighting, origin, now.toISOString()), {
         now,
         ttlMs: this.#d.planTtlMs,
       });
-      const deliveries = delivery ? { keys: [delivery], ttlMs: DELIVERY_TTL_MS } : undefined;
-      if (await this.#d.store.createIncident(fresh, deliveries)) {
+      try {
+        const deliveries = delivery ? { keys: [delivery], ttlMs: DELIVERY_TTL_MS } : undefined;
+        created =
+          (await this.#d.store.getIncident(id)) === undefined &&
+          (await this.#d.store.createIncident(fresh, deliveries));
         this.#known.add(id);
+      } finally {
+        this.#opening.delete(id);
+        opened();
+      }
+      if (created) {
         this.#count({ event: 'created', finding: diagnosis.findings[0]?.id ?? diagnosis.cause });
         this.#d.logger.info(
           { incident: id, key: diagnosis.key, cause: diagnosis.cause, findings: diagnosis.findings.map((f) => f.id) },
@@ -117,7 +132,6 @@ export class IncidentService {
         return { incident: (await this.#d.store.getIncident(id)) ?? fresh, counted: true };
       }
     }
-    this.#known.add(id);
     return this.#merge(id, { diagnosis, sighting, at: now.toISOString() }, delivery);
   }
 

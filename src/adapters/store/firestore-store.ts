@@ -29,6 +29,12 @@ export class FirestoreStore implements StateStore {
   readonly #db: Firestore;
   readonly #p: string;
   readonly #logger: Logger;
+  /**
+   * The incidents this store last wrote with deliveries, as written: the next group of sightings is committed on
+   * them without reading first (the write is conditional on the incident being unchanged since, so a write by
+   * anyone else in between makes it fail, and it is read and tried again).
+   */
+  readonly #written = new Map<string, { record: IncidentRecord; at: Timestamp }>();
 
   constructor(o: FirestoreStoreOptions) {
     this.#db = new Firestore({
@@ -87,9 +93,12 @@ export class FirestoreStore implements StateStore {
     // Optimistic: most keys are new. Once a commit finds one that is not, the keys are read with the incident.
     let readKeys = false;
     for (let attempt = 1; ; attempt++) {
-      const [snap, ...keySnaps] = readKeys ? await this.#db.getAll(ref, ...refs) : [await ref.get()];
-      if (!snap?.exists) return undefined;
-      const current = decode(snap.get('data'));
+      const known = readKeys ? undefined : this.#written.get(id);
+      this.#written.delete(id);
+      const [snap, ...keySnaps] = known ? [] : readKeys ? await this.#db.getAll(ref, ...refs) : [await ref.get()];
+      if (!known && !snap?.exists) return undefined;
+      const current = known ? known.record : decode(snap?.get('data'));
+      const at = known ? known.at : (snap?.updateTime as Timestamp);
       const now = Date.now();
       // A key whose record expired (TTL policies delete lazily) counts as new: rewritten only if unchanged.
       const expired = new Map<number, Timestamp>();
@@ -102,25 +111,34 @@ export class FirestoreStore implements StateStore {
         fresh.add(k);
       });
       const next = mutate(current, fresh);
+      // Nothing to write: answer with the incident as it is now, read if it was only remembered.
+      if (!next && known) continue;
       if (!next) return current;
       const stored = { ...next, version: current.version + 1 };
-      const batch = this.#db.batch().update(ref, encode(stored), { lastUpdateTime: snap.updateTime as Timestamp });
+      const batch = this.#db.batch().update(ref, encode(stored), { lastUpdateTime: at });
       keys.forEach((k, i) => {
         if (!fresh.has(k)) return;
-        const at = expired.get(i);
+        const was = expired.get(i);
         const doc = delivery(k, deliveries.ttlMs);
-        if (at) batch.update(refs[i] as FirebaseFirestore.DocumentReference, doc, { lastUpdateTime: at });
+        if (was) batch.update(refs[i] as FirebaseFirestore.DocumentReference, doc, { lastUpdateTime: was });
         else batch.create(refs[i] as FirebaseFirestore.DocumentReference, doc);
       });
       try {
-        await batch.commit();
+        const [result] = await batch.commit();
+        if (result) this.#remember(id, stored, result.writeTime);
         return stored;
       } catch (e) {
         if (!(alreadyExists(e) || failedPrecondition(e)) || attempt >= CONDITIONAL_ATTEMPTS) throw e;
         if (alreadyExists(e)) readKeys = true;
-        else await delay(Math.random() * Math.min(5 * 2 ** attempt, 200));
+        // Read again at once after a write made on what this store wrote last; another writer came first otherwise.
+        else if (!known) await delay(Math.random() * Math.min(5 * 2 ** attempt, 200));
       }
     }
+  }
+
+  #remember(id: string, record: IncidentRecord, at: Timestamp): void {
+    this.#written.set(id, { record, at });
+    if (this.#written.size > 1000) this.#written.delete(this.#written.keys().next().value as string);
   }
 
   #delivery(incident: string, key: string): FirebaseFirestore.DocumentReference {

@@ -86,6 +86,16 @@ describe('FirestoreStore (Firestore emulator)', () => {
     await new Promise((r) => setTimeout(r, 20));
     const again = await deliver(store(own), 'inc-e', ['log:short', 'log:b']);
     assert.deepEqual([...again], ['log:short'], 'the expired key counts again, the remembered one does not');
+    // A replica writes its next group on the incident as it last wrote it, unread: a write by anyone else in between
+    // is not lost (the commit is conditional, so it reads and writes again).
+    const [a, b] = [store(own), store(own)];
+    await deliver(a, 'inc-e', ['log:c1']);
+    await b.updateIncident('inc-e', (cur) => ({ ...cur, alertIncidentIds: ['0.b-wrote-this'] }));
+    await deliver(a, 'inc-e', ['log:c2']);
+    await deliver(a, 'inc-e', ['log:c3']);
+    const e = await store(own).getIncident('inc-e');
+    assert.deepEqual(e?.alertIncidentIds, ['0.b-wrote-this'], "the other replica's write survives");
+    assert.equal(e?.alertCount, 1 + 2 + 3, 'b once, short twice (it expired), the three c: nothing lost or doubled');
   });
 
   it('serializes concurrent read-modify-writes: no lost update', async () => {
