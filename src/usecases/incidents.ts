@@ -112,9 +112,9 @@ export class IncidentService {
       });
       try {
         const deliveries = delivery ? { keys: [delivery], ttlMs: DELIVERY_TTL_MS } : undefined;
-        created =
-          (await this.#d.store.getIncident(id)) === undefined &&
-          (await this.#d.store.createIncident(fresh, deliveries));
+        // Created without reading first: it is new far more often than it was made by another replica or before
+        // a restart, and then the create fails and the sighting merges.
+        created = await this.#d.store.createIncident(fresh, deliveries);
         this.#known.add(id);
       } finally {
         this.#opening.delete(id);
