@@ -18,6 +18,19 @@ SUITE=bookworm
 
 log() { printf 'standin-base: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
+# A command that fails under `set -e` says nothing by itself: name it (once, a CI run failed here without a word).
+trap 'log "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+
+# A package tarball from the npm registry into the work directory, a few tries (the registry is the network here).
+pack() {
+  local n
+  for n in 1 2 3; do
+    (cd "$work" && npm pack --loglevel=error "$1" >/dev/null) && return 0
+    log "npm pack $1 failed (try $n of 3)"
+    sleep $((n * 5))
+  done
+  return 1
+}
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (debootstrap and chroot need it)"
 PATH="$PATH:/usr/sbin:/sbin" # debootstrap and chroot live in sbin
@@ -84,7 +97,7 @@ debootstrap --variant=minbase --arch="$debian_arch" "$SUITE" "$rootfs" "$mirror"
 log "debootstrap done in $(($(date +%s) - start)) s"
 
 # Node: the binary and headers of the registry package, where the official image puts them.
-(cd "$work" && npm pack --silent "$node_pkg@$node_version" >/dev/null)
+pack "$node_pkg@$node_version" || die "could not fetch $node_pkg@$node_version from the npm registry"
 mkdir -p "$work/node"
 tar -xzf "$work/$node_pkg-$node_version.tgz" -C "$work/node"
 install -m 0755 "$work/node/package/bin/node" "$rootfs/usr/local/bin/node"
@@ -92,7 +105,7 @@ mkdir -p "$rootfs/usr/local/include"
 cp -a "$work/node/package/include/node" "$rootfs/usr/local/include/"
 
 # npm, as the official image ships it (its published tarball bundles its dependencies).
-(cd "$work" && npm pack --silent "npm@$NPM_VERSION" >/dev/null)
+pack "npm@$NPM_VERSION" || die "could not fetch npm@$NPM_VERSION from the npm registry"
 mkdir -p "$rootfs/usr/local/lib/node_modules/npm"
 tar -xzf "$work/npm-$NPM_VERSION.tgz" -C "$rootfs/usr/local/lib/node_modules/npm" --strip-components=1
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
