@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -93,11 +93,11 @@ export interface Build {
 
 /**
  * `podman build` of the repository's Dockerfile as these machines allow it (chroot isolation, cgroupfs, never
- * pulling), on `base`. When the environment names an extra CA bundle (a TLS-intercepting proxy in front of the npm
- * registry), it is handed to the build as the `npm-ca` secret, which the Dockerfile uses without storing it.
+ * pulling), on `base`. The CA bundle this machine's npm trusts (a TLS-intercepting proxy in front of the npm
+ * registry) is handed to the build as the `npm-ca` secret, which the Dockerfile uses without storing it.
  */
 export async function buildImage(tag: string, base: string): Promise<Build> {
-  const ca = process.env.NODE_EXTRA_CA_CERTS;
+  const ca = npmCa();
   const start = Date.now();
   const { stdout } = await run(
     'podman',
@@ -251,4 +251,22 @@ export function runInImage(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * The CA bundle npm on this machine trusts: `NODE_EXTRA_CA_CERTS`, else npm's own `cafile` setting (a global npmrc
+ * sets it where a proxy intercepts TLS; a CI run with a bare environment has no NODE_EXTRA_CA_CERTS), else
+ * `SSL_CERT_FILE`. Undefined when none names a file.
+ */
+function npmCa(): string | undefined {
+  const configured = (() => {
+    try {
+      return execFileSync('npm', ['config', 'get', 'cafile'], { encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  })();
+  return [process.env.NODE_EXTRA_CA_CERTS, configured, process.env.SSL_CERT_FILE].find(
+    (f) => f && f !== 'null' && f !== 'undefined' && existsSync(f),
+  );
 }
