@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const SYSTEM_CA = '/etc/ssl/certs/ca-certificates.crt';
 
 /** What a command printed, once it exited 0. */
 export interface Output {
@@ -256,7 +257,8 @@ export function runInImage(
 /**
  * The CA bundle npm on this machine trusts: `NODE_EXTRA_CA_CERTS`, else npm's own `cafile` setting (a global npmrc
  * sets it where a proxy intercepts TLS; a CI run with a bare environment has no NODE_EXTRA_CA_CERTS), else
- * `SSL_CERT_FILE`. Undefined when none names a file.
+ * `SSL_CERT_FILE`, else Debian's system bundle (it holds the CAs installed locally, a proxy's among them: the host's
+ * npm may work from its cache where the build's cannot). Undefined when none names a file.
  */
 function npmCa(): string | undefined {
   const configured = (() => {
@@ -266,7 +268,7 @@ function npmCa(): string | undefined {
       return '';
     }
   })();
-  return [process.env.NODE_EXTRA_CA_CERTS, configured, process.env.SSL_CERT_FILE].find(
+  return [process.env.NODE_EXTRA_CA_CERTS, configured, process.env.SSL_CERT_FILE, SYSTEM_CA].find(
     (f) => f && f !== 'null' && f !== 'undefined' && existsSync(f),
   );
 }
