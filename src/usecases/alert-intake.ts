@@ -1,5 +1,6 @@
 import type { Alert } from '../alerts/alert.ts';
 import type { ClusterRef } from '../diagnosis/facts.ts';
+import { setNewest } from '../shared/bounded.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { DELIVERY_TTL_MS, type IncidentService } from './incidents.ts';
@@ -169,9 +170,7 @@ export class AlertIntake {
   /** Counts deliveries of one alert in this process (bounded; oldest forgotten first). */
   #attempt(key: string): number {
     const n = (this.#attempts.get(key) ?? 0) + 1;
-    this.#attempts.delete(key);
-    this.#attempts.set(key, n);
-    if (this.#attempts.size > 50_000) this.#attempts.delete(this.#attempts.keys().next().value as string);
+    setNewest(this.#attempts, key, n, 50_000);
     return n;
   }
 
@@ -182,10 +181,7 @@ export class AlertIntake {
   /** Handled and acknowledged: its attempts are forgotten and the delivery remembered here (bounded, oldest first). */
   #done(key: string, dedupe: string | undefined): void {
     this.#forget(key);
-    if (!dedupe) return;
-    this.#handled.delete(dedupe);
-    this.#handled.set(dedupe, Date.now() + DELIVERY_TTL_MS);
-    if (this.#handled.size > 50_000) this.#handled.delete(this.#handled.keys().next().value as string);
+    if (dedupe) setNewest(this.#handled, dedupe, Date.now() + DELIVERY_TTL_MS, 50_000);
   }
 
   #seen(dedupe: string | undefined): boolean {

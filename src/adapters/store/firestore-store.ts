@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
 import type { AuditRecord, IncidentRecord, IncidentStatus } from '../../incidents/model.ts';
 import type { Deliveries, StateStore } from '../../ports/store.port.ts';
+import { setNewest } from '../../shared/bounded.ts';
 import type { Logger } from '../../shared/logger.ts';
 
 export interface FirestoreStoreOptions {
@@ -125,7 +126,7 @@ export class FirestoreStore implements StateStore {
       });
       try {
         const [result] = await batch.commit();
-        if (result) this.#remember(id, stored, result.writeTime);
+        if (result) setNewest(this.#written, id, { record: stored, at: result.writeTime }, 1000);
         return stored;
       } catch (e) {
         if (!(alreadyExists(e) || failedPrecondition(e)) || attempt >= CONDITIONAL_ATTEMPTS) throw e;
@@ -134,11 +135,6 @@ export class FirestoreStore implements StateStore {
         else if (!known) await delay(Math.random() * Math.min(5 * 2 ** attempt, 200));
       }
     }
-  }
-
-  #remember(id: string, record: IncidentRecord, at: Timestamp): void {
-    this.#written.set(id, { record, at });
-    if (this.#written.size > 1000) this.#written.delete(this.#written.keys().next().value as string);
   }
 
   #delivery(incident: string, key: string): FirebaseFirestore.DocumentReference {
