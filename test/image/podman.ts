@@ -261,14 +261,21 @@ export function runInImage(
  * npm may work from its cache where the build's cannot). Undefined when none names a file.
  */
 function npmCa(): string | undefined {
-  const configured = (() => {
-    try {
-      return execFileSync('npm', ['config', 'get', 'cafile'], { encoding: 'utf8' }).trim();
-    } catch {
-      return '';
-    }
-  })();
-  return [process.env.NODE_EXTRA_CA_CERTS, configured, process.env.SSL_CERT_FILE, SYSTEM_CA].find(
-    (f) => f && f !== 'null' && f !== 'undefined' && existsSync(f),
-  );
+  const candidates = [
+    () => process.env.NODE_EXTRA_CA_CERTS,
+    () => {
+      try {
+        return execFileSync('npm', ['config', 'get', 'cafile'], { encoding: 'utf8' }).trim();
+      } catch {
+        return undefined;
+      }
+    },
+    () => process.env.SSL_CERT_FILE,
+    () => SYSTEM_CA,
+  ];
+  for (const candidate of candidates) {
+    const f = candidate();
+    if (f && f !== 'null' && f !== 'undefined' && existsSync(f)) return f;
+  }
+  return undefined;
 }
