@@ -112,6 +112,8 @@ export interface PodFacts {
   readonly containers: readonly ContainerFacts[];
   /** The controller owner of the pod (`ReplicaSet/x`, `StatefulSet/y`, …), before resolving ReplicaSets. */
   readonly owner?: { readonly kind: string; readonly name: string };
+  /** The `pod-template-hash` label a Deployment's ReplicaSet gives its pods (the ReplicaSet is `NAME-<hash>`). */
+  readonly templateHash?: string;
 }
 
 export interface NodeFacts {

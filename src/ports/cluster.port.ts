@@ -3,6 +3,7 @@ import type {
   NodeFacts,
   PodEventFacts,
   PodFacts,
+  WorkloadKind,
   WorkloadRef,
 } from '../diagnosis/facts.ts';
 import type { NodeLabels, TemplateKind, WorkloadTemplate } from '../prevention/facts.ts';
@@ -28,6 +29,8 @@ export interface ClusterApi {
   /** Follows the controller chain (Pod → ReplicaSet → Deployment, or StatefulSet/DaemonSet). */
   resolveWorkload(namespace: string, owner: { kind: string; name: string }): Promise<WorkloadState | undefined>;
   getWorkload(ref: WorkloadRef): Promise<WorkloadState>;
+  /** Every workload of `kind` in a namespace, in one (paged) list: under a storm one read serves every pod's owner. */
+  listWorkloads(namespace: string, kind: WorkloadKind): Promise<WorkloadState[]>;
   /** Pods of a workload, with their creation time and the `restartedAt` annotation their template carried. */
   listWorkloadPods(
     ref: WorkloadRef,

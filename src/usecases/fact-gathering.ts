@@ -1,8 +1,15 @@
 import type { PullIdentity } from '../diagnosis/diagnosis.ts';
-import { type ClusterRef, type Fact, type Facts, factOk, type PodFacts } from '../diagnosis/facts.ts';
+import {
+  type ClusterRef,
+  type Fact,
+  type Facts,
+  factOk,
+  type PodFacts,
+  type WorkloadKind,
+} from '../diagnosis/facts.ts';
 import type { ImageRef } from '../diagnosis/image-ref.ts';
 import { DOWNLOAD_PERMISSION } from '../diagnosis/roles.ts';
-import type { ClusterApi } from '../ports/cluster.port.ts';
+import type { ClusterApi, WorkloadState } from '../ports/cluster.port.ts';
 import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
 import type { FactSession } from './fact-reader.ts';
 
@@ -103,4 +110,48 @@ export async function podFact(
     `Kubernetes get pods ${namespace}/${name}`,
     () => api.getPod(namespace, name),
   );
+}
+
+/**
+ * The workload a pod belongs to. An alert's session finds it in its namespace's list of that kind — one read for
+ * every pod of a storm — naming a Deployment from the ReplicaSet as the Deployment controller does
+ * (`NAME-<pod-template-hash>`, the hash also on the pod). A person's (fresh) session, a pod the list does not have,
+ * or a list that fails, follows the owner chain by name: the ReplicaSet's controller reference, then the workload.
+ */
+export async function workloadFact(
+  s: FactSession,
+  api: ClusterApi,
+  cluster: ClusterRef,
+  pod: PodFacts,
+): Promise<Fact<WorkloadState | undefined> | undefined> {
+  const owner = pod.owner;
+  if (!owner) return undefined;
+  const ck = `${cluster.project}/${cluster.location}/${cluster.name}`;
+  const byChain = () =>
+    s.read(
+      `workload|${ck}|${pod.namespace}|${owner.kind}/${owner.name}`,
+      `Kubernetes get ${owner.kind.toLowerCase()}s ${pod.namespace}/${owner.name}`,
+      () => api.resolveWorkload(pod.namespace, owner),
+    );
+  const named = s.fresh ? undefined : listedOwner(pod);
+  if (!named) return byChain();
+  const listed = await s.read(
+    `workloads-ns|${ck}|${pod.namespace}|${named.kind}`,
+    `Kubernetes list ${named.kind.toLowerCase()}s -n ${pod.namespace}`,
+    () => api.listWorkloads(pod.namespace, named.kind),
+  );
+  const found = listed.ok ? listed.value.find((w) => w.name === named.name) : undefined;
+  return found ? factOk(found, listed.source) : byChain();
+}
+
+/** The workload a pod's owner reference names without reading its ReplicaSet, when that is certain. */
+function listedOwner(pod: PodFacts): { kind: WorkloadKind; name: string } | undefined {
+  const owner = pod.owner;
+  if (!owner) return undefined;
+  if (owner.kind === 'Deployment' || owner.kind === 'StatefulSet' || owner.kind === 'DaemonSet')
+    return { kind: owner.kind, name: owner.name };
+  const hash = pod.templateHash;
+  if (owner.kind !== 'ReplicaSet' || !hash || !owner.name.endsWith(`-${hash}`)) return undefined;
+  const name = owner.name.slice(0, -(hash.length + 1));
+  return name ? { kind: 'Deployment', name } : undefined;
 }

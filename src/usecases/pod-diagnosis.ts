@@ -18,9 +18,9 @@ import {
   type PodFacts,
 } from '../diagnosis/facts.ts';
 import { resolveIdentity } from '../diagnosis/identity.ts';
-import type { ClusterApi, WorkloadState } from '../ports/cluster.port.ts';
+import type { ClusterApi } from '../ports/cluster.port.ts';
 import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
-import { accessFact, imageFacts } from './fact-gathering.ts';
+import { accessFact, imageFacts, workloadFact } from './fact-gathering.ts';
 import type { FactSession } from './fact-reader.ts';
 import { clusterKey, failingContainers, messageFor, parsed } from './pull-messages.ts';
 
@@ -83,14 +83,7 @@ export async function diagnosePod(
               )
             : f,
         );
-  const owner = p.owner;
-  const workloadP: Promise<Fact<WorkloadState | undefined>> | undefined = owner
-    ? s.read(
-        `workload|${ck}|${p.namespace}|${owner.kind}/${owner.name}`,
-        `Kubernetes get ${owner.kind.toLowerCase()}s ${p.namespace}/${owner.name}`,
-        () => api.resolveWorkload(p.namespace, owner),
-      )
-    : undefined;
+  const workloadP = workloadFact(s, api, target.cluster, p);
   const ksaP = s.read(
     `ksa|${ck}|${p.namespace}/${p.serviceAccountName}`,
     `Kubernetes get serviceaccounts ${p.namespace}/${p.serviceAccountName}`,
@@ -118,7 +111,7 @@ export async function diagnosePod(
       );
     }
   }
-  const [node, events, workloadFact, ksa, projectNumber, identity] = await Promise.all([
+  const [node, events, workloadRead, ksa, projectNumber, identity] = await Promise.all([
     nodeP,
     eventsP,
     workloadP,
@@ -126,7 +119,7 @@ export async function diagnosePod(
     projectNumberP,
     identityP,
   ]);
-  const workload = workloadFact?.ok && workloadFact.value ? workloadFact.value : undefined;
+  const workload = workloadRead?.ok && workloadRead.value ? workloadRead.value : undefined;
   const baseFacts: Facts = {
     cluster: cluster,
     clusterProjectNumber: projectNumber,
@@ -135,7 +128,7 @@ export async function diagnosePod(
     node,
     kubernetesServiceAccount: ksa,
     ...(workload
-      ? { workload: { ok: true as const, value: workload, source: (workloadFact as Fact<unknown>).source } }
+      ? { workload: { ok: true as const, value: workload, source: (workloadRead as Fact<unknown>).source } }
       : {}),
   };
   if (failing.length === 0) {

@@ -120,8 +120,9 @@ describe('the permissions the bot is granted are exactly those its adapters use'
       await tolerate(api.getWorkload(ref));
       await tolerate(api.listWorkloadPods(ref));
       await tolerate(api.restartWorkload(ref, new Date()));
+      await api.listWorkloads(t.namespace, kind);
     }
-    c.add('getWorkload').add('listWorkloadPods').add('restartWorkload');
+    c.add('getWorkload').add('listWorkloadPods').add('restartWorkload').add('listWorkloads');
     if (pod.nodeName) await api.getNode(pod.nodeName);
     c.add('getNode');
     await api.getServiceAccount(t.namespace, pod.serviceAccountName);

@@ -24,7 +24,7 @@ import type {
   Workload,
 } from './k8s-types.ts';
 import { KubeHttp } from './kube-http.ts';
-import { listNodes, listWorkloadTemplates } from './workload-templates.ts';
+import { listAll, listNodes, listWorkloadTemplates } from './workload-templates.ts';
 
 const NODE_POOL_LABEL = 'cloud.google.com/gke-nodepool';
 const WI_ANNOTATION = 'iam.gke.io/gcp-service-account';
@@ -173,15 +173,17 @@ class KubernetesClusterApi implements ClusterApi {
       undefined,
       `get ${plural}`,
     );
-    const desired = ref.kind === 'DaemonSet' ? (obj.status?.desiredNumberScheduled ?? 0) : (obj.spec?.replicas ?? 1);
-    return {
-      ...ref,
-      paused: obj.spec?.paused === true,
-      desiredReplicas: desired,
-      selector: labelSelector(obj.spec?.selector),
-      generation: obj.metadata?.generation ?? 0,
-      observedGeneration: obj.status?.observedGeneration ?? 0,
-    };
+    return workloadState(ref, obj);
+  }
+
+  async listWorkloads(namespace: string, kind: WorkloadKind): Promise<WorkloadState[]> {
+    const plural = PLURAL[kind];
+    const items = await listAll<Workload>(
+      this.#http,
+      path`/apis/apps/v1/namespaces/${namespace}/${plural}`,
+      `list ${plural}`,
+    );
+    return items.map((obj) => workloadState({ kind, namespace, name: obj.metadata?.name ?? '' }, obj));
   }
 
   async listWorkloadPods(
@@ -206,7 +208,7 @@ class KubernetesClusterApi implements ClusterApi {
   }
 
   async listPods(namespace: string): Promise<PodFacts[]> {
-    const list = await this.#http.get<List<Pod>>(`/api/v1/namespaces/${namespace}/pods`, undefined, 'list pods');
+    const list = await this.#http.get<List<Pod>>(path`/api/v1/namespaces/${namespace}/pods`, undefined, 'list pods');
     return list.items.filter((p) => !p.metadata?.deletionTimestamp).map(podFacts);
   }
 
@@ -261,6 +263,18 @@ class KubernetesClusterApi implements ClusterApi {
   }
 }
 
+function workloadState(ref: WorkloadRef, obj: Workload): WorkloadState {
+  const desired = ref.kind === 'DaemonSet' ? (obj.status?.desiredNumberScheduled ?? 0) : (obj.spec?.replicas ?? 1);
+  return {
+    ...ref,
+    paused: obj.spec?.paused === true,
+    desiredReplicas: desired,
+    selector: labelSelector(obj.spec?.selector),
+    generation: obj.metadata?.generation ?? 0,
+    observedGeneration: obj.status?.observedGeneration ?? 0,
+  };
+}
+
 /** A LabelSelector as the `labelSelector` query string (matchLabels and matchExpressions). */
 function labelSelector(sel: LabelSelector | undefined): string {
   const parts = Object.entries(sel?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -297,6 +311,7 @@ function podFacts(pod: Pod): PodFacts {
     };
   };
   const owner = controllerOf(pod.metadata);
+  const templateHash = pod.metadata?.labels?.['pod-template-hash'];
   return {
     namespace: pod.metadata?.namespace ?? '',
     name: pod.metadata?.name ?? '',
@@ -309,5 +324,6 @@ function podFacts(pod: Pod): PodFacts {
       ...(pod.spec?.containers ?? []).map((c) => container(c, false)),
     ],
     ...(owner ? { owner } : {}),
+    ...(templateHash ? { templateHash } : {}),
   };
 }

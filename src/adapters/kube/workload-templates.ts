@@ -69,8 +69,8 @@ interface TemplatedObject {
   };
 }
 
-/** Every item of a cluster-wide list, following `continue` tokens. */
-async function listAll<T>(http: KubeHttp, path: string, rbac: string): Promise<T[]> {
+/** Every item of a list (cluster-wide or one namespace's), paged with `limit`, following `continue` tokens. */
+export async function listAll<T>(http: KubeHttp, path: string, rbac: string): Promise<T[]> {
   const items: T[] = [];
   let token: string | undefined;
   do {

@@ -114,6 +114,7 @@ export class FakeCluster {
       listPodEvents: unused,
       listPodWarnings: unused,
       resolveWorkload: unused,
+      listWorkloads: unused,
       listWorkloadPods: unused,
       listPods: unused,
       getNode: unused,
