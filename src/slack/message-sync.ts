@@ -33,6 +33,13 @@ export interface MessageSyncDeps {
 /** How long the replica that created an incident has to post its message before another may. */
 const POST_LEASE_MS = 60_000;
 
+/**
+ * What the edit lease adds to the update interval: an edit lands up to half this after the lease was last taken
+ * (it is taken again when reading the counts took longer), so edits of one message by two replicas stay an interval
+ * apart.
+ */
+const EDIT_LEASE_MARGIN_MS = 500;
+
 /** How soon counts that could not be read are tried again (at most one cluster read per incident per this). */
 const COUNTS_RETRY_MS = 5000;
 /** After an error no retry of the same call can fix (a revoked token, the bot removed from the channel), the message
@@ -151,14 +158,15 @@ export class SlackMessageSync implements IncidentNotifier {
   async #show(id: string, st: RenderState): Promise<void> {
     let rec = await this.#d.store.getIncident(id);
     if (!rec) return;
-    // Replicas take turns to edit: an edit lease as long as the update interval keeps every copy of the message at
-    // one chat.update per interval across replicas, not one per replica. Refused, try again after the interval —
-    // reading the store afresh then, so what this replica recorded is shown.
+    // Replicas take turns to edit: an edit lease a little longer than the update interval keeps every copy of the
+    // message at one chat.update per interval across replicas, not one per replica. Refused, try again after the
+    // interval — reading the store afresh then, so what this replica recorded is shown.
     const editing = (rec.posts?.length ?? 0) > 0 && this.#d.updateIntervalMs > 0;
-    if (editing && !(await this.#d.store.acquireLock(`edit:${id}`, this.#owner, this.#d.updateIntervalMs))) {
+    if (editing && !(await this.#editLease(id))) {
       st.dirty = true;
       return;
     }
+    const leasedAt = Date.now();
     const counts = await this.#counts(rec);
     // Read again a little later, so the message does not keep stale counts: counts that could not be read, and
     // failing pods on a fixed or resolved incident (the old ReplicaSet's pods go as the new ones run) — a minute at most.
@@ -180,6 +188,12 @@ export class SlackMessageSync implements IncidentNotifier {
       ...(supersededBy ? { supersededBy } : {}),
     });
     const details = detailsMessage(rec);
+    // The lease is measured from when it was taken, the edit lands after the counts were read: when that took long,
+    // the lease is taken again now, so the next replica's edit is an interval after this one, not after the lease.
+    if (editing && Date.now() - leasedAt > EDIT_LEASE_MARGIN_MS / 2 && !(await this.#editLease(id))) {
+      st.dirty = true;
+      return;
+    }
     let failure: unknown;
     let refused = false;
     for (const channel of channelsFor(rec, this.#d.routing)) {
@@ -210,6 +224,10 @@ export class SlackMessageSync implements IncidentNotifier {
       st.dirty = true;
       throw failure;
     }
+  }
+
+  #editLease(id: string): Promise<boolean> {
+    return this.#d.store.acquireLock(`edit:${id}`, this.#owner, this.#d.updateIntervalMs + EDIT_LEASE_MARGIN_MS);
   }
 
   /** Edits a copy and its details reply, if what they show changed. */

@@ -137,6 +137,67 @@ describe('the incident message under an alert storm', () => {
   });
 });
 
+describe('two replicas editing one message', () => {
+  it('keep its edits an interval apart even when one replica is slow to read the counts', async () => {
+    const chat = new RecordingChat();
+    const store = new MemoryStore();
+    const interval = 500;
+    const replica = (countsDelayMs: number) => {
+      const metrics = new Metrics({ defaults: false });
+      let n = 0;
+      const messages = new SlackMessageSync({
+        store,
+        chat,
+        logger: silentLogger(),
+        metrics,
+        routing: { owners: new Map(), defaultChannel: 'C0INCIDENTS' },
+        fixMode: 'approve',
+        updateIntervalMs: interval,
+        // Each render shows new counts (so each is a real edit); one replica takes its time reading them.
+        counts: async () => {
+          await new Promise((r) => setTimeout(r, countsDelayMs));
+          n++;
+          return { failingPods: n, pods: 100, failingWorkloads: 1, workloads: 1 };
+        },
+      });
+      const incidents = new IncidentService({
+        store,
+        notifier: messages,
+        access: {} as ClusterAccess,
+        logger: silentLogger(),
+        metrics,
+        planTtlMs: 86_400_000,
+      });
+      return { record: incidents.record.bind(incidents), close: () => messages.close() };
+    };
+    const fast = replica(0);
+    const slow = replica(400);
+    const d = diagnose(seedInput());
+    const sighting = (i: number) => ({
+      cluster,
+      namespace: 'prod',
+      pod: `checkout-abc-${i}`,
+      workload: { kind: 'Deployment' as const, namespace: 'prod', name: 'checkout' },
+      alerts: 1,
+    });
+    await fast.record(d, sighting(0), { kind: 'alert' });
+    const until = Date.now() + 4000;
+    for (let i = 1; Date.now() < until; i++) {
+      await (i % 2 ? slow : fast).record(d, sighting(i), { kind: 'alert' });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await Promise.all([fast.close(), slow.close()]);
+    assert.equal(chat.posts.length, 1, 'one message');
+    const top = chat.updatesOf(chat.posts[0]?.ts ?? '');
+    assert.ok(top.length >= 4, `the message was edited along the way (${top.length} edits)`);
+    const gaps = top.slice(1).map((u, i) => u.at - (top[i] as { at: number }).at);
+    assert.ok(
+      gaps.every((g) => g >= interval - 10),
+      `edits at least ${interval} ms apart across replicas (gaps ${gaps.join(', ')})`,
+    );
+  });
+});
+
 const checkout = { kind: 'Deployment' as const, namespace: 'prod', name: 'checkout' };
 const payments = { kind: 'Deployment' as const, namespace: 'payments', name: 'ledger' };
 
