@@ -91,11 +91,17 @@ export function median(values: readonly number[]): number {
   );
 }
 
-export async function until(probe: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+/** Waits for `probe` to hold, asking every `everyMs` (or as the function of the time waited so far says). */
+export async function until(
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+  everyMs: number | (() => number) = 50,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
+    await sleep(typeof everyMs === 'number' ? everyMs : everyMs());
   }
 }
 

@@ -114,6 +114,9 @@ async function storm(): Promise<StormResult> {
         },
         300_000,
         'the storm to drain',
+        // Each look is a /metrics scrape the bot pays for (the floor pays nothing): every 250 ms until 80% of the
+        // storm is recorded, then every 50 ms, so the drain is timed within ~50 ms at about a fifth of the scrapes.
+        () => (recordedBy.reduce((a, b) => a + b, 0) < 0.8 * entries.length ? 250 : 50),
       );
       const drained = Date.now();
       // Let coalesced updates settle, then read the Slack side.

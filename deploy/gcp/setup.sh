@@ -12,7 +12,8 @@
 # Options:
 #   --route sink|log-alert     how alerts reach the topic (default sink; see README "The alert route")
 #   --repository-projects P,…  more projects whose Artifact Registry repositories the bot reads (and fixes)
-#   --firestore                Firestore state (several replicas): the (default) database and roles/datastore.user
+#   --firestore                Firestore state (several replicas): the (default) database, roles/datastore.user and
+#                              the TTL policy that deletes handled alert ids
 #   --bot-namespace NS         Kubernetes namespace of the bot (default imagepull-bot)
 #   --bot-ksa NAME             its Kubernetes ServiceAccount (default imagepull-bot)
 #   --bot-gsa ID               its Google service account id (default imagepull-bot)
@@ -335,6 +336,17 @@ if [ "$firestore" = true ]; then
     say "+ Firestore database projects/$project/databases/(default) in $region"
   fi
   ensure_binding projects "$project" roles/datastore.user "serviceAccount:$gsa"
+  # The ids of handled alerts are kept 24 h, by their expireAt field (docs/architecture.md, "State"); a TTL policy
+  # has Firestore delete them after that. It takes effect within minutes, so the script does not wait for it.
+  ttl=$(describe firestore indexes fields describe expireAt --collection-group=imagepull_deliveries \
+    --database='(default)' --project="$project" --format='value(ttlConfig.state)')
+  if [ -n "$ttl" ]; then
+    say "= Firestore TTL policy on imagepull_deliveries.expireAt ($ttl)"
+  else
+    g firestore fields ttls update expireAt --collection-group=imagepull_deliveries --enable-ttl \
+      --database='(default)' --project="$project" --async --format=none
+    say "+ Firestore TTL policy on imagepull_deliveries.expireAt (deletes handled alert ids after 24 h)"
+  fi
 fi
 
 # 6. Workload Identity: the bot's Kubernetes ServiceAccount may act as its Google service account.

@@ -40,7 +40,8 @@ export function obj(value: unknown): Json | undefined {
 /** Drops `undefined` members so the result has only the keys that carry a value. */
 export function compact(alert: { [K in keyof Alert]: Alert[K] | undefined }): Alert {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(alert)) {
+  for (const key in alert) {
+    const value = alert[key as keyof Alert];
     if (value !== undefined) out[key] = value;
   }
   return out as unknown as Alert;

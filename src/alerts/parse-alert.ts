@@ -35,6 +35,8 @@ function decodeBase64(data: string): Uint8Array | undefined {
   }
 }
 
+const UTF8 = new TextDecoder('utf-8');
+
 type Decoded = { ok: true; value: unknown } | { ok: false; reason: string };
 
 /** Bytes or text → parsed JSON, refusing empty and oversized bodies before parsing. */
@@ -48,9 +50,9 @@ function decodeBody(input: string | Uint8Array, what: string): Decoded {
     if (input.byteLength > MAX_ALERT_BYTES) {
       return { ok: false, reason: `${what} too large (${input.byteLength} bytes > ${MAX_ALERT_BYTES})` };
     }
-    text = new TextDecoder('utf-8').decode(input);
+    text = UTF8.decode(input);
   }
-  if (text.trim() === '') return { ok: false, reason: `${what} is empty` };
+  if (!/\S/.test(text)) return { ok: false, reason: `${what} is empty` };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {

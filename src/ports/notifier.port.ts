@@ -1,4 +1,5 @@
-import type { AuditRecord } from '../incidents/model.ts';
+import type { AuditRecord, IncidentRecord } from '../incidents/model.ts';
+import type { Leases } from './store.port.ts';
 
 /**
  * Shows incidents to people. The use cases store state and audit records; this port turns them into the incident
@@ -7,9 +8,19 @@ import type { AuditRecord } from '../incidents/model.ts';
 export interface IncidentNotifier {
   /**
    * The stored incident changed. With `now`, show it before returning (rejects when the first post fails, so an
-   * alert is redelivered rather than lost); otherwise the change joins the next coalesced update.
+   * alert is redelivered rather than lost); otherwise the change joins the next coalesced update. `stored` is the
+   * record as the caller just wrote it, when it has it: shown without reading it back; `leases`, the ones
+   * `firstPostLeases` gave for it, taken with its creation.
    */
-  changed(id: string, options?: { readonly now?: boolean }): Promise<void>;
+  changed(
+    id: string,
+    options?: { readonly now?: boolean; readonly stored?: IncidentRecord; readonly leases?: Leases },
+  ): Promise<void>;
+  /**
+   * The leases showing a new incident takes (one per message to post), to be taken with its creation; passed back
+   * to `changed` once it is created, so the first post goes without taking them first.
+   */
+  firstPostLeases?(record: IncidentRecord): Leases | undefined;
   /** A decision or change was recorded: it may belong in the incident's thread. Never rejects. */
   note(record: AuditRecord): Promise<void>;
 }

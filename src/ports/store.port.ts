@@ -11,6 +11,13 @@ export interface Deliveries {
   readonly ttlMs: number;
 }
 
+/** Leases taken with an incident's creation, held by `owner` for `ttlMs` (the first post's: see createIncident). */
+export interface Leases {
+  readonly names: readonly string[];
+  readonly owner: string;
+  readonly ttlMs: number;
+}
+
 /**
  * Durable state: incidents (the model is in incidents/model.ts), Pub/Sub delivery dedupe, locks and the audit trail.
  * In memory for one replica; Firestore when several replicas share a subscription (docs/architecture.md, "State").
@@ -19,9 +26,10 @@ export interface StateStore {
   getIncident(id: string): Promise<IncidentRecord | undefined>;
   /**
    * Creates the incident unless it exists; false when another writer (replica) got there first. `deliveries` are the
-   * ones its sightings came with, remembered in the same write.
+   * ones its sightings came with, remembered in the same write; `leases` (as `acquireLock` takes them) are taken in
+   * it too, so the replica that creates an incident holds its first post's lease without another round trip.
    */
-  createIncident(record: IncidentRecord, deliveries?: Deliveries): Promise<boolean>;
+  createIncident(record: IncidentRecord, deliveries?: Deliveries, leases?: Leases): Promise<boolean>;
   /**
    * Atomic read-modify-write. `mutate` may run more than once (on contention) and returns the new record, or
    * undefined to leave it unchanged; it is told which of `deliveries` this incident has not recorded yet (`fresh`),

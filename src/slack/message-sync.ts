@@ -5,7 +5,8 @@ import type { AuditRecord, IncidentRecord, MessagePost } from '../incidents/mode
 import { channelsFor, postIn, type Routing, withPost } from '../incidents/routing.ts';
 import { ChatError, type ChatMessage, type ChatPort } from '../ports/chat.port.ts';
 import type { IncidentNotifier } from '../ports/notifier.port.ts';
-import type { StateStore } from '../ports/store.port.ts';
+import type { Leases, StateStore } from '../ports/store.port.ts';
+import { setNewest } from '../shared/bounded.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import { detailsMessage } from './blocks/details.blocks.ts';
@@ -32,6 +33,11 @@ export interface MessageSyncDeps {
 
 /** How long the replica that created an incident has to post its message before another may. */
 const POST_LEASE_MS = 60_000;
+
+/** The lease of one copy's post (`acquireLock` name). */
+function postLease(id: string, channel: string): string {
+  return `post:${id}:${channel}`;
+}
 
 /**
  * What the edit lease adds to the update interval: an edit lands up to half this after the lease was last taken
@@ -75,6 +81,8 @@ export class SlackMessageSync implements IncidentNotifier {
   readonly #now: () => Date;
   readonly #render = new Map<string, RenderState>();
   readonly #owner = randomUUID();
+  /** Post leases taken with an incident's creation, until when this replica may count on them. */
+  readonly #held = new Map<string, number>();
   readonly #count: (labels?: Record<string, string>, by?: number) => void;
   #closed = false;
 
@@ -87,8 +95,16 @@ export class SlackMessageSync implements IncidentNotifier {
     ]);
   }
 
-  changed(id: string, options?: { readonly now?: boolean }): Promise<void> {
-    if (options?.now) return this.flush(id);
+  changed(
+    id: string,
+    options?: { readonly now?: boolean; readonly stored?: IncidentRecord; readonly leases?: Leases },
+  ): Promise<void> {
+    if (options?.leases?.owner === this.#owner) {
+      // Taken with the incident's creation: good for a little less than their time (clocks differ by a little).
+      const until = Date.now() + options.leases.ttlMs / 2;
+      for (const name of options.leases.names) setNewest(this.#held, name, until, 1000);
+    }
+    if (options?.now) return this.flush(id, options.stored);
     this.#schedule(id);
     return Promise.resolve();
   }
@@ -135,8 +151,11 @@ export class SlackMessageSync implements IncidentNotifier {
     return st;
   }
 
-  /** Posts (first time) or updates the incident's messages now. Rejects when it could not; retries later. */
-  flush(id: string): Promise<void> {
+  /**
+   * Posts (first time) or updates the incident's messages now. Rejects when it could not; retries later. `stored`:
+   * the incident as its caller just wrote it (a render in flight reads the store afresh when it is done).
+   */
+  flush(id: string, stored?: IncidentRecord): Promise<void> {
     const st = this.#state(id);
     if (st.inFlight) {
       st.dirty = true;
@@ -147,7 +166,7 @@ export class SlackMessageSync implements IncidentNotifier {
       st.timer = undefined;
     }
     st.dirty = false;
-    st.inFlight = this.#show(id, st).finally(() => {
+    st.inFlight = this.#show(id, st, stored).finally(() => {
       st.lastAt = Date.now();
       st.inFlight = undefined;
       if (st.dirty) this.#schedule(id);
@@ -155,8 +174,8 @@ export class SlackMessageSync implements IncidentNotifier {
     return st.inFlight;
   }
 
-  async #show(id: string, st: RenderState): Promise<void> {
-    let rec = await this.#d.store.getIncident(id);
+  async #show(id: string, st: RenderState, stored?: IncidentRecord): Promise<void> {
+    let rec = stored ?? (await this.#d.store.getIncident(id));
     if (!rec) return;
     // Replicas take turns to edit: an edit lease a little longer than the update interval keeps every copy of the
     // message at one chat.update per interval across replicas, not one per replica. Refused, try again after the
@@ -230,6 +249,18 @@ export class SlackMessageSync implements IncidentNotifier {
     return this.#d.store.acquireLock(`edit:${id}`, this.#owner, this.#d.updateIntervalMs + EDIT_LEASE_MARGIN_MS);
   }
 
+  firstPostLeases(record: IncidentRecord): Leases | undefined {
+    const names = channelsFor(record, this.#d.routing).map((channel) => postLease(record.id, channel));
+    return names.length > 0 ? { names, owner: this.#owner, ttlMs: POST_LEASE_MS } : undefined;
+  }
+
+  /** Whether this replica took `lease` with the incident's creation (and still holds it): used once. */
+  #holds(lease: string): boolean {
+    const until = this.#held.get(lease);
+    this.#held.delete(lease);
+    return until !== undefined && until > Date.now();
+  }
+
   /** Edits a copy and its details reply, if what they show changed. */
   async #keep(id: string, st: RenderState, post: MessagePost, message: ChatMessage, details: ChatMessage) {
     const json = JSON.stringify(message);
@@ -274,7 +305,8 @@ export class SlackMessageSync implements IncidentNotifier {
     message: ChatMessage,
     details: ChatMessage,
   ): Promise<IncidentRecord | undefined> {
-    if (!(await this.#d.store.acquireLock(`post:${id}:${channel}`, this.#owner, POST_LEASE_MS))) {
+    const lease = postLease(id, channel);
+    if (!this.#holds(lease) && !(await this.#d.store.acquireLock(lease, this.#owner, POST_LEASE_MS))) {
       // Another replica is posting it: render again once its message exists.
       st.dirty = true;
       return undefined;

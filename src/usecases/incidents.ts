@@ -110,11 +110,12 @@ export class IncidentService {
         now,
         ttlMs: this.#d.planTtlMs,
       });
+      const leases = this.#d.notifier.firstPostLeases?.(fresh);
       try {
         const deliveries = delivery ? { keys: [delivery], ttlMs: DELIVERY_TTL_MS } : undefined;
         // Created without reading first: it is new far more often than it was made by another replica or before
         // a restart, and then the create fails and the sighting merges.
-        created = await this.#d.store.createIncident(fresh, deliveries);
+        created = await this.#d.store.createIncident(fresh, deliveries, leases);
         this.#known.add(id);
       } finally {
         this.#opening.delete(id);
@@ -126,7 +127,7 @@ export class IncidentService {
           { incident: id, key: diagnosis.key, cause: diagnosis.cause, findings: diagnosis.findings.map((f) => f.id) },
           'incident created',
         );
-        await this.#d.notifier.changed(id, { now: true });
+        await this.#d.notifier.changed(id, { now: true, stored: fresh, ...(leases ? { leases } : {}) });
         if (origin.kind === 'alert' && origin.receivedAt)
           this.#firstPost((this.#now().getTime() - origin.receivedAt.getTime()) / 1000);
         return { incident: (await this.#d.store.getIncident(id)) ?? fresh, counted: true };
@@ -141,12 +142,13 @@ export class IncidentService {
    */
   async open(record: IncidentRecord): Promise<boolean> {
     const fresh = withPlan(record, { now: this.#now(), ttlMs: this.#d.planTtlMs });
-    if (!(await this.#d.store.createIncident(fresh))) return false;
+    const leases = this.#d.notifier.firstPostLeases?.(fresh);
+    if (!(await this.#d.store.createIncident(fresh, undefined, leases))) return false;
     this.#known.add(record.id);
     const finding = record.diagnosis.findings[0]?.id ?? record.diagnosis.cause;
     this.#count({ event: 'created', finding });
     this.#d.logger.info({ incident: record.id, key: record.key, origin: record.origin, finding }, 'incident created');
-    await this.#d.notifier.changed(record.id, { now: true });
+    await this.#d.notifier.changed(record.id, { now: true, stored: fresh, ...(leases ? { leases } : {}) });
     return true;
   }
 

@@ -39,6 +39,24 @@ export interface PodInvestigation {
   readonly note?: string;
 }
 
+/** A namespace's Warning events by pod, indexed once per list: a storm's pods share one list, not a scan each. */
+const eventsByPod = new WeakMap<readonly PodEventFacts[], Map<string, PodEventFacts[]>>();
+
+function eventsOf(list: readonly PodEventFacts[], pod: string): readonly PodEventFacts[] {
+  let index = eventsByPod.get(list);
+  if (!index) {
+    index = new Map();
+    for (const e of list) {
+      if (!e.pod) continue;
+      const mine = index.get(e.pod);
+      if (mine) mine.push(e);
+      else index.set(e.pod, [e]);
+    }
+    eventsByPod.set(list, index);
+  }
+  return index.get(pod) ?? [];
+}
+
 /**
  * Reads the rest of what a pod's failing containers need and diagnoses each.
  *
@@ -75,14 +93,7 @@ export async function diagnosePod(
         .read(`warnings-ns|${ck}|${p.namespace}`, `Kubernetes list events -n ${p.namespace} (Warning, pods)`, () =>
           api.listPodWarnings(p.namespace),
         )
-        .then((f) =>
-          f.ok
-            ? factOk(
-                f.value.filter((e) => e.pod === p.name),
-                f.source,
-              )
-            : f,
-        );
+        .then((f) => (f.ok ? factOk(eventsOf(f.value, p.name), f.source) : f));
   const workloadP = workloadFact(s, api, target.cluster, p);
   const ksaP = s.read(
     `ksa|${ck}|${p.namespace}/${p.serviceAccountName}`,

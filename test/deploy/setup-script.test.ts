@@ -120,6 +120,11 @@ describe('deploy/gcp/setup.sh with the real gcloud', { concurrency: true }, () =
         locationId: 'us-central1',
         type: 'FIRESTORE_NATIVE',
       });
+      assert.deepEqual(
+        [...rec.state.ttlFields],
+        ['projects/acme-bot/databases/(default)/collectionGroups/imagepull_deliveries/fields/expireAt'],
+        'a TTL policy deletes the handled alert ids once their expireAt has passed',
+      );
       assert.ok(rec.state.enabledServices.get('acme-bot')?.has('policytroubleshooter.googleapis.com'));
 
       // One sink per cluster project, filtered to the named clusters, each writer allowed to publish.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
 import type { AuditRecord, IncidentRecord, IncidentStatus } from '../../incidents/model.ts';
-import type { Deliveries, StateStore } from '../../ports/store.port.ts';
+import type { Deliveries, Leases, StateStore } from '../../ports/store.port.ts';
 import { setNewest } from '../../shared/bounded.ts';
 import type { Logger } from '../../shared/logger.ts';
 
@@ -56,14 +56,18 @@ export class FirestoreStore implements StateStore {
     return snap.exists ? decode(snap.get('data')) : undefined;
   }
 
-  async createIncident(record: IncidentRecord, deliveries?: Deliveries): Promise<boolean> {
+  async createIncident(record: IncidentRecord, deliveries?: Deliveries, leases?: Leases): Promise<boolean> {
     const ref = this.#col('incidents').doc(record.id);
     try {
-      if (!deliveries?.keys.length) await ref.create(encode(record));
+      if (!deliveries?.keys.length && !leases?.names.length) await ref.create(encode(record));
       else {
         const batch = this.#db.batch().create(ref, encode(record));
         // Set, not create: a key already recorded belongs to an incident that was deleted since; this one counts it.
-        for (const key of deliveries.keys) batch.set(this.#delivery(record.id, key), delivery(key, deliveries.ttlMs));
+        for (const key of deliveries?.keys ?? [])
+          batch.set(this.#delivery(record.id, key), delivery(key, deliveries?.ttlMs ?? 0));
+        // Set, too: a lease left by an incident of the same id deleted since is not this one's.
+        for (const name of leases?.names ?? [])
+          batch.set(this.#lock(name), { name, owner: leases?.owner, until: Date.now() + (leases?.ttlMs ?? 0) });
         await batch.commit();
       }
       return true;
@@ -162,8 +166,12 @@ export class FirestoreStore implements StateStore {
     await this.#col('incidents').doc(id).delete();
   }
 
+  #lock(name: string): FirebaseFirestore.DocumentReference {
+    return this.#col('locks').doc(hash(name));
+  }
+
   async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
-    const ref = this.#col('locks').doc(hash(name));
+    const ref = this.#lock(name);
     // Most leases are new (each message's post lease, each fix's lock): one create, not a read and then a create.
     try {
       await ref.create({ name, owner, until: Date.now() + ttlMs });
@@ -180,7 +188,7 @@ export class FirestoreStore implements StateStore {
   }
 
   async releaseLock(name: string, owner: string): Promise<void> {
-    const ref = this.#col('locks').doc(hash(name));
+    const ref = this.#lock(name);
     await conditionally(ref, (snap) =>
       snap.exists && snap.get('owner') === owner
         ? { result: undefined, write: 'delete' as const }

@@ -1,5 +1,5 @@
 import type { AuditRecord, IncidentRecord, IncidentStatus } from '../../incidents/model.ts';
-import type { Deliveries, StateStore } from '../../ports/store.port.ts';
+import type { Deliveries, Leases, StateStore } from '../../ports/store.port.ts';
 
 /**
  * State in process memory: the default for a single replica. Loses state on restart (an incident message is then
@@ -21,10 +21,13 @@ export class MemoryStore implements StateStore {
     return this.#incidents.get(id);
   }
 
-  async createIncident(record: IncidentRecord, deliveries?: Deliveries): Promise<boolean> {
+  async createIncident(record: IncidentRecord, deliveries?: Deliveries, leases?: Leases): Promise<boolean> {
     if (this.#incidents.has(record.id)) return false;
     this.#incidents.set(record.id, record);
     if (deliveries) this.#remember(record.id, deliveries.keys, deliveries.ttlMs);
+    if (leases)
+      for (const name of leases.names)
+        this.#locks.set(name, { owner: leases.owner, until: this.#now() + leases.ttlMs });
     return true;
   }
 

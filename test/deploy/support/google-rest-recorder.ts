@@ -8,6 +8,7 @@ import {
   CREATE_SERVICE_ACCOUNT,
   ENABLE_SERVICE,
   FIRESTORE_DATABASE,
+  FIRESTORE_FIELD,
   GET_IAM_POLICY,
   LOG_SINK,
   NOTIFICATION_CHANNEL,
@@ -92,6 +93,8 @@ export interface GoogleRestRecorder {
     readonly alertPolicies: ReadonlyMap<string, Record<string, unknown>>;
     readonly enabledServices: ReadonlyMap<string, Set<string>>;
     readonly databases: ReadonlyMap<string, { locationId?: string; type?: string }>;
+    /** Firestore fields with a TTL policy. */
+    readonly ttlFields: ReadonlySet<string>;
   };
   /** Forgets the request log (state stays). */
   clearLog(): void;
@@ -141,6 +144,8 @@ export async function startGoogleRestRecorder(options: RecorderOptions): Promise
   const alertPolicies = new Map<string, Record<string, unknown>>();
   const enabledServices = new Map<string, Set<string>>();
   const databases = new Map<string, { locationId?: string; type?: string }>();
+  /** Fields (`projects/p/databases/d/collectionGroups/c/fields/f`) with a TTL policy. */
+  const ttlFields = new Set<string>();
   let counter = 1000;
 
   const projectOr404 = (p: string): Reply | undefined =>
@@ -615,6 +620,39 @@ export async function startGoogleRestRecorder(options: RecorderOptions): Promise
         return operation({ name, ...b }, 'type.googleapis.com/google.firestore.admin.v1.Database');
       },
     },
+    // Firestore admin v1: a collection group's field and its TTL policy.
+    {
+      api: 'firestore',
+      method: 'GET',
+      path: /^\/v1\/projects\/(?<p>[^/]+)\/databases\/(?<d>[^/]+)\/collectionGroups\/(?<c>[^/]+)\/fields\/(?<f>[^/:]+)$/,
+      rest: 'firestore.projects.databases.collectionGroups.fields.get',
+      handle: ({ params }) => {
+        const database = `projects/${params.p}/databases/${params.d}`;
+        if (!databases.has(database)) return googleError(404, 'NOT_FOUND', `The database ${database} does not exist.`);
+        const name = `${database}/collectionGroups/${params.c}/fields/${params.f}`;
+        // Every field path exists (with the database's default index settings); only a TTL policy is optional.
+        return { status: 200, body: { name, ...(ttlFields.has(name) ? { ttlConfig: { state: 'ACTIVE' } } : {}) } };
+      },
+    },
+    {
+      api: 'firestore',
+      method: 'PATCH',
+      path: /^\/v1\/projects\/(?<p>[^/]+)\/databases\/(?<d>[^/]+)\/collectionGroups\/(?<c>[^/]+)\/fields\/(?<f>[^/:]+)$/,
+      rest: 'firestore.projects.databases.collectionGroups.fields.patch',
+      mutates: true,
+      query: ['updateMask'],
+      body: FIRESTORE_FIELD,
+      handle: ({ params, query, body }) => {
+        const database = `projects/${params.p}/databases/${params.d}`;
+        if (!databases.has(database)) return googleError(404, 'NOT_FOUND', `The database ${database} does not exist.`);
+        const name = `${database}/collectionGroups/${params.c}/fields/${params.f}`;
+        const mask = (query.updateMask ?? '').split(',');
+        if (!mask.includes('ttlConfig')) return googleError(400, 'INVALID_ARGUMENT', 'only ttlConfig is updated here');
+        if ((body as { ttlConfig?: unknown }).ttlConfig) ttlFields.add(name);
+        else ttlFields.delete(name);
+        return operation({ name }, 'type.googleapis.com/google.firestore.admin.v1.Field');
+      },
+    },
     pubsubIam('topics', 'get'),
     pubsubIam('topics', 'set'),
     pubsubIam('subscriptions', 'get'),
@@ -699,7 +737,7 @@ export async function startGoogleRestRecorder(options: RecorderOptions): Promise
     requests,
     violations,
     policy: (resource) => policies.get(resource),
-    state: { roles, serviceAccounts, sinks, channels, alertPolicies, enabledServices, databases },
+    state: { roles, serviceAccounts, sinks, channels, alertPolicies, enabledServices, databases, ttlFields },
     clearLog() {
       requests.length = 0;
     },

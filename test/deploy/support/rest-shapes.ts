@@ -225,6 +225,15 @@ export const BATCH_ENABLE: Shape = { obj: { serviceIds: strings }, required: ['s
 /** google.api.serviceusage.v1.EnableServiceRequest */
 export const ENABLE_SERVICE: Shape = { obj: {} };
 
+/** google.firestore.admin.v1.Field (what a TTL update sends: the field's name and its ttlConfig) */
+export const FIRESTORE_FIELD: Shape = {
+  obj: {
+    name: 'string',
+    indexConfig: 'any',
+    ttlConfig: { obj: { state: { oneOf: ['STATE_UNSPECIFIED', 'CREATING', 'ACTIVE', 'NEEDS_REPAIR'] } } },
+  },
+};
+
 /** google.firestore.admin.v1.Database (the fields a create sends) */
 export const FIRESTORE_DATABASE: Shape = {
   obj: {

@@ -198,6 +198,70 @@ describe('two replicas editing one message', () => {
   });
 });
 
+describe('the first post of a new incident', () => {
+  it('goes out under the post lease taken with the incident’s creation, and no other replica posts it', async () => {
+    // The first replica's post is held up, so the second sees the incident before any post is stored.
+    const { promise: gate, resolve: open } = Promise.withResolvers<void>();
+    const chat = new (class extends RecordingChat {
+      override async post(channel: string, message: ChatMessage): Promise<PostedRef> {
+        await gate;
+        return super.post(channel, message);
+      }
+    })();
+    const store = new MemoryStore();
+    const acquired: string[] = [];
+    const counting = new Proxy(store, {
+      get(target, key) {
+        if (key === 'acquireLock')
+          return (name: string, owner: string, ttlMs: number) => {
+            acquired.push(name);
+            return target.acquireLock(name, owner, ttlMs);
+          };
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const replica = () => {
+      const metrics = new Metrics({ defaults: false });
+      const messages = new SlackMessageSync({
+        store: counting,
+        chat,
+        logger: silentLogger(),
+        metrics,
+        routing: { owners: new Map(), defaultChannel: 'C0INCIDENTS' },
+        fixMode: 'approve',
+        updateIntervalMs: 0,
+      });
+      const incidents = new IncidentService({
+        store: counting,
+        notifier: messages,
+        access: {} as ClusterAccess,
+        logger: silentLogger(),
+        metrics,
+        planTtlMs: 86_400_000,
+      });
+      return { incidents, messages };
+    };
+    const a = replica();
+    const b = replica();
+    const d = diagnose(seedInput());
+    const sighting = (pod: string) => ({ cluster, namespace: 'prod', pod, alerts: 1 });
+    const first = a.incidents.record(d, sighting('checkout-1'), { kind: 'alert' });
+    let id = '';
+    while (!id) {
+      await new Promise((r) => setTimeout(r, 5));
+      id = (await store.listIncidents())[0]?.id ?? '';
+    }
+    await b.incidents.record(d, sighting('checkout-2'), { kind: 'alert' });
+    await b.messages.flush(id);
+    assert.deepEqual(acquired, [`post:${id}:C0INCIDENTS`], 'only the other replica asked for the post lease');
+    open();
+    await first;
+    await Promise.all([a.messages.close(), b.messages.close()]);
+    assert.equal(chat.posts.length, 1, 'one post, by the replica that created the incident');
+  });
+});
+
 const checkout = { kind: 'Deployment' as const, namespace: 'prod', name: 'checkout' };
 const payments = { kind: 'Deployment' as const, namespace: 'payments', name: 'ledger' };
 

@@ -164,6 +164,22 @@ describe('FirestoreStore (Firestore emulator)', () => {
     assert.equal(await a.acquireLock('fix:inc-1', 'replica-a', 60_000), true, 'an expired lease can be taken');
   });
 
+  it('gives the post lease to the replica whose create wins, in the same write', async () => {
+    const own = `${prefix}l`;
+    const [a, b, c] = [store(own), store(own), store(own)];
+    const lease = (owner: string) => ({ names: ['post:inc-l:C1', 'post:inc-l:C2'], owner, ttlMs: 60_000 });
+    const created = await Promise.all([
+      a.createIncident({ ...record, id: 'inc-l' }, undefined, lease('replica-a')),
+      b.createIncident({ ...record, id: 'inc-l' }, undefined, lease('replica-b')),
+    ]);
+    assert.equal(created.filter(Boolean).length, 1, 'one create wins');
+    const [winner, loser] = created[0] ? ['replica-a', 'replica-b'] : ['replica-b', 'replica-a'];
+    for (const name of ['post:inc-l:C1', 'post:inc-l:C2']) {
+      assert.equal(await c.acquireLock(name, loser, 60_000), false, `${name} is not the losing replica's`);
+      assert.equal(await c.acquireLock(name, winner, 60_000), true, `${name} is the creator's`);
+    }
+  });
+
   it('keeps the audit trail newest first', async () => {
     const s = store();
     await s.appendAudit({
