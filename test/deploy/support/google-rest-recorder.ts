@@ -201,9 +201,14 @@ export async function startGoogleRestRecorder(options: RecorderOptions): Promise
       return op === 'get' ? getPolicy(resource) : setPolicy(resource, body);
     },
   });
-  const operation = (response: unknown, type: string): Reply => ({
+  /** A finished long-running operation; `under` is the resource its name lives under (Firestore's database). */
+  const operation = (response: unknown, type: string, under?: string): Reply => ({
     status: 200,
-    body: { name: `operations/op-${counter++}`, done: true, response: { '@type': type, ...(response as object) } },
+    body: {
+      name: `${under ? `${under}/` : ''}operations/op-${counter++}`,
+      done: true,
+      response: { '@type': type, ...(response as object) },
+    },
   });
 
   const routes: Route[] = [
@@ -650,7 +655,7 @@ export async function startGoogleRestRecorder(options: RecorderOptions): Promise
         if (!mask.includes('ttlConfig')) return googleError(400, 'INVALID_ARGUMENT', 'only ttlConfig is updated here');
         if ((body as { ttlConfig?: unknown }).ttlConfig) ttlFields.add(name);
         else ttlFields.delete(name);
-        return operation({ name }, 'type.googleapis.com/google.firestore.admin.v1.Field');
+        return operation({ name }, 'type.googleapis.com/google.firestore.admin.v1.Field', database);
       },
     },
     pubsubIam('topics', 'get'),
