@@ -92,13 +92,20 @@ async function storm(): Promise<StormResult> {
     // The replicas start together, and the drain is timed from the first one ready: a replica that is up pulls the
     // storm while the others still start (timing from the last one ready credited it with a head start).
     const readyAt: number[] = [];
-    const bots = await Promise.all(
+    const starts = await Promise.allSettled(
       Array.from({ length: replicas }, async () => {
         const bot = await startBotProcess(sb);
         readyAt.push(Date.now());
         return bot;
       }),
     );
+    const bots = starts.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = starts.find((s) => s.status === 'rejected');
+    if (failed) {
+      // One replica could not start: stop those that did before giving up, none is left running.
+      for (const bot of bots) await stopBotProcess(bot);
+      throw failed.reason;
+    }
     const ready = Math.min(...readyAt);
     try {
       // Alerts each replica has recorded, as of the last look.
