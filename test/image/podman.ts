@@ -79,7 +79,12 @@ export interface StandinBase {
 /** Builds the stand-in base unless podman already has it for this Node version and recipe (standin-base.sh). */
 export async function ensureStandinBase(): Promise<StandinBase> {
   const start = Date.now();
-  const { stdout, stderr } = await run('bash', [`${HERE}standin-base.sh`], { timeoutMs: 20 * 60_000 });
+  // Its `npm pack`/`npm view` reach the registry (the host's npm ci may have worked from its cache): the same CA.
+  const ca = npmCa();
+  const { stdout, stderr } = await run('bash', [`${HERE}standin-base.sh`], {
+    timeoutMs: 20 * 60_000,
+    env: { ...process.env, ...(ca && !process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: ca } : {}) },
+  });
   const ref = stdout.trim().split('\n').at(-1) ?? '';
   if (!ref.startsWith('localhost/')) throw new Error(`standin-base.sh printed no image reference:\n${stdout}${stderr}`);
   return { ref, built: !/cached: /.test(stderr), seconds: (Date.now() - start) / 1000 };
