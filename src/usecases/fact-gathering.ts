@@ -12,6 +12,7 @@ import { DOWNLOAD_PERMISSION } from '../diagnosis/roles.ts';
 import type { ClusterApi, WorkloadState } from '../ports/cluster.port.ts';
 import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
 import type { FactSession } from './fact-reader.ts';
+import { clusterKey } from './pull-messages.ts';
 
 /**
  * The Google facts an investigation reads, each through the investigation's session (read once, shared by every
@@ -86,7 +87,7 @@ export function accessFact(google: GoogleCloud, s: FactSession, identity: PullId
 
 /** The key of a namespace's pod list, shared with the message's live counts (usecases/live-counts.ts). */
 export function namespacePodsKey(c: ClusterRef, namespace: string): string {
-  return `pods-ns|${c.project}/${c.location}/${c.name}|${namespace}`;
+  return `pods-ns|${clusterKey(c)}|${namespace}`;
 }
 
 /**
@@ -105,10 +106,8 @@ export async function podFact(
   );
   const found = listed.ok ? listed.value.find((p) => p.name === name) : undefined;
   if (found) return factOk(found, listed.source);
-  return s.read(
-    `pod|${cluster.project}/${cluster.location}/${cluster.name}|${namespace}/${name}`,
-    `Kubernetes get pods ${namespace}/${name}`,
-    () => api.getPod(namespace, name),
+  return s.read(`pod|${clusterKey(cluster)}|${namespace}/${name}`, `Kubernetes get pods ${namespace}/${name}`, () =>
+    api.getPod(namespace, name),
   );
 }
 
@@ -126,14 +125,14 @@ export async function workloadFact(
 ): Promise<Fact<WorkloadState | undefined> | undefined> {
   const owner = pod.owner;
   if (!owner) return undefined;
-  const ck = `${cluster.project}/${cluster.location}/${cluster.name}`;
+  const ck = clusterKey(cluster);
   const byChain = () =>
     s.read(
       `workload|${ck}|${pod.namespace}|${owner.kind}/${owner.name}`,
       `Kubernetes get ${owner.kind.toLowerCase()}s ${pod.namespace}/${owner.name}`,
       () => api.resolveWorkload(pod.namespace, owner),
     );
-  const named = s.fresh ? undefined : listedOwner(pod);
+  const named = s.fresh ? undefined : listedOwner(owner, pod.templateHash);
   if (!named) return byChain();
   const listed = await s.read(
     `workloads-ns|${ck}|${pod.namespace}|${named.kind}`,
@@ -145,12 +144,12 @@ export async function workloadFact(
 }
 
 /** The workload a pod's owner reference names without reading its ReplicaSet, when that is certain. */
-function listedOwner(pod: PodFacts): { kind: WorkloadKind; name: string } | undefined {
-  const owner = pod.owner;
-  if (!owner) return undefined;
+function listedOwner(
+  owner: { readonly kind: string; readonly name: string },
+  hash: string | undefined,
+): { kind: WorkloadKind; name: string } | undefined {
   if (owner.kind === 'Deployment' || owner.kind === 'StatefulSet' || owner.kind === 'DaemonSet')
     return { kind: owner.kind, name: owner.name };
-  const hash = pod.templateHash;
   if (owner.kind !== 'ReplicaSet' || !hash || !owner.name.endsWith(`-${hash}`)) return undefined;
   const name = owner.name.slice(0, -(hash.length + 1));
   return name ? { kind: 'Deployment', name } : undefined;
