@@ -63,11 +63,11 @@ export class FirestoreStore implements StateStore {
       else {
         const batch = this.#db.batch().create(ref, encode(record));
         // Set, not create: a key already recorded belongs to an incident that was deleted since; this one counts it.
-        for (const key of deliveries?.keys ?? [])
-          batch.set(this.#delivery(record.id, key), delivery(key, deliveries?.ttlMs ?? 0));
+        if (deliveries)
+          for (const key of deliveries.keys) batch.set(this.#delivery(record.id, key), delivery(key, deliveries.ttlMs));
         // Set, too: a lease left by an incident of the same id deleted since is not this one's.
-        for (const name of leases?.names ?? [])
-          batch.set(this.#lock(name), { name, owner: leases?.owner, until: Date.now() + (leases?.ttlMs ?? 0) });
+        if (leases)
+          for (const name of leases.names) batch.set(this.#lock(name), lease(name, leases.owner, leases.ttlMs));
         await batch.commit();
       }
       return true;
@@ -174,7 +174,7 @@ export class FirestoreStore implements StateStore {
     const ref = this.#lock(name);
     // Most leases are new (each message's post lease, each fix's lock): one create, not a read and then a create.
     try {
-      await ref.create({ name, owner, until: Date.now() + ttlMs });
+      await ref.create(lease(name, owner, ttlMs));
       return true;
     } catch (e) {
       if (!alreadyExists(e)) throw e;
@@ -183,7 +183,7 @@ export class FirestoreStore implements StateStore {
       const until = snap.get('until') as number | undefined;
       const holder = snap.get('owner') as string | undefined;
       if (snap.exists && until !== undefined && until > Date.now() && holder !== owner) return { result: false };
-      return { result: true, write: { name, owner, until: Date.now() + ttlMs } };
+      return { result: true, write: lease(name, owner, ttlMs) };
     });
   }
 
@@ -253,6 +253,11 @@ async function conditionally<T>(
 }
 
 /** A delivery recorded into an incident, remembered until `expireAt` (also the field a TTL policy deletes by). */
+/** A lock document: held by `owner` until `ttlMs` from now. */
+function lease(name: string, owner: string, ttlMs: number) {
+  return { name, owner, until: Date.now() + ttlMs };
+}
+
 function delivery(key: string, ttlMs: number) {
   return { key: key.slice(0, 500), expireAt: Timestamp.fromMillis(Date.now() + ttlMs) };
 }
