@@ -52,9 +52,10 @@ const cluster = { project: 'acme-prod-417', location: 'us-central1', name: 'prod
 function service(
   chat: ChatPort,
   updateIntervalMs: number,
-  options: { owners?: Record<string, string>; counts?: MessageSyncDeps['counts'] } = {},
+  options: { owners?: Record<string, string>; counts?: MessageSyncDeps['counts']; store?: MemoryStore } = {},
 ) {
-  const store = new MemoryStore();
+  // A store shared by several calls is several replicas of the bot.
+  const store = options.store ?? new MemoryStore();
   const metrics = new Metrics({ defaults: false });
   const messages = new SlackMessageSync({
     store,
@@ -143,32 +144,16 @@ describe('two replicas editing one message', () => {
     const store = new MemoryStore();
     const interval = 500;
     const replica = (countsDelayMs: number) => {
-      const metrics = new Metrics({ defaults: false });
       let n = 0;
-      const messages = new SlackMessageSync({
+      // Each render shows new counts (so each is a real edit); one replica takes its time reading them.
+      return service(chat, interval, {
         store,
-        chat,
-        logger: silentLogger(),
-        metrics,
-        routing: { owners: new Map(), defaultChannel: 'C0INCIDENTS' },
-        fixMode: 'approve',
-        updateIntervalMs: interval,
-        // Each render shows new counts (so each is a real edit); one replica takes its time reading them.
         counts: async () => {
           await new Promise((r) => setTimeout(r, countsDelayMs));
           n++;
           return { failingPods: n, pods: 100, failingWorkloads: 1, workloads: 1 };
         },
       });
-      const incidents = new IncidentService({
-        store,
-        notifier: messages,
-        access: {} as ClusterAccess,
-        logger: silentLogger(),
-        metrics,
-        planTtlMs: 86_400_000,
-      });
-      return { record: incidents.record.bind(incidents), close: () => messages.close() };
     };
     const fast = replica(0);
     const slow = replica(400);
@@ -177,7 +162,7 @@ describe('two replicas editing one message', () => {
       cluster,
       namespace: 'prod',
       pod: `checkout-abc-${i}`,
-      workload: { kind: 'Deployment' as const, namespace: 'prod', name: 'checkout' },
+      workload: checkout,
       alerts: 1,
     });
     await fast.record(d, sighting(0), { kind: 'alert' });
@@ -221,43 +206,23 @@ describe('the first post of a new incident', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const replica = () => {
-      const metrics = new Metrics({ defaults: false });
-      const messages = new SlackMessageSync({
-        store: counting,
-        chat,
-        logger: silentLogger(),
-        metrics,
-        routing: { owners: new Map(), defaultChannel: 'C0INCIDENTS' },
-        fixMode: 'approve',
-        updateIntervalMs: 0,
-      });
-      const incidents = new IncidentService({
-        store: counting,
-        notifier: messages,
-        access: {} as ClusterAccess,
-        logger: silentLogger(),
-        metrics,
-        planTtlMs: 86_400_000,
-      });
-      return { incidents, messages };
-    };
+    const replica = () => service(chat, 0, { store: counting });
     const a = replica();
     const b = replica();
     const d = diagnose(seedInput());
     const sighting = (pod: string) => ({ cluster, namespace: 'prod', pod, alerts: 1 });
-    const first = a.incidents.record(d, sighting('checkout-1'), { kind: 'alert' });
+    const first = a.record(d, sighting('checkout-1'), { kind: 'alert' });
     let id = '';
     while (!id) {
       await new Promise((r) => setTimeout(r, 5));
       id = (await store.listIncidents())[0]?.id ?? '';
     }
-    await b.incidents.record(d, sighting('checkout-2'), { kind: 'alert' });
+    await b.record(d, sighting('checkout-2'), { kind: 'alert' });
     await b.messages.flush(id);
     assert.deepEqual(acquired, [`post:${id}:C0INCIDENTS`], 'only the other replica asked for the post lease');
     open();
     await first;
-    await Promise.all([a.messages.close(), b.messages.close()]);
+    await Promise.all([a.close(), b.close()]);
     assert.equal(chat.posts.length, 1, 'one post, by the replica that created the incident');
   });
 });
