@@ -72,6 +72,17 @@ export function metric(text: string, name: string, labels = ''): number {
   return sum;
 }
 
+/** CPU time a process has used so far (user + system), in ms: `/proc/PID/stat` fields 14 and 15, in clock ticks. */
+export function cpuMs(pid: number): number {
+  // The command (field 2) may hold spaces and parentheses: the fields are counted from its closing parenthesis.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLOCK_TICKS);
+}
+
+/** USER_HZ: the kernel reports process times in hundredths of a second on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
 /** Peak resident set (VmHWM) of a process, in MB. */
 export function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -29,7 +29,7 @@ const RETENTION_MS = 14 * 24 * 60 * 60_000;
 
 /** How long a recorded Pub/Sub delivery is remembered, to drop its redeliveries. */
 export const DELIVERY_TTL_MS = 24 * 60 * 60_000;
-/** Sightings per store write at most (Firestore commits up to 500 writes: the incident and one per delivery). */
+/** Sightings per store write at most (in Firestore, the incident and the segments their deliveries go into). */
 const MAX_BATCH = 400;
 
 /** A sighting waiting for the next group-committed write, with the Pub/Sub delivery it came with. */

@@ -5,6 +5,14 @@ import type { AuditRecord, IncidentRecord, IncidentStatus } from '../../incident
 import type { Deliveries, Leases, StateStore } from '../../ports/store.port.ts';
 import { setNewest } from '../../shared/bounded.ts';
 import type { Logger } from '../../shared/logger.ts';
+import {
+  DeliveryLog,
+  decodeSegment,
+  deliveryHash,
+  encodeSegment,
+  type Segment,
+  segmentExpiry,
+} from './delivery-log.ts';
 
 export interface FirestoreStoreOptions {
   readonly projectId: string;
@@ -21,10 +29,12 @@ export interface FirestoreStoreOptions {
  * write only if the document is unchanged: {@link conditionally}); locks are leases with an expiry. Records are stored
  * as JSON text plus the few fields queries need.
  *
- * The Pub/Sub deliveries an incident's sightings came with are documents of their own (`deliveries`, one per incident
- * and key, expiring), written in the same atomic commit as the incident: created, so a key recorded before makes the
- * commit fail and is read and left out on the next attempt. Under a storm that is one commit per group of sightings
- * (usecases/incidents.ts), not a claim and a completion per alert.
+ * The Pub/Sub deliveries an incident's sightings came with are kept in a few segment documents per incident
+ * (`deliveries`: adapters/store/delivery-log.ts), written in the same atomic commit as the incident, which also
+ * records how many segments there are (`deliverySegments`, beside the record). Every segment write goes with an
+ * incident write conditional on the incident being as read, so the incident's update time stands for its deliveries
+ * too. Under a storm that is one commit of two documents per group of sightings (usecases/incidents.ts), not a claim
+ * and a completion per alert, nor a document per delivery.
  */
 export class FirestoreStore implements StateStore {
   readonly #db: Firestore;
@@ -35,7 +45,12 @@ export class FirestoreStore implements StateStore {
    * them without reading first (the write is conditional on the incident being unchanged since, so a write by
    * anyone else in between makes it fail, and it is read and tried again).
    */
-  readonly #written = new Map<string, { record: IncidentRecord; at: Timestamp }>();
+  readonly #written = new Map<string, Stored>();
+  /**
+   * The delivery logs this store last read or wrote: on a re-read, their full segments (never written again) are
+   * kept and only the last one, and any after it, are read.
+   */
+  readonly #logs = new Map<string, DeliveryLog>();
 
   constructor(o: FirestoreStoreOptions) {
     this.#db = new Firestore({
@@ -61,14 +76,19 @@ export class FirestoreStore implements StateStore {
     try {
       if (!deliveries?.keys.length && !leases?.names.length) await ref.create(encode(record));
       else {
-        const batch = this.#db.batch().create(ref, encode(record));
-        // Set, not create: a key already recorded belongs to an incident that was deleted since; this one counts it.
-        if (deliveries)
-          for (const key of deliveries.keys) batch.set(this.#delivery(record.id, key), delivery(key, deliveries.ttlMs));
-        // Set, too: a lease left by an incident of the same id deleted since is not this one's.
+        const now = Date.now();
+        const { log, written } = new DeliveryLog(record.createdAt).with(
+          [...new Set(deliveries?.keys ?? [])].map(deliveryHash),
+          now + (deliveries?.ttlMs ?? 0),
+          now,
+        );
+        const batch = this.#db.batch().create(ref, { ...encode(record), deliverySegments: log.segments.length });
+        for (const i of written) batch.set(this.#segment(record.id, log, i), segmentDoc(log, i));
+        // Set, not create: a lease left by an incident of the same id deleted since is not this one's.
         if (leases)
           for (const name of leases.names) batch.set(this.#lock(name), lease(name, leases.owner, leases.ttlMs));
-        await batch.commit();
+        const [result] = await batch.commit();
+        if (result) this.#remember(record.id, { record, at: result.writeTime, log });
       }
       return true;
     } catch (e) {
@@ -94,55 +114,87 @@ export class FirestoreStore implements StateStore {
       });
     }
     const keys = [...new Set(deliveries.keys)];
-    const refs = keys.map((k) => this.#delivery(id, k));
-    // Optimistic: most keys are new. Once a commit finds one that is not, the keys are read with the incident.
-    let readKeys = false;
+    const hashes = keys.map(deliveryHash);
     for (let attempt = 1; ; attempt++) {
-      const known = readKeys ? undefined : this.#written.get(id);
+      // Optimistic: the incident as this store last wrote it, unread; the commit fails if anyone wrote since.
+      const known = this.#written.get(id);
       this.#written.delete(id);
-      const [snap, ...keySnaps] = known ? [] : readKeys ? await this.#db.getAll(ref, ...refs) : [await ref.get()];
-      if (!known && !snap?.exists) return undefined;
-      const current = known ? known.record : decode(snap?.get('data'));
-      const at = known ? known.at : (snap?.updateTime as Timestamp);
+      const state = known ?? (await this.#read(id));
+      if (!state) return undefined;
       const now = Date.now();
-      // A key whose record expired (TTL policies delete lazily) counts as new: rewritten only if unchanged.
-      const expired = new Map<number, Timestamp>();
       const fresh = new Set<string>();
+      const freshHashes: string[] = [];
       keys.forEach((k, i) => {
-        const ks = keySnaps[i];
-        const until = ks?.exists ? (ks.get('expireAt') as Timestamp | undefined)?.toMillis() : undefined;
-        if (ks?.exists && until !== undefined && until > now) return;
-        if (ks?.exists) expired.set(i, ks.updateTime as Timestamp);
+        const h = hashes[i] as string;
+        if (state.log.remembers(h, now)) return;
         fresh.add(k);
+        freshHashes.push(h);
       });
-      const next = mutate(current, fresh);
+      const next = mutate(state.record, fresh);
       // Nothing to write: answer with the incident as it is now, read if it was only remembered.
       if (!next && known) continue;
-      if (!next) return current;
-      const stored = { ...next, version: current.version + 1 };
-      const batch = this.#db.batch().update(ref, encode(stored), { lastUpdateTime: at });
-      keys.forEach((k, i) => {
-        if (!fresh.has(k)) return;
-        const was = expired.get(i);
-        const doc = delivery(k, deliveries.ttlMs);
-        if (was) batch.update(refs[i] as FirebaseFirestore.DocumentReference, doc, { lastUpdateTime: was });
-        else batch.create(refs[i] as FirebaseFirestore.DocumentReference, doc);
-      });
+      if (!next) return state.record;
+      const stored = { ...next, version: state.record.version + 1 };
+      const { log, written } = state.log.with(freshHashes, now + deliveries.ttlMs, now);
+      const batch = this.#db
+        .batch()
+        .update(ref, { ...encode(stored), deliverySegments: log.segments.length }, { lastUpdateTime: state.at });
+      for (const i of written) batch.set(this.#segment(id, log, i), segmentDoc(log, i));
       try {
         const [result] = await batch.commit();
-        if (result) setNewest(this.#written, id, { record: stored, at: result.writeTime }, 1000);
+        if (result) this.#remember(id, { record: stored, at: result.writeTime, log });
         return stored;
       } catch (e) {
-        if (!(alreadyExists(e) || failedPrecondition(e)) || attempt >= CONDITIONAL_ATTEMPTS) throw e;
-        if (alreadyExists(e)) readKeys = true;
+        if (!failedPrecondition(e) || attempt >= CONDITIONAL_ATTEMPTS) throw e;
         // Read again at once after a write made on what this store wrote last; another writer came first otherwise.
-        else if (!known) await delay(Math.random() * Math.min(5 * 2 ** attempt, 200));
+        if (!known) await delay(Math.random() * Math.min(5 * 2 ** attempt, 200));
       }
     }
   }
 
-  #delivery(incident: string, key: string): FirebaseFirestore.DocumentReference {
-    return this.#col('deliveries').doc(hash(`${incident}\n${key}`));
+  /**
+   * The incident and its delivery log, read in one round trip when this store has seen the log before (its last
+   * segment and the next one, beside the incident); the segments it could not know of are read after.
+   */
+  async #read(id: string): Promise<Stored | undefined> {
+    const ref = this.#col('incidents').doc(id);
+    const prior = this.#logs.get(id);
+    const guess = prior ? [prior.segments.length - 1, prior.segments.length].filter((i) => i >= 0) : [];
+    const [snap, ...guessed] = await this.#db.getAll(
+      ref,
+      ...guess.map((i) => this.#segment(id, prior as DeliveryLog, i)),
+    );
+    if (!snap?.exists) return undefined;
+    const record = decode(snap.get('data'));
+    const count = Number(snap.get('deliverySegments') ?? 0);
+    const reuse = prior?.createdAt === record.createdAt ? prior : undefined;
+    const log = new DeliveryLog(record.createdAt);
+    const segments: Segment[] = [];
+    const missing: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const g = reuse ? guess.indexOf(i) : -1;
+      if (g >= 0) segments[i] = decodeSegment(guessed[g]?.get('keys'));
+      else if (reuse && i < reuse.segments.length - 1) segments[i] = reuse.segments[i] as Segment;
+      else missing.push(i);
+    }
+    if (missing.length > 0) {
+      const more = await this.#db.getAll(...missing.map((i) => this.#segment(id, log, i)));
+      more.forEach((s, j) => {
+        segments[missing[j] as number] = decodeSegment(s.get('keys'));
+      });
+    }
+    const state = { record, at: snap.updateTime as Timestamp, log: new DeliveryLog(record.createdAt, segments) };
+    setNewest(this.#logs, id, state.log, CACHED_INCIDENTS);
+    return state;
+  }
+
+  #remember(id: string, state: Stored): void {
+    setNewest(this.#written, id, state, CACHED_INCIDENTS);
+    setNewest(this.#logs, id, state.log, CACHED_INCIDENTS);
+  }
+
+  #segment(incident: string, log: DeliveryLog, i: number): FirebaseFirestore.DocumentReference {
+    return this.#col('deliveries').doc(hash(`${incident}\n${log.createdAt}\n${i}`));
   }
 
   async listIncidents(statuses?: readonly IncidentStatus[], alertIncidentId?: string): Promise<IncidentRecord[]> {
@@ -220,6 +272,16 @@ interface Decision<T> {
   readonly write?: FirebaseFirestore.DocumentData | 'delete';
 }
 
+/** An incident as stored, when (its update time), and its delivery log. */
+interface Stored {
+  readonly record: IncidentRecord;
+  readonly at: Timestamp;
+  readonly log: DeliveryLog;
+}
+
+/** Incidents whose last write (and delivery log) a store keeps: those of a storm are a few. */
+const CACHED_INCIDENTS = 100;
+
 /** Attempts of one read-decide-write before the contention is reported. */
 const CONDITIONAL_ATTEMPTS = 20;
 
@@ -252,14 +314,19 @@ async function conditionally<T>(
   }
 }
 
-/** A delivery recorded into an incident, remembered until `expireAt` (also the field a TTL policy deletes by). */
 /** A lock document: held by `owner` until `ttlMs` from now. */
 function lease(name: string, owner: string, ttlMs: number) {
   return { name, owner, until: Date.now() + ttlMs };
 }
 
-function delivery(key: string, ttlMs: number) {
-  return { key: key.slice(0, 500), expireAt: Timestamp.fromMillis(Date.now() + ttlMs) };
+/** A segment of an incident's delivery log, kept until its last entry expires (`expireAt`: the TTL policy's field). */
+function segmentDoc(log: DeliveryLog, i: number) {
+  const segment = log.segments[i] as Segment;
+  return {
+    keys: encodeSegment(segment),
+    entries: segment.size,
+    expireAt: Timestamp.fromMillis(segmentExpiry(segment)),
+  };
 }
 
 function encode(r: IncidentRecord) {

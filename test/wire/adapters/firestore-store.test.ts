@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { Firestore } from '@google-cloud/firestore';
 import { type Emulator, startFirestoreEmulator } from '@imagepull/sandbox';
 import { FirestoreStore } from '../../../src/adapters/store/firestore-store.ts';
 import { diagnose } from '../../../src/diagnosis/diagnose.ts';
@@ -96,6 +97,45 @@ describe('FirestoreStore (Firestore emulator)', () => {
     const e = await store(own).getIncident('inc-e');
     assert.deepEqual(e?.alertIncidentIds, ['0.b-wrote-this'], "the other replica's write survives");
     assert.equal(e?.alertCount, 1 + 2 + 3, 'b once, short twice (it expired), the three c: nothing lost or doubled');
+  });
+
+  it("keeps a storm's deliveries in a few documents, which a replica that never saw them reads", async () => {
+    const own = `${prefix}s`;
+    const [a, b] = [store(own), store(own)];
+    const keys = Array.from({ length: 4500 }, (_, i) => `log:storm-${i}`);
+    assert.ok(
+      await a.createIncident({ ...record, id: 'inc-s', alertCount: 1 }, { keys: keys.slice(0, 1), ttlMs: 60_000 }),
+    );
+    // Two replicas record the storm in groups of 400, taking turns: each commit is on what the other just wrote.
+    const bump = (cur: IncidentRecord, f: ReadonlySet<string>) => ({ ...cur, alertCount: cur.alertCount + f.size });
+    for (let i = 1, turn = 0; i < keys.length; i += 400, turn++)
+      await (turn % 2 ? b : a).updateIncident('inc-s', bump, { keys: keys.slice(i, i + 400), ttlMs: 60_000 });
+    assert.equal((await store(own).getIncident('inc-s'))?.alertCount, 4500);
+    const raw = new Firestore({ projectId: 'acme-prod-417', host: emulator.host, ssl: false });
+    try {
+      const docs = await raw.collection(`${own}_deliveries`).get();
+      assert.equal(docs.size, 3, '4,500 deliveries in three documents of at most 2,000, not one document each');
+    } finally {
+      await raw.terminate();
+    }
+    // A replica that never saw the storm: every delivery of it is known (a redelivery adds nothing), a new one is not.
+    let fresh: ReadonlySet<string> = new Set(['unset']);
+    const late = store(own);
+    const seen = (cur: IncidentRecord, f: ReadonlySet<string>) => {
+      fresh = f;
+      return f.size ? bump(cur, f) : undefined;
+    };
+    await late.updateIncident('inc-s', seen, {
+      keys: [keys[0] as string, keys[2100] as string, keys[4499] as string],
+      ttlMs: 60_000,
+    });
+    assert.deepEqual([...fresh], []);
+    await late.updateIncident('inc-s', seen, { keys: [keys[3000] as string, 'log:after-the-storm'], ttlMs: 60_000 });
+    assert.deepEqual([...fresh], ['log:after-the-storm']);
+    // And the replicas that wrote the storm see that one too (their next commit fails on the newer incident and reads).
+    await a.updateIncident('inc-s', seen, { keys: ['log:after-the-storm'], ttlMs: 60_000 });
+    assert.deepEqual([...fresh], []);
+    assert.equal((await store(own).getIncident('inc-s'))?.alertCount, 4501);
   });
 
   it('serializes concurrent read-modify-writes: no lost update', async () => {
