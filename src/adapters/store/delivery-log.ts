@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The Pub/Sub deliveries one incident recorded, as the Firestore store keeps them (docs/architecture.md, "State"): a
@@ -20,18 +20,37 @@ export type Segment = ReadonlyMap<string, number>;
 
 /** The hash a delivery id is remembered by. */
 export function deliveryHash(key: string): string {
-  return createHash('sha256').update(key).digest().toString('latin1', 0, HASH_BYTES);
+  // One-shot: no Hash object per delivery (10,000 per storm).
+  return hash('sha256', key, 'buffer').toString('latin1', 0, HASH_BYTES);
 }
 
 export class DeliveryLog {
   /** `createdAt` of the incident: segment documents are named from it, so a re-created incident starts afresh. */
   readonly createdAt: string;
-  /** Oldest first; all but the last are full. */
+  /** The index of the oldest segment that may hold a live entry: those before it all expired. */
+  readonly first: number;
+  /** Segments `first` … `end - 1`, oldest first; all but the last are full. */
   readonly segments: readonly Segment[];
 
-  constructor(createdAt: string, segments: readonly Segment[] = []) {
+  constructor(createdAt: string, first = 0, segments: readonly Segment[] = []) {
     this.createdAt = createdAt;
+    this.first = first;
     this.segments = segments;
+  }
+
+  /** One past the index of the last segment (the number of segments the incident ever had). */
+  get end(): number {
+    return this.first + this.segments.length;
+  }
+
+  /** Entries held, live or not. */
+  get size(): number {
+    return this.segments.reduce((n, s) => n + s.size, 0);
+  }
+
+  /** The segment at index `i` (from `first`). */
+  segment(i: number): Segment {
+    return this.segments[i - this.first] ?? new Map();
   }
 
   /** Whether the delivery is remembered at `nowMs` (an entry past its time counts as absent). */
@@ -45,7 +64,8 @@ export class DeliveryLog {
 
   /**
    * This log with `hashes` appended, remembered until `untilMs`, and the indexes of the segments that changed (to be
-   * written). The last segment drops its expired entries as it is rewritten; a full one is followed by a new one.
+   * written). The last segment drops its expired entries as it is rewritten; a full one is followed by a new one; the
+   * oldest full ones whose every entry expired are left behind (`first` moves past them: their documents expire).
    */
   with(
     hashes: readonly string[],
@@ -56,6 +76,11 @@ export class DeliveryLog {
     if (hashes.length === 0) return { log: this, written: [] };
     const until = Math.ceil(untilMs);
     const segments = [...this.segments];
+    let first = this.first;
+    while (segments.length > 1 && segmentExpiry(segments[0] as Segment) <= nowMs) {
+      segments.shift();
+      first++;
+    }
     const written: number[] = [];
     let open: Map<string, number> | undefined;
     const last = segments.length - 1;
@@ -63,18 +88,18 @@ export class DeliveryLog {
       open = new Map([...(segments[last] as Segment)].filter(([, u]) => u > nowMs));
       if (open.size < capacity) {
         segments[last] = open;
-        written.push(last);
+        written.push(first + last);
       } else open = undefined;
     }
     for (const h of hashes) {
       if (!open || open.size >= capacity) {
         open = new Map();
         segments.push(open);
-        written.push(segments.length - 1);
+        written.push(first + segments.length - 1);
       }
       open.set(h, until);
     }
-    return { log: new DeliveryLog(this.createdAt, segments), written };
+    return { log: new DeliveryLog(this.createdAt, first, segments), written };
   }
 }
 

@@ -31,9 +31,9 @@ export interface FirestoreStoreOptions {
  *
  * The Pub/Sub deliveries an incident's sightings came with are kept in a few segment documents per incident
  * (`deliveries`: adapters/store/delivery-log.ts), written in the same atomic commit as the incident, which also
- * records how many segments there are (`deliverySegments`, beside the record). Every segment write goes with an
- * incident write conditional on the incident being as read, so the incident's update time stands for its deliveries
- * too. Under a storm that is one commit of two documents per group of sightings (usecases/incidents.ts), not a claim
+ * records which segments hold live deliveries (`deliveryFrom`, `deliverySegments`, beside the record). Every segment
+ * write goes with an incident write conditional on the incident being as read, so the incident's update time stands
+ * for its deliveries too. Under a storm that is one commit of two documents per group of sightings (usecases/incidents.ts), not a claim
  * and a completion per alert, nor a document per delivery.
  */
 export class FirestoreStore implements StateStore {
@@ -82,8 +82,8 @@ export class FirestoreStore implements StateStore {
           now + (deliveries?.ttlMs ?? 0),
           now,
         );
-        const batch = this.#db.batch().create(ref, { ...encode(record), deliverySegments: log.segments.length });
-        for (const i of written) batch.set(this.#segment(record.id, log, i), segmentDoc(log, i));
+        const batch = this.#db.batch().create(ref, { ...encode(record), ...segmentFields(log) });
+        for (const i of written) batch.set(this.#segment(record.id, log.createdAt, i), segmentDoc(log, i));
         // Set, not create: a lease left by an incident of the same id deleted since is not this one's.
         if (leases)
           for (const name of leases.names) batch.set(this.#lock(name), lease(name, leases.owner, leases.ttlMs));
@@ -138,8 +138,8 @@ export class FirestoreStore implements StateStore {
       const { log, written } = state.log.with(freshHashes, now + deliveries.ttlMs, now);
       const batch = this.#db
         .batch()
-        .update(ref, { ...encode(stored), deliverySegments: log.segments.length }, { lastUpdateTime: state.at });
-      for (const i of written) batch.set(this.#segment(id, log, i), segmentDoc(log, i));
+        .update(ref, { ...encode(stored), ...segmentFields(log) }, { lastUpdateTime: state.at });
+      for (const i of written) batch.set(this.#segment(id, log.createdAt, i), segmentDoc(log, i));
       try {
         const [result] = await batch.commit();
         if (result) this.#remember(id, { record: stored, at: result.writeTime, log });
@@ -159,42 +159,47 @@ export class FirestoreStore implements StateStore {
   async #read(id: string): Promise<Stored | undefined> {
     const ref = this.#col('incidents').doc(id);
     const prior = this.#logs.get(id);
-    const guess = prior ? [prior.segments.length - 1, prior.segments.length].filter((i) => i >= 0) : [];
+    const guess = prior ? [prior.end - 1, prior.end].filter((i) => i >= prior.first) : [];
     const [snap, ...guessed] = await this.#db.getAll(
       ref,
-      ...guess.map((i) => this.#segment(id, prior as DeliveryLog, i)),
+      ...guess.map((i) => this.#segment(id, prior?.createdAt ?? '', i)),
     );
     if (!snap?.exists) return undefined;
     const record = decode(snap.get('data'));
-    const count = Number(snap.get('deliverySegments') ?? 0);
+    const first = Number(snap.get('deliveryFrom') ?? 0);
+    const end = Number(snap.get('deliverySegments') ?? 0);
     const reuse = prior?.createdAt === record.createdAt ? prior : undefined;
-    const log = new DeliveryLog(record.createdAt);
     const segments: Segment[] = [];
     const missing: number[] = [];
-    for (let i = 0; i < count; i++) {
+    for (let i = first; i < end; i++) {
       const g = reuse ? guess.indexOf(i) : -1;
-      if (g >= 0) segments[i] = decodeSegment(guessed[g]?.get('keys'));
-      else if (reuse && i < reuse.segments.length - 1) segments[i] = reuse.segments[i] as Segment;
-      else missing.push(i);
+      if (g >= 0) segments.push(decodeSegment(guessed[g]?.get('keys')));
+      else if (reuse && i >= reuse.first && i < reuse.end - 1) segments.push(reuse.segment(i));
+      else {
+        missing.push(i);
+        segments.push(new Map());
+      }
     }
     if (missing.length > 0) {
-      const more = await this.#db.getAll(...missing.map((i) => this.#segment(id, log, i)));
+      const more = await this.#db.getAll(...missing.map((i) => this.#segment(id, record.createdAt, i)));
       more.forEach((s, j) => {
-        segments[missing[j] as number] = decodeSegment(s.get('keys'));
+        segments[(missing[j] as number) - first] = decodeSegment(s.get('keys'));
       });
     }
-    const state = { record, at: snap.updateTime as Timestamp, log: new DeliveryLog(record.createdAt, segments) };
-    setNewest(this.#logs, id, state.log, CACHED_INCIDENTS);
-    return state;
+    const log = new DeliveryLog(record.createdAt, first, segments);
+    if (log.size <= MAX_CACHED_DELIVERIES) setNewest(this.#logs, id, log, CACHED_INCIDENTS);
+    return { record, at: snap.updateTime as Timestamp, log };
   }
 
   #remember(id: string, state: Stored): void {
+    // An incident fed for days by a flood of alerts can hold more deliveries than are worth keeping here: it is read.
+    if (state.log.size > MAX_CACHED_DELIVERIES) return;
     setNewest(this.#written, id, state, CACHED_INCIDENTS);
     setNewest(this.#logs, id, state.log, CACHED_INCIDENTS);
   }
 
-  #segment(incident: string, log: DeliveryLog, i: number): FirebaseFirestore.DocumentReference {
-    return this.#col('deliveries').doc(hash(`${incident}\n${log.createdAt}\n${i}`));
+  #segment(incident: string, createdAt: string, i: number): FirebaseFirestore.DocumentReference {
+    return this.#col('deliveries').doc(hash(`${incident}\n${createdAt}\n${i}`));
   }
 
   async listIncidents(statuses?: readonly IncidentStatus[], alertIncidentId?: string): Promise<IncidentRecord[]> {
@@ -281,6 +286,8 @@ interface Stored {
 
 /** Incidents whose last write (and delivery log) a store keeps: those of a storm are a few. */
 const CACHED_INCIDENTS = 100;
+/** Deliveries of one incident beyond which its log is not kept in memory but read each time (~60 bytes each). */
+const MAX_CACHED_DELIVERIES = 50_000;
 
 /** Attempts of one read-decide-write before the contention is reported. */
 const CONDITIONAL_ATTEMPTS = 20;
@@ -319,9 +326,14 @@ function lease(name: string, owner: string, ttlMs: number) {
   return { name, owner, until: Date.now() + ttlMs };
 }
 
+/** Beside the incident's record: where its delivery log's live segments are (the first index and one past the last). */
+function segmentFields(log: DeliveryLog) {
+  return { deliveryFrom: log.first, deliverySegments: log.end };
+}
+
 /** A segment of an incident's delivery log, kept until its last entry expires (`expireAt`: the TTL policy's field). */
 function segmentDoc(log: DeliveryLog, i: number) {
-  const segment = log.segments[i] as Segment;
+  const segment = log.segment(i);
   return {
     keys: encodeSegment(segment),
     entries: segment.size,

@@ -43,6 +43,20 @@ describe('DeliveryLog', () => {
     );
   });
 
+  it('leaves behind the oldest full segments once every entry in them expired, and only those', () => {
+    const day = 86_400_000;
+    const old = new DeliveryLog('c').with(hashes(6), now + day, now, 3).log;
+    const mixed = old.with(hashes(3, 6), now + 2 * day, now + 1000, 3).log;
+    assert.deepEqual([mixed.first, mixed.end], [0, 3]);
+    const next = mixed.with(hashes(1, 9), now + 3 * day, now + day + 1, 3);
+    assert.deepEqual([next.log.first, next.log.end], [2, 4], 'the two segments of the first day are left behind');
+    assert.deepEqual(next.written, [3], 'indexes count from the first segment ever');
+    assert.ok(next.log.remembers(deliveryHash('log:7'), now + day + 1), 'the second day is still remembered');
+    assert.equal(next.log.remembers(deliveryHash('log:0'), now + day + 1), false);
+    assert.equal(next.log.segment(3).size, 1);
+    assert.equal(next.log.segment(0).size, 0, 'a segment left behind reads as empty');
+  });
+
   it('round-trips a segment through its document bytes, to the millisecond, and reads garbage as empty', () => {
     const { log } = new DeliveryLog('c').with(hashes(50), now + 86_400_123, now);
     const segment = log.segments[0];

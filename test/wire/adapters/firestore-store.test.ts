@@ -138,6 +138,36 @@ describe('FirestoreStore (Firestore emulator)', () => {
     assert.equal((await store(own).getIncident('inc-s'))?.alertCount, 4501);
   });
 
+  it('leaves behind a full segment once all its deliveries expired, and reads from the next', async () => {
+    const own = `${prefix}x`;
+    const keys = Array.from({ length: 2500 }, (_, i) => `log:brief-${i}`);
+    const bump = (cur: IncidentRecord, f: ReadonlySet<string>) => ({ ...cur, alertCount: cur.alertCount + f.size });
+    assert.ok(await store(own).createIncident({ ...record, id: 'inc-x' }, { keys, ttlMs: 50 }));
+    await new Promise((r) => setTimeout(r, 100));
+    await store(own).updateIncident('inc-x', bump, { keys: ['log:lasting'], ttlMs: 60_000 });
+    const raw = new Firestore({ projectId: 'acme-prod-417', host: emulator.host, ssl: false });
+    try {
+      const doc = await raw.collection(`${own}_incidents`).doc('inc-x').get();
+      assert.deepEqual(
+        [doc.get('deliveryFrom'), doc.get('deliverySegments')],
+        [1, 2],
+        'the first segment, full and expired, is left behind',
+      );
+    } finally {
+      await raw.terminate();
+    }
+    let fresh: ReadonlySet<string> = new Set();
+    await store(own).updateIncident(
+      'inc-x',
+      (cur, f) => {
+        fresh = f;
+        return bump(cur, f);
+      },
+      { keys: ['log:lasting', 'log:brief-0', 'log:brief-2400'], ttlMs: 60_000 },
+    );
+    assert.deepEqual([...fresh].sort(), ['log:brief-0', 'log:brief-2400'], 'expired deliveries count again');
+  });
+
   it('serializes concurrent read-modify-writes: no lost update', async () => {
     assert.ok(await store().createIncident(record));
     const replicas = [store(), store(), store()];
