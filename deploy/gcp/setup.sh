@@ -336,8 +336,8 @@ if [ "$firestore" = true ]; then
     say "+ Firestore database projects/$project/databases/(default) in $region"
   fi
   ensure_binding projects "$project" roles/datastore.user "serviceAccount:$gsa"
-  # The ids of handled alerts are kept 24 h, by their expireAt field (docs/architecture.md, "State"); a TTL policy
-  # has Firestore delete them after that. It takes effect within minutes, so the script does not wait for it.
+  # Handled alerts are remembered 24 h, in segment documents whose expireAt is their last alert's (docs/architecture.md,
+  # "State"); a TTL policy has Firestore delete a segment after that. It takes effect within minutes, so the script does not wait for it.
   ttl=$(describe firestore indexes fields describe expireAt --collection-group=imagepull_deliveries \
     --database='(default)' --project="$project" --format='value(ttlConfig.state)')
   if [ -n "$ttl" ]; then
@@ -345,7 +345,7 @@ if [ "$firestore" = true ]; then
   else
     g firestore fields ttls update expireAt --collection-group=imagepull_deliveries --enable-ttl \
       --database='(default)' --project="$project" --async --format=none
-    say "+ Firestore TTL policy on imagepull_deliveries.expireAt (deletes handled alert ids after 24 h)"
+    say "+ Firestore TTL policy on imagepull_deliveries.expireAt (deletes a segment of handled alert ids 24 h after its last)"
   fi
 fi
 

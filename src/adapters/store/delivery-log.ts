@@ -3,11 +3,11 @@ import { hash } from 'node:crypto';
 /**
  * The Pub/Sub deliveries one incident recorded, as the Firestore store keeps them (docs/architecture.md, "State"): a
  * few segment documents per incident instead of one document per delivery, so an alert storm's 10,000 deliveries are
- * five documents, each written in the incident's own commits. Each delivery is a 16-byte entry: the first 10 bytes of
- * the SHA-256 of its id (80 bits: a collision among even a million deliveries of one incident is a chance of one in 10¹²)
- * and, as a 48-bit count of milliseconds, until when it is remembered. Entries are appended to the last segment until it holds
- * {@link SEGMENT_ENTRIES}; a full segment is never written again (so a reader that has it keeps it), and its document
- * expires (`expireAt`, the TTL policy's field) once every entry in it has.
+ * five documents, each written in the incident's own commits. Each delivery is a 16-byte entry: the first 10 bytes
+ * of the SHA-256 of its id (80 bits: a collision among even a million deliveries of one incident is a chance of one
+ * in 10¹²) and, as a 48-bit count of milliseconds, until when it is remembered. Entries are appended to the last
+ * segment until it holds {@link SEGMENT_ENTRIES}; a segment before the last is never written again (so a reader that
+ * has it keeps it), and its document expires (`expireAt`, the TTL policy's field) once every entry in it has.
  */
 export const SEGMENT_ENTRIES = 2000;
 
@@ -25,15 +25,18 @@ export function deliveryHash(key: string): string {
 }
 
 export class DeliveryLog {
-  /** `createdAt` of the incident: segment documents are named from it, so a re-created incident starts afresh. */
-  readonly createdAt: string;
+  /**
+   * A random name given to the log when its first delivery is written (kept beside the incident): its segment
+   * documents are named from it, so an incident deleted and created again starts a log of its own.
+   */
+  readonly name: string;
   /** The index of the oldest segment that may hold a live entry: those before it all expired. */
   readonly first: number;
   /** Segments `first` … `end - 1`, oldest first; all but the last are full. */
   readonly segments: readonly Segment[];
 
-  constructor(createdAt: string, first = 0, segments: readonly Segment[] = []) {
-    this.createdAt = createdAt;
+  constructor(name: string, first = 0, segments: readonly Segment[] = []) {
+    this.name = name;
     this.first = first;
     this.segments = segments;
   }
@@ -99,7 +102,7 @@ export class DeliveryLog {
       }
       open.set(h, until);
     }
-    return { log: new DeliveryLog(this.createdAt, first, segments), written };
+    return { log: new DeliveryLog(this.name, first, segments), written };
   }
 }
 

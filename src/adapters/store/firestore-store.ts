@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
 import type { AuditRecord, IncidentRecord, IncidentStatus } from '../../incidents/model.ts';
@@ -31,10 +31,10 @@ export interface FirestoreStoreOptions {
  *
  * The Pub/Sub deliveries an incident's sightings came with are kept in a few segment documents per incident
  * (`deliveries`: adapters/store/delivery-log.ts), written in the same atomic commit as the incident, which also
- * records which segments hold live deliveries (`deliveryFrom`, `deliverySegments`, beside the record). Every segment
- * write goes with an incident write conditional on the incident being as read, so the incident's update time stands
- * for its deliveries too. Under a storm that is one commit of two documents per group of sightings (usecases/incidents.ts), not a claim
- * and a completion per alert, nor a document per delivery.
+ * records the log's name and which segments hold live deliveries (`deliveryLog`, `deliveryFrom`, `deliverySegments`,
+ * beside the record). Every segment write goes with an incident write conditional on the incident being as read, so
+ * the incident's update time stands for its deliveries too. Under a storm that is one commit of two documents per
+ * group of sightings (usecases/incidents.ts), not a claim and a completion per alert, nor a document per delivery.
  */
 export class FirestoreStore implements StateStore {
   readonly #db: Firestore;
@@ -77,13 +77,13 @@ export class FirestoreStore implements StateStore {
       if (!deliveries?.keys.length && !leases?.names.length) await ref.create(encode(record));
       else {
         const now = Date.now();
-        const { log, written } = new DeliveryLog(record.createdAt).with(
+        const { log, written } = new DeliveryLog(logName()).with(
           [...new Set(deliveries?.keys ?? [])].map(deliveryHash),
           now + (deliveries?.ttlMs ?? 0),
           now,
         );
         const batch = this.#db.batch().create(ref, { ...encode(record), ...segmentFields(log) });
-        for (const i of written) batch.set(this.#segment(record.id, log.createdAt, i), segmentDoc(log, i));
+        for (const i of written) batch.set(this.#segment(record.id, log.name, i), segmentDoc(log, i));
         // Set, not create: a lease left by an incident of the same id deleted since is not this one's.
         if (leases)
           for (const name of leases.names) batch.set(this.#lock(name), lease(name, leases.owner, leases.ttlMs));
@@ -139,7 +139,7 @@ export class FirestoreStore implements StateStore {
       const batch = this.#db
         .batch()
         .update(ref, { ...encode(stored), ...segmentFields(log) }, { lastUpdateTime: state.at });
-      for (const i of written) batch.set(this.#segment(id, log.createdAt, i), segmentDoc(log, i));
+      for (const i of written) batch.set(this.#segment(id, log.name, i), segmentDoc(log, i));
       try {
         const [result] = await batch.commit();
         if (result) this.#remember(id, { record: stored, at: result.writeTime, log });
@@ -154,26 +154,29 @@ export class FirestoreStore implements StateStore {
 
   /**
    * The incident and its delivery log, read in one round trip when this store has seen the log before (its last
-   * segment and the next one, beside the incident); the segments it could not know of are read after.
+   * segment and the next one, beside the incident); the segments it could not know of are read after. A segment
+   * read before the incident is read again: the client may answer part of one `getAll` later than the rest (when it
+   * retries a broken stream), and only what changed after the incident was read fails the commit's precondition.
    */
   async #read(id: string): Promise<Stored | undefined> {
     const ref = this.#col('incidents').doc(id);
     const prior = this.#logs.get(id);
     const guess = prior ? [prior.end - 1, prior.end].filter((i) => i >= prior.first) : [];
-    const [snap, ...guessed] = await this.#db.getAll(
-      ref,
-      ...guess.map((i) => this.#segment(id, prior?.createdAt ?? '', i)),
-    );
+    const [snap, ...guessed] = await this.#db.getAll(ref, ...guess.map((i) => this.#segment(id, prior?.name ?? '', i)));
     if (!snap?.exists) return undefined;
     const record = decode(snap.get('data'));
+    const name = snap.get('deliveryLog') as string | undefined;
+    // An incident created without deliveries (or by an older version) has no log yet: its first write names one.
+    if (!name) return { record, at: snap.updateTime as Timestamp, log: new DeliveryLog(logName()) };
     const first = Number(snap.get('deliveryFrom') ?? 0);
     const end = Number(snap.get('deliverySegments') ?? 0);
-    const reuse = prior?.createdAt === record.createdAt ? prior : undefined;
+    const reuse = prior?.name === name ? prior : undefined;
     const segments: Segment[] = [];
     const missing: number[] = [];
     for (let i = first; i < end; i++) {
       const g = reuse ? guess.indexOf(i) : -1;
-      if (g >= 0) segments.push(decodeSegment(guessed[g]?.get('keys')));
+      const got = g >= 0 ? guessed[g] : undefined;
+      if (got && !readBefore(got, snap)) segments.push(decodeSegment(got.get('keys')));
       else if (reuse && i >= reuse.first && i < reuse.end - 1) segments.push(reuse.segment(i));
       else {
         missing.push(i);
@@ -181,25 +184,43 @@ export class FirestoreStore implements StateStore {
       }
     }
     if (missing.length > 0) {
-      const more = await this.#db.getAll(...missing.map((i) => this.#segment(id, record.createdAt, i)));
+      const more = await this.#db.getAll(...missing.map((i) => this.#segment(id, name, i)));
       more.forEach((s, j) => {
         segments[(missing[j] as number) - first] = decodeSegment(s.get('keys'));
       });
     }
-    const log = new DeliveryLog(record.createdAt, first, segments);
-    if (log.size <= MAX_CACHED_DELIVERIES) setNewest(this.#logs, id, log, CACHED_INCIDENTS);
+    const log = new DeliveryLog(name, first, segments);
+    this.#keep(id, log);
     return { record, at: snap.updateTime as Timestamp, log };
   }
 
   #remember(id: string, state: Stored): void {
-    // An incident fed for days by a flood of alerts can hold more deliveries than are worth keeping here: it is read.
-    if (state.log.size > MAX_CACHED_DELIVERIES) return;
-    setNewest(this.#written, id, state, CACHED_INCIDENTS);
-    setNewest(this.#logs, id, state.log, CACHED_INCIDENTS);
+    this.#keep(id, state.log, state);
   }
 
-  #segment(incident: string, createdAt: string, i: number): FirebaseFirestore.DocumentReference {
-    return this.#col('deliveries').doc(hash(`${incident}\n${createdAt}\n${i}`));
+  /**
+   * Keeps an incident's log (and its state as last written, if given) for the next write, within
+   * {@link CACHED_INCIDENTS} incidents and {@link MAX_CACHED_DELIVERIES} deliveries over all the logs kept, the oldest
+   * forgotten first. A log of over a quarter of that (an incident fed by a flood for a day) is not kept: it is read.
+   */
+  #keep(id: string, log: DeliveryLog, state?: Stored): void {
+    this.#written.delete(id);
+    this.#logs.delete(id);
+    if (log.size > MAX_CACHED_DELIVERIES / 4) return;
+    if (state) setNewest(this.#written, id, state, CACHED_INCIDENTS);
+    setNewest(this.#logs, id, log, CACHED_INCIDENTS);
+    let total = 0;
+    for (const kept of this.#logs.values()) total += kept.size;
+    for (const [old, kept] of this.#logs) {
+      if (total <= MAX_CACHED_DELIVERIES) break;
+      total -= kept.size;
+      this.#logs.delete(old);
+      this.#written.delete(old);
+    }
+  }
+
+  #segment(incident: string, log: string, i: number): FirebaseFirestore.DocumentReference {
+    return this.#col('deliveries').doc(hash(`${incident}\n${log}\n${i}`));
   }
 
   async listIncidents(statuses?: readonly IncidentStatus[], alertIncidentId?: string): Promise<IncidentRecord[]> {
@@ -286,8 +307,8 @@ interface Stored {
 
 /** Incidents whose last write (and delivery log) a store keeps: those of a storm are a few. */
 const CACHED_INCIDENTS = 100;
-/** Deliveries of one incident beyond which its log is not kept in memory but read each time (~60 bytes each). */
-const MAX_CACHED_DELIVERIES = 50_000;
+/** Deliveries kept in memory over all the logs kept (~80 bytes each, ~20 MB): beyond it, the oldest are read again. */
+const MAX_CACHED_DELIVERIES = 250_000;
 
 /** Attempts of one read-decide-write before the contention is reported. */
 const CONDITIONAL_ATTEMPTS = 20;
@@ -296,8 +317,9 @@ const CONDITIONAL_ATTEMPTS = 20;
  * Read, decide, and write only if the document is as read: created if it was absent, replaced or deleted only if its
  * update time is unchanged; read and decide again when another writer came first. No transaction: a process killed
  * between its read and its write holds nothing. (A transaction killed there left its lock on the document, and every
- * other writer waiting or aborting, for ~60 s: docs/library-traps.md, "Firestore".) Every document written this way has
- * the same fields each time, so an update with all of them replaces it.
+ * other writer waiting or aborting, for ~60 s: docs/library-traps.md, "Firestore".) An update replaces the fields it
+ * names and keeps the others: an incident's delivery-log fields, which only writes with deliveries set, stay as they
+ * are (so this must stay an update, never a set).
  */
 async function conditionally<T>(
   ref: FirebaseFirestore.DocumentReference,
@@ -328,7 +350,18 @@ function lease(name: string, owner: string, ttlMs: number) {
 
 /** Beside the incident's record: where its delivery log's live segments are (the first index and one past the last). */
 function segmentFields(log: DeliveryLog) {
-  return { deliveryFrom: log.first, deliverySegments: log.end };
+  return { deliveryLog: log.name, deliveryFrom: log.first, deliverySegments: log.end };
+}
+
+/** A fresh delivery log's name. */
+function logName(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/** Whether `a` was read before `b` (their read times). */
+function readBefore(a: FirebaseFirestore.DocumentSnapshot, b: FirebaseFirestore.DocumentSnapshot): boolean {
+  const [x, y] = [a.readTime, b.readTime];
+  return x.seconds < y.seconds || (x.seconds === y.seconds && x.nanoseconds < y.nanoseconds);
 }
 
 /** A segment of an incident's delivery log, kept until its last entry expires (`expireAt`: the TTL policy's field). */

@@ -168,6 +168,63 @@ describe('FirestoreStore (Firestore emulator)', () => {
     assert.deepEqual([...fresh].sort(), ['log:brief-0', 'log:brief-2400'], 'expired deliveries count again');
   });
 
+  it('counts a delivery once when the client answers part of a read later than the rest', async () => {
+    const own = `${prefix}g`;
+    const [a, b, c] = [store(own), store(own), store(own)];
+    const bump = (cur: IncidentRecord, f: ReadonlySet<string>) => ({ ...cur, alertCount: cur.alertCount + f.size });
+    assert.ok(await a.createIncident({ ...record, id: 'inc-g', alertCount: 1 }, { keys: ['log:0'], ttlMs: 60_000 }));
+    await b.updateIncident('inc-g', bump, { keys: ['log:1'], ttlMs: 60_000 });
+    await a.updateIncident('inc-g', bump, { keys: ['log:2'], ttlMs: 60_000 });
+    // What the client does when a getAll stream breaks after the segments came back: it asks for the incident again,
+    // later — by when another replica has recorded a delivery.
+    const getAll = Firestore.prototype.getAll;
+    let armed = true;
+    Firestore.prototype.getAll = async function (this: Firestore, ...refs: Parameters<Firestore['getAll']>) {
+      if (!armed || refs.length < 2) return getAll.apply(this, refs);
+      armed = false;
+      const segments = await getAll.apply(this, refs.slice(1) as typeof refs);
+      await a.updateIncident('inc-g', bump, { keys: ['log:dup'], ttlMs: 60_000 });
+      return [...(await getAll.apply(this, refs.slice(0, 1) as typeof refs)), ...segments];
+    };
+    try {
+      await b.updateIncident('inc-g', bump, { keys: ['log:dup', 'log:3'], ttlMs: 60_000 });
+    } finally {
+      Firestore.prototype.getAll = getAll;
+    }
+    assert.equal(armed, false, 'the read was answered out of step');
+    assert.equal((await c.getIncident('inc-g'))?.alertCount, 5, '0, 1, 2, dup and 3: dup once');
+    let fresh: ReadonlySet<string> = new Set(['unset']);
+    const seen = (cur: IncidentRecord, f: ReadonlySet<string>) => {
+      fresh = f;
+      return f.size ? bump(cur, f) : undefined;
+    };
+    await c.updateIncident('inc-g', seen, {
+      keys: ['log:dup', 'log:2'],
+      ttlMs: 60_000,
+    });
+    assert.deepEqual([...fresh], [], "and the other replica's deliveries are all still recorded");
+  });
+
+  it('gives an incident deleted and created again a delivery log of its own', async () => {
+    const own = `${prefix}r`;
+    const [a, b] = [store(own), store(own)];
+    const keys = Array.from({ length: 4500 }, (_, i) => `log:old-${i}`);
+    assert.ok(await a.createIncident({ ...record, id: 'inc-r', alertCount: 1 }, { keys, ttlMs: 60_000 }));
+    await a.deleteIncident('inc-r');
+    // The same id and the same createdAt: a different incident all the same.
+    assert.ok(await b.createIncident({ ...record, id: 'inc-r', alertCount: 1 }, { keys: ['log:new'], ttlMs: 60_000 }));
+    let fresh: ReadonlySet<string> = new Set();
+    const seen = (cur: IncidentRecord, f: ReadonlySet<string>) => {
+      fresh = f;
+      return { ...cur, alertCount: cur.alertCount + f.size };
+    };
+    await a.updateIncident('inc-r', seen, {
+      keys: ['log:new', 'log:old-5'],
+      ttlMs: 60_000,
+    });
+    assert.deepEqual([...fresh], ['log:old-5'], 'the old log is not read into the new incident');
+  });
+
   it('serializes concurrent read-modify-writes: no lost update', async () => {
     assert.ok(await store().createIncident(record));
     const replicas = [store(), store(), store()];
