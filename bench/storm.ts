@@ -71,8 +71,8 @@ interface StormResult {
   kubernetesApiCalls: number;
   kubernetesApiCallsByMethod: Record<string, number>;
   peakRssMb: number;
-  /** CPU the bots used while draining, per 1,000 messages (ms, all replicas together): steadier than the rate on a
-   * shared machine, where stolen time slows the drain without adding to it. */
+  /** CPU the bots used while draining, per 1,000 messages (ms, all replicas together): how much of a slow run is the
+   * machine (on a shared one it rises with the neighbours' load as well as with the bot's own work). */
   botCpuMsPerThousand: number;
   /** Share of the storm each replica recorded, largest first. */
   replicaShares: number[];
@@ -123,13 +123,13 @@ async function storm(): Promise<StormResult> {
             const m = await get(bot, '/metrics');
             recordedBy.push(m ? metric(m.text, 'imagepull_alerts_total', 'outcome="recorded"') : 0);
           }
-          return recordedBy.reduce((a, b) => a + b, 0) >= entries.length;
+          return sum(recordedBy) >= entries.length;
         },
         300_000,
         'the storm to drain',
         // Each look is a /metrics scrape the bot pays for (the floor pays nothing): every 250 ms until 80% of the
         // storm is recorded, then every 50 ms, so the drain is timed within ~50 ms at about a fifth of the scrapes.
-        () => (recordedBy.reduce((a, b) => a + b, 0) < 0.8 * entries.length ? 250 : 50),
+        () => (sum(recordedBy) < 0.8 * entries.length ? 250 : 50),
       );
       const drained = Date.now();
       const drainCpuMs = sum(bots.map((b) => cpuMs(b.child.pid as number))) - sum(cpuAtReady);
@@ -278,10 +278,11 @@ console.log(`\n(bench took ${Math.round((Date.now() - started) / 1000)} s; full 
 console.log(JSON.stringify(summary));
 process.exit(0);
 
-/** Calls by method, most first (the full result keeps them, so a count over target shows what it is made of). */
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
+
+/** Calls by method, most first (the full result keeps them, so a count over target shows what it is made of). */
 
 function byMethod(calls: readonly { readonly method: string }[]): Record<string, number> {
   const by = new Map<string, number>();
