@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash as digest, randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Firestore, Timestamp } from '@google-cloud/firestore';
 import type { AuditRecord, IncidentRecord, IncidentStatus } from '../../incidents/model.ts';
@@ -88,7 +88,7 @@ export class FirestoreStore implements StateStore {
         if (leases)
           for (const name of leases.names) batch.set(this.#lock(name), lease(name, leases.owner, leases.ttlMs));
         const [result] = await batch.commit();
-        if (result) this.#remember(record.id, { record, at: result.writeTime, log });
+        if (result) this.#keep(record.id, log, { record, at: result.writeTime });
       }
       return true;
     } catch (e) {
@@ -142,7 +142,7 @@ export class FirestoreStore implements StateStore {
       for (const i of written) batch.set(this.#segment(id, log.name, i), segmentDoc(log, i));
       try {
         const [result] = await batch.commit();
-        if (result) this.#remember(id, { record: stored, at: result.writeTime, log });
+        if (result) this.#keep(id, log, { record: stored, at: result.writeTime });
         return stored;
       } catch (e) {
         if (!failedPrecondition(e) || attempt >= CONDITIONAL_ATTEMPTS) throw e;
@@ -194,20 +194,16 @@ export class FirestoreStore implements StateStore {
     return { record, at: snap.updateTime as Timestamp, log };
   }
 
-  #remember(id: string, state: Stored): void {
-    this.#keep(id, state.log, state);
-  }
-
   /**
-   * Keeps an incident's log (and its state as last written, if given) for the next write, within
+   * Keeps an incident's log (and the incident as this store just wrote it, if it did) for the next write, within
    * {@link CACHED_INCIDENTS} incidents and {@link MAX_CACHED_DELIVERIES} deliveries over all the logs kept, the oldest
    * forgotten first. A log of over a quarter of that (an incident fed by a flood for a day) is not kept: it is read.
    */
-  #keep(id: string, log: DeliveryLog, state?: Stored): void {
+  #keep(id: string, log: DeliveryLog, written?: Omit<Stored, 'log'>): void {
     this.#written.delete(id);
     this.#logs.delete(id);
     if (log.size > MAX_CACHED_DELIVERIES / 4) return;
-    if (state) setNewest(this.#written, id, state, CACHED_INCIDENTS);
+    if (written) setNewest(this.#written, id, { ...written, log }, CACHED_INCIDENTS);
     setNewest(this.#logs, id, log, CACHED_INCIDENTS);
     let total = 0;
     for (const kept of this.#logs.values()) total += kept.size;
@@ -390,7 +386,7 @@ function decode(data: unknown): IncidentRecord {
 }
 
 function hash(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 40);
+  return digest('sha256', s).slice(0, 40);
 }
 
 function alreadyExists(e: unknown): boolean {
