@@ -42,11 +42,28 @@ describe('FirestoreStore (Firestore emulator)', () => {
     version: 1,
   };
 
+  /** A plain client on the emulator, to look at the documents the stores wrote. */
+  let raw: Firestore;
+  /** A group of sightings: the alert count goes up by the deliveries new to the incident. */
+  const bump = (cur: IncidentRecord, f: ReadonlySet<string>) => ({ ...cur, alertCount: cur.alertCount + f.size });
+  /** What one replica found new when it recorded these deliveries into an incident (nothing written if none). */
+  const deliver = async (s: FirestoreStore, id: string, keys: string[], ttlMs = 60_000) => {
+    let fresh: ReadonlySet<string> = new Set(['unset']);
+    const seen = (cur: IncidentRecord, f: ReadonlySet<string>) => {
+      fresh = f;
+      return f.size === 0 ? undefined : bump(cur, f);
+    };
+    await s.updateIncident(id, seen, { keys, ttlMs });
+    return fresh;
+  };
+
   before(async () => {
     emulator = await startFirestoreEmulator({ projectId: 'acme-prod-417' });
+    raw = new Firestore({ projectId: 'acme-prod-417', host: emulator.host, ssl: false });
   });
   after(async () => {
     for (const s of stores) await s.close();
+    await raw?.terminate();
     await emulator?.stop();
   });
 
@@ -59,16 +76,6 @@ describe('FirestoreStore (Firestore emulator)', () => {
       replicas.map((s) => s.createIncident({ ...record, id: 'inc-d', alertCount: 1 }, { keys: ['log:a'], ...ttl })),
     );
     assert.equal(created.filter(Boolean).length, 1);
-    // What one replica found new when it recorded these deliveries into an incident (a bump of its alert count).
-    const deliver = async (s: FirestoreStore, id: string, keys: string[], ttlMs = ttl.ttlMs) => {
-      let fresh: ReadonlySet<string> = new Set();
-      const bump = (cur: IncidentRecord, f: ReadonlySet<string>) => {
-        fresh = f;
-        return f.size === 0 ? undefined : { ...cur, alertCount: cur.alertCount + f.size };
-      };
-      await s.updateIncident(id, bump, { keys, ttlMs });
-      return fresh;
-    };
     // Five replicas each get the same two deliveries (a, recorded with the creation, and b) plus one of their own.
     const fresh = await Promise.all(replicas.map((s, i) => deliver(s, 'inc-d', ['log:a', 'log:b', `log:own-${i}`])));
     assert.equal(fresh.filter((f) => f.has('log:a')).length, 0, 'the delivery recorded with the creation is not new');
@@ -107,71 +114,43 @@ describe('FirestoreStore (Firestore emulator)', () => {
       await a.createIncident({ ...record, id: 'inc-s', alertCount: 1 }, { keys: keys.slice(0, 1), ttlMs: 60_000 }),
     );
     // Two replicas record the storm in groups of 400, taking turns: each commit is on what the other just wrote.
-    const bump = (cur: IncidentRecord, f: ReadonlySet<string>) => ({ ...cur, alertCount: cur.alertCount + f.size });
     for (let i = 1, turn = 0; i < keys.length; i += 400, turn++)
       await (turn % 2 ? b : a).updateIncident('inc-s', bump, { keys: keys.slice(i, i + 400), ttlMs: 60_000 });
     assert.equal((await store(own).getIncident('inc-s'))?.alertCount, 4500);
-    const raw = new Firestore({ projectId: 'acme-prod-417', host: emulator.host, ssl: false });
-    try {
-      const docs = await raw.collection(`${own}_deliveries`).get();
-      assert.equal(docs.size, 3, '4,500 deliveries in three documents of at most 2,000, not one document each');
-    } finally {
-      await raw.terminate();
-    }
+    const docs = await raw.collection(`${own}_deliveries`).get();
+    assert.equal(docs.size, 3, '4,500 deliveries in three documents of at most 2,000, not one document each');
     // A replica that never saw the storm: every delivery of it is known (a redelivery adds nothing), a new one is not.
-    let fresh: ReadonlySet<string> = new Set(['unset']);
     const late = store(own);
-    const seen = (cur: IncidentRecord, f: ReadonlySet<string>) => {
-      fresh = f;
-      return f.size ? bump(cur, f) : undefined;
-    };
-    await late.updateIncident('inc-s', seen, {
-      keys: [keys[0] as string, keys[2100] as string, keys[4499] as string],
-      ttlMs: 60_000,
-    });
-    assert.deepEqual([...fresh], []);
-    await late.updateIncident('inc-s', seen, { keys: [keys[3000] as string, 'log:after-the-storm'], ttlMs: 60_000 });
-    assert.deepEqual([...fresh], ['log:after-the-storm']);
+    const known = [keys[0] as string, keys[2100] as string, keys[4499] as string];
+    assert.deepEqual([...(await deliver(late, 'inc-s', known))], []);
+    assert.deepEqual(
+      [...(await deliver(late, 'inc-s', [keys[3000] as string, 'log:after-the-storm']))],
+      ['log:after-the-storm'],
+    );
     // And the replicas that wrote the storm see that one too (their next commit fails on the newer incident and reads).
-    await a.updateIncident('inc-s', seen, { keys: ['log:after-the-storm'], ttlMs: 60_000 });
-    assert.deepEqual([...fresh], []);
+    assert.deepEqual([...(await deliver(a, 'inc-s', ['log:after-the-storm']))], []);
     assert.equal((await store(own).getIncident('inc-s'))?.alertCount, 4501);
   });
 
   it('leaves behind a full segment once all its deliveries expired, and reads from the next', async () => {
     const own = `${prefix}x`;
     const keys = Array.from({ length: 2500 }, (_, i) => `log:brief-${i}`);
-    const bump = (cur: IncidentRecord, f: ReadonlySet<string>) => ({ ...cur, alertCount: cur.alertCount + f.size });
     assert.ok(await store(own).createIncident({ ...record, id: 'inc-x' }, { keys, ttlMs: 50 }));
     await new Promise((r) => setTimeout(r, 100));
     await store(own).updateIncident('inc-x', bump, { keys: ['log:lasting'], ttlMs: 60_000 });
-    const raw = new Firestore({ projectId: 'acme-prod-417', host: emulator.host, ssl: false });
-    try {
-      const doc = await raw.collection(`${own}_incidents`).doc('inc-x').get();
-      assert.deepEqual(
-        [doc.get('deliveryFrom'), doc.get('deliverySegments')],
-        [1, 2],
-        'the first segment, full and expired, is left behind',
-      );
-    } finally {
-      await raw.terminate();
-    }
-    let fresh: ReadonlySet<string> = new Set();
-    await store(own).updateIncident(
-      'inc-x',
-      (cur, f) => {
-        fresh = f;
-        return bump(cur, f);
-      },
-      { keys: ['log:lasting', 'log:brief-0', 'log:brief-2400'], ttlMs: 60_000 },
+    const doc = await raw.collection(`${own}_incidents`).doc('inc-x').get();
+    assert.deepEqual(
+      [doc.get('deliveryFrom'), doc.get('deliverySegments')],
+      [1, 2],
+      'the first segment, full and expired, is left behind',
     );
+    const fresh = await deliver(store(own), 'inc-x', ['log:lasting', 'log:brief-0', 'log:brief-2400']);
     assert.deepEqual([...fresh].sort(), ['log:brief-0', 'log:brief-2400'], 'expired deliveries count again');
   });
 
   it('counts a delivery once when the client answers part of a read later than the rest', async () => {
     const own = `${prefix}g`;
     const [a, b, c] = [store(own), store(own), store(own)];
-    const bump = (cur: IncidentRecord, f: ReadonlySet<string>) => ({ ...cur, alertCount: cur.alertCount + f.size });
     assert.ok(await a.createIncident({ ...record, id: 'inc-g', alertCount: 1 }, { keys: ['log:0'], ttlMs: 60_000 }));
     await b.updateIncident('inc-g', bump, { keys: ['log:1'], ttlMs: 60_000 });
     await a.updateIncident('inc-g', bump, { keys: ['log:2'], ttlMs: 60_000 });
@@ -193,15 +172,7 @@ describe('FirestoreStore (Firestore emulator)', () => {
     }
     assert.equal(armed, false, 'the read was answered out of step');
     assert.equal((await c.getIncident('inc-g'))?.alertCount, 5, '0, 1, 2, dup and 3: dup once');
-    let fresh: ReadonlySet<string> = new Set(['unset']);
-    const seen = (cur: IncidentRecord, f: ReadonlySet<string>) => {
-      fresh = f;
-      return f.size ? bump(cur, f) : undefined;
-    };
-    await c.updateIncident('inc-g', seen, {
-      keys: ['log:dup', 'log:2'],
-      ttlMs: 60_000,
-    });
+    const fresh = await deliver(c, 'inc-g', ['log:dup', 'log:2']);
     assert.deepEqual([...fresh], [], "and the other replica's deliveries are all still recorded");
   });
 
@@ -213,15 +184,7 @@ describe('FirestoreStore (Firestore emulator)', () => {
     await a.deleteIncident('inc-r');
     // The same id and the same createdAt: a different incident all the same.
     assert.ok(await b.createIncident({ ...record, id: 'inc-r', alertCount: 1 }, { keys: ['log:new'], ttlMs: 60_000 }));
-    let fresh: ReadonlySet<string> = new Set();
-    const seen = (cur: IncidentRecord, f: ReadonlySet<string>) => {
-      fresh = f;
-      return { ...cur, alertCount: cur.alertCount + f.size };
-    };
-    await a.updateIncident('inc-r', seen, {
-      keys: ['log:new', 'log:old-5'],
-      ttlMs: 60_000,
-    });
+    const fresh = await deliver(a, 'inc-r', ['log:new', 'log:old-5']);
     assert.deepEqual([...fresh], ['log:old-5'], 'the old log is not read into the new incident');
   });
 
