@@ -365,7 +365,6 @@ function segmentDoc(log: DeliveryLog, i: number) {
   const segment = log.segment(i);
   return {
     keys: encodeSegment(segment),
-    entries: segment.size,
     expireAt: Timestamp.fromMillis(segmentExpiry(segment)),
   };
 }
