@@ -13,7 +13,7 @@
 #   --route sink|log-alert     how alerts reach the topic (default sink; see README "The alert route")
 #   --repository-projects P,…  more projects whose Artifact Registry repositories the bot reads (and fixes)
 #   --firestore                Firestore state (several replicas): the (default) database, roles/datastore.user and
-#                              the TTL policy that deletes handled alert ids
+#                              the TTL policy that deletes handled alert ids, and no index on their packed ids
 #   --bot-namespace NS         Kubernetes namespace of the bot (default imagepull-bot)
 #   --bot-ksa NAME             its Kubernetes ServiceAccount (default imagepull-bot)
 #   --bot-gsa ID               its Google service account id (default imagepull-bot)
@@ -346,6 +346,18 @@ if [ "$firestore" = true ]; then
     g firestore fields ttls update expireAt --collection-group=imagepull_deliveries --enable-ttl \
       --database='(default)' --project="$project" --async --format=none
     say "+ Firestore TTL policy on imagepull_deliveries.expireAt (deletes a segment of handled alert ids 24 h after its last)"
+  fi
+  # A segment's `keys` is up to 32 KB of packed ids that nothing queries, and Firestore indexes every field by default
+  # (each rewrite of a segment rewrites its index entries too): an exemption without indexes. A field that still
+  # inherits the database's defaults says so in usesAncestorConfig.
+  inherits=$(describe firestore indexes fields describe keys --collection-group=imagepull_deliveries \
+    --database='(default)' --project="$project" --format='value(indexConfig.usesAncestorConfig)')
+  if [ "$inherits" = True ]; then
+    g firestore indexes fields update keys --collection-group=imagepull_deliveries --disable-indexes \
+      --database='(default)' --project="$project" --async --format=none
+    say "+ Firestore index exemption on imagepull_deliveries.keys (packed alert ids, never queried)"
+  else
+    say "= Firestore index exemption on imagepull_deliveries.keys"
   fi
 fi
 

@@ -125,6 +125,11 @@ describe('deploy/gcp/setup.sh with the real gcloud', { concurrency: true }, () =
         ['projects/acme-bot/databases/(default)/collectionGroups/imagepull_deliveries/fields/expireAt'],
         'a TTL policy deletes the handled alert ids once their expireAt has passed',
       );
+      assert.deepEqual(
+        [...rec.state.unindexedFields],
+        ['projects/acme-bot/databases/(default)/collectionGroups/imagepull_deliveries/fields/keys'],
+        'the packed alert ids are not indexed (nothing queries them)',
+      );
       assert.ok(rec.state.enabledServices.get('acme-bot')?.has('policytroubleshooter.googleapis.com'));
 
       // One sink per cluster project, filtered to the named clusters, each writer allowed to publish.

@@ -95,6 +95,8 @@ export interface GoogleRestRecorder {
     readonly databases: ReadonlyMap<string, { locationId?: string; type?: string }>;
     /** Firestore fields with a TTL policy. */
     readonly ttlFields: ReadonlySet<string>;
+    /** Fields with an index exemption that disables every index. */
+    readonly unindexedFields: ReadonlySet<string>;
   };
   /** Forgets the request log (state stays). */
   clearLog(): void;
@@ -146,6 +148,7 @@ export async function startGoogleRestRecorder(options: RecorderOptions): Promise
   const databases = new Map<string, { locationId?: string; type?: string }>();
   /** Fields (`projects/p/databases/d/collectionGroups/c/fields/f`) with a TTL policy. */
   const ttlFields = new Set<string>();
+  const unindexedFields = new Set<string>();
   let counter = 1000;
 
   const projectOr404 = (p: string): Reply | undefined =>
@@ -635,8 +638,22 @@ export async function startGoogleRestRecorder(options: RecorderOptions): Promise
         const database = `projects/${params.p}/databases/${params.d}`;
         if (!databases.has(database)) return googleError(404, 'NOT_FOUND', `The database ${database} does not exist.`);
         const name = `${database}/collectionGroups/${params.c}/fields/${params.f}`;
-        // Every field path exists (with the database's default index settings); only a TTL policy is optional.
-        return { status: 200, body: { name, ...(ttlFields.has(name) ? { ttlConfig: { state: 'ACTIVE' } } : {}) } };
+        // Every field path exists, with the database's default indexes unless exempted; a TTL policy is optional.
+        const indexConfig = unindexedFields.has(name)
+          ? {}
+          : {
+              usesAncestorConfig: true,
+              ancestorField: `${database}/collectionGroups/__default__/fields/*`,
+              indexes: [
+                { queryScope: 'COLLECTION', order: 'ASCENDING', state: 'READY' },
+                { queryScope: 'COLLECTION', order: 'DESCENDING', state: 'READY' },
+                { queryScope: 'COLLECTION', arrayConfig: 'CONTAINS', state: 'READY' },
+              ],
+            };
+        return {
+          status: 200,
+          body: { name, indexConfig, ...(ttlFields.has(name) ? { ttlConfig: { state: 'ACTIVE' } } : {}) },
+        };
       },
     },
     {
@@ -652,9 +669,19 @@ export async function startGoogleRestRecorder(options: RecorderOptions): Promise
         if (!databases.has(database)) return googleError(404, 'NOT_FOUND', `The database ${database} does not exist.`);
         const name = `${database}/collectionGroups/${params.c}/fields/${params.f}`;
         const mask = (query.updateMask ?? '').split(',');
-        if (!mask.includes('ttlConfig')) return googleError(400, 'INVALID_ARGUMENT', 'only ttlConfig is updated here');
-        if ((body as { ttlConfig?: unknown }).ttlConfig) ttlFields.add(name);
-        else ttlFields.delete(name);
+        const b = body as { ttlConfig?: unknown; indexConfig?: { indexes?: unknown[] } };
+        if (!mask.includes('ttlConfig') && !mask.includes('indexConfig')) {
+          return googleError(400, 'INVALID_ARGUMENT', 'only ttlConfig and indexConfig are updated here');
+        }
+        if (mask.includes('ttlConfig')) {
+          if (b.ttlConfig) ttlFields.add(name);
+          else ttlFields.delete(name);
+        }
+        if (mask.includes('indexConfig')) {
+          // An indexConfig without indexes disables them all (an exemption); none at all clears the exemption.
+          if (b.indexConfig && (b.indexConfig.indexes ?? []).length === 0) unindexedFields.add(name);
+          else unindexedFields.delete(name);
+        }
         return operation({ name }, 'type.googleapis.com/google.firestore.admin.v1.Field', database);
       },
     },
@@ -742,7 +769,17 @@ export async function startGoogleRestRecorder(options: RecorderOptions): Promise
     requests,
     violations,
     policy: (resource) => policies.get(resource),
-    state: { roles, serviceAccounts, sinks, channels, alertPolicies, enabledServices, databases, ttlFields },
+    state: {
+      roles,
+      serviceAccounts,
+      sinks,
+      channels,
+      alertPolicies,
+      enabledServices,
+      databases,
+      ttlFields,
+      unindexedFields,
+    },
     clearLog() {
       requests.length = 0;
     },
