@@ -3,7 +3,9 @@ import { sleep, until } from './bot-process.ts';
 
 /**
  * The floor the bot is measured against, on the same emulator in the same run: a subscriber that only acknowledges,
- * with the bot's flow control. Whatever the machine's load, the bot's numbers are read as ratios to these.
+ * with the bot's flow control. Whatever the machine's load, the bot's numbers are read as ratios to these. By default
+ * it opens the client's five streaming pulls; given `streams`, that many (the bot opens PUBSUB_STREAMS, 3 by default,
+ * and one stream of the emulator delivers only so fast: that floor is the most the bot could drain with its streams).
  */
 export interface Floor {
   /** An ack-only subscription on the alert topic, created before the storm is published. */
@@ -15,13 +17,21 @@ export interface Floor {
   close(): Promise<void>;
 }
 
-export async function createFloor(emulatorHost: string, topic: string, maxMessages: number): Promise<Floor> {
+export async function createFloor(
+  emulatorHost: string,
+  topic: string,
+  maxMessages: number,
+  streams?: number,
+): Promise<Floor> {
   const project = /^projects\/([^/]+)\//.exec(topic)?.[1] ?? 'sandbox-project';
   const client = new PubSub({ projectId: project, apiEndpoint: emulatorHost, emulatorMode: true });
   const id = `floor-${Date.now().toString(36)}`;
   const [sub] = await client.topic(topic).createSubscription(id, { ackDeadlineSeconds: 30 });
   const open = (): Subscription =>
-    client.subscription(sub.name, { flowControl: { maxMessages, allowExcessMessages: false } });
+    client.subscription(sub.name, {
+      flowControl: { maxMessages, allowExcessMessages: false },
+      ...(streams ? { streamingOptions: { maxStreams: streams } } : {}),
+    });
   return {
     subscription: sub.name,
     async drain(expected) {
