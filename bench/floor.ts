@@ -37,10 +37,8 @@ export async function createFloor(
     async drain(expected) {
       const s = open();
       let n = 0;
-      let first = 0;
       let last = 0;
       s.on('message', (m: Message) => {
-        if (n === 0) first = Date.now();
         m.ack();
         n++;
         last = Date.now();
@@ -49,7 +47,6 @@ export async function createFloor(
       await until(() => n >= expected, 300_000, 'the floor to drain');
       await s.close();
       // From the stream's start, as for the bot (which is measured from ready).
-      void first;
       return Math.round(expected / ((last - started) / 1000));
     },
     async deliveryMs(publish, trials) {

@@ -302,7 +302,6 @@ function sum(values: readonly number[]): number {
 }
 
 /** Calls by method, most first (the full result keeps them, so a count over target shows what it is made of). */
-
 function byMethod(calls: readonly { readonly method: string }[]): Record<string, number> {
   const by = new Map<string, number>();
   for (const c of calls) by.set(c.method, (by.get(c.method) ?? 0) + 1);
