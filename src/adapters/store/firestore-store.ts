@@ -354,10 +354,9 @@ function logName(): string {
   return randomBytes(8).toString('hex');
 }
 
-/** Whether `a` was read before `b` (their read times). */
+/** Whether `a` was read before `b` (their read times; a Timestamp's `valueOf()` orders as the time does). */
 function readBefore(a: FirebaseFirestore.DocumentSnapshot, b: FirebaseFirestore.DocumentSnapshot): boolean {
-  const [x, y] = [a.readTime, b.readTime];
-  return x.seconds < y.seconds || (x.seconds === y.seconds && x.nanoseconds < y.nanoseconds);
+  return a.readTime.valueOf() < b.readTime.valueOf();
 }
 
 /** A segment of an incident's delivery log, kept until its last entry expires (`expireAt`: the TTL policy's field). */
