@@ -2,6 +2,7 @@ import { ArtifactRegistryClient } from '@google-cloud/artifact-registry/build/sr
 import type { RepositoryFacts, TagFacts } from '../../diagnosis/facts.ts';
 import type { IamPolicy } from '../../diagnosis/iam-policy.ts';
 import type { ImageLocator, RegistryReader, RepositoryIam } from '../../ports/gcp.port.ts';
+import { byInstant } from '../../shared/time.ts';
 import type { ClientOptions } from './client-options.ts';
 import { toReadError, withRetry } from './google-errors.ts';
 import { type PolicyProto, policyFromProto, policyToProto } from './iam-proto.ts';
@@ -159,7 +160,7 @@ export class ArtifactRegistryAdapter implements RegistryReader, RepositoryIam {
     const mine = images.filter((i) => (i.uri ?? '').startsWith(prefix));
     const recentTags = mine
       .map((i) => ({ tags: i.tags ?? [], updated: timestamp(i.updateTime ?? i.uploadTime) }))
-      .sort((a, b) => (b.updated ?? '').localeCompare(a.updated ?? ''))
+      .sort((a, b) => byInstant(b.updated, a.updated))
       .flatMap((i) => i.tags.map((tag) => ({ tag, ...(i.updated ? { updated: i.updated } : {}) })))
       .slice(0, 10);
     return { exists: false, packageExists: mine.length > 0, recentTags };

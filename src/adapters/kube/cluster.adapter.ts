@@ -10,6 +10,7 @@ import type {
 import type { ClusterApi, ClusterConnector, WorkloadState } from '../../ports/cluster.port.ts';
 import type { ClusterInfo } from '../../ports/gcp.port.ts';
 import type { NodeLabels, TemplateKind, WorkloadTemplate } from '../../prevention/facts.ts';
+import { byInstant } from '../../shared/time.ts';
 import type {
   ContainerSpec,
   ContainerStatus,
@@ -139,7 +140,7 @@ class KubernetesClusterApi implements ClusterApi {
           ...(last ? { lastSeen: new Date(last).toISOString() } : {}),
         };
       })
-      .sort((a, b) => (a.lastSeen ?? '').localeCompare(b.lastSeen ?? ''));
+      .sort((a, b) => byInstant(a.lastSeen, b.lastSeen));
   }
 
   async resolveWorkload(namespace: string, owner: { kind: string; name: string }): Promise<WorkloadState | undefined> {
