@@ -2,8 +2,8 @@
  * `npm run bench`: an alert storm through the real Pub/Sub emulator into the running bot (its own process or
  * processes, as in production), with the sandbox adding a fixed latency to every Google and Kubernetes API call
  * (docs/testing.md, "The benchmark"). In the same run it measures the floor: the same storm drained by a subscriber
- * that only acknowledges, on the same emulator; and the critical path of one alert (3 round trips: the pod, its
- * ReplicaSet, its Deployment) plus the emulator's own delivery time. Results are ratios to those floors, which hold on a
+ * that only acknowledges, on the same emulator; and the critical path of one alert (one Kubernetes round trip: the
+ * pod, with everything else read beside it) plus the emulator's own delivery time. Results are ratios to those floors, which hold on a
  * noisy machine. It is a report, not a pass/fail test; its last line is one JSON object. Options:
  *   --store memory|firestore   the state store (default memory)
  *   --replicas N               bot processes sharing the subscription (default 1; 2 with firestore)
@@ -53,9 +53,10 @@ const MAX_MESSAGES = Number(process.env.PUBSUB_MAX_MESSAGES || 2000);
 const STREAMS = Number(process.env.PUBSUB_STREAMS || 3);
 /**
  * Round trips on the critical path of one alert, once the cluster is known (the bot reads it ahead, at start-up):
- * the pod, its ReplicaSet, its Deployment (the node and the Troubleshooter run beside them).
+ * the pod's read, with the node its event names, the namespace's lists, the repository reads and (every node pool
+ * running as one service account) the Troubleshooter beside it (docs/diagnosis.md, "Facts").
  */
-const CRITICAL_ROUND_TRIPS = 3;
+const CRITICAL_ROUND_TRIPS = 1;
 /** What a bot sends each cluster at start-up to open its connections (src/usecases/investigate.ts, `warm`). */
 const WARM_UP = 'kube.POST selfsubjectaccessreviews';
 

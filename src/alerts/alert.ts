@@ -32,6 +32,11 @@ export interface Alert {
   readonly container?: string;
   /** True when the container is an init container (`spec.initContainers{X}`). */
   readonly initContainer?: boolean;
+  /**
+   * The node whose kubelet reported the event (`source.host`, else `reportingInstance`), when it is a valid node name:
+   * a hint that lets the investigation read the node beside the pod; the pod's own `nodeName` decides.
+   */
+  readonly node?: string;
   /** The kubelet message, when the payload carries it. */
   readonly message?: string;
   /** The image named in the message. */

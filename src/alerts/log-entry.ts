@@ -1,6 +1,7 @@
 import { imageNamedIn } from '../diagnosis/message-text.ts';
 import type { Alert } from './alert.ts';
 import { compact, ignored, type Json, obj, parseContainer, parseFieldPath, str, text, toRfc3339 } from './fields.ts';
+import { nodeNameHint } from './names.ts';
 
 /**
  * LogEntries exported by a logging sink (docs/alerts.md, "Log entries"): a core/v1 Event about a Pod whose reason and
@@ -60,6 +61,7 @@ export function parseLogEntry(entry: Json): Alert {
     pod: str(involved?.name) ?? str(labels.pod_name),
     container: containerRef?.container,
     initContainer: containerRef?.initContainer ? true : undefined,
+    node: nodeNameHint(str(obj(payload.source)?.host)) ?? nodeNameHint(str(payload.reportingInstance)),
     message,
     image: message ? imageNamedIn(message) : undefined,
     reason,

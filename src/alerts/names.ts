@@ -27,6 +27,14 @@ const RULES: readonly { key: keyof Alert; pattern: RegExp; what: string }[] = [
   { key: 'container', pattern: DNS_LABEL, what: 'a Kubernetes container name (DNS-1123 label)' },
 ];
 
+/**
+ * A node name (DNS-1123 subdomain) the alert merely hints at — the kubelet's host, read ahead of the pod — or undefined:
+ * a hint that is not a valid name is dropped, not a reason to ignore the alert.
+ */
+export function nodeNameHint(value: string | undefined): string | undefined {
+  return value !== undefined && DNS_SUBDOMAIN.test(value) ? value : undefined;
+}
+
 /** The first name of the alert that no real GKE cluster could carry, with why; undefined when all are valid. */
 export function invalidName(alert: Alert): string | undefined {
   for (const { key, pattern, what } of RULES) {

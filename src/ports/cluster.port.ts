@@ -39,6 +39,8 @@ export interface ClusterApi {
   listPods(namespace: string): Promise<PodFacts[]>;
   getNode(name: string): Promise<NodeFacts>;
   getServiceAccount(namespace: string, name: string): Promise<KubernetesServiceAccountFacts>;
+  /** Every service account of a namespace, in one (paged) list: under a storm one read serves every pod's. */
+  listServiceAccounts(namespace: string): Promise<KubernetesServiceAccountFacts[]>;
   /** What `kubectl rollout restart` sends: the restartedAt annotation as a strategic-merge patch. */
   restartWorkload(ref: WorkloadRef, at: Date): Promise<void>;
   /** The pod templates of every workload of `kind` in every namespace: one list call (the pull audit). */

@@ -206,6 +206,7 @@ export class AlertIntake {
       ...(alert.container ? { container: alert.container } : {}),
       ...(alert.message ? { message: alert.message } : {}),
       ...(alert.image ? { image: alert.image } : {}),
+      ...(alert.node ? { node: alert.node } : {}),
     });
     const entry = { at: now, result };
     this.#inFlight.set(key, entry);

@@ -20,6 +20,7 @@ export const BOT_RBAC: readonly RbacRule[] = [
   { verb: 'list', group: '', resource: 'events' },
   { verb: 'get', group: '', resource: 'nodes' },
   { verb: 'get', group: '', resource: 'serviceaccounts' },
+  { verb: 'list', group: '', resource: 'serviceaccounts' },
   { verb: 'get', group: 'apps', resource: 'replicasets' },
   ...(['deployments', 'statefulsets', 'daemonsets'] as const).flatMap((resource) => [
     { verb: 'get', group: 'apps', resource },

@@ -4,6 +4,9 @@ import {
   type Fact,
   type Facts,
   factOk,
+  type KubernetesServiceAccountFacts,
+  type NodeFacts,
+  type PodEventFacts,
   type PodFacts,
   type WorkloadKind,
 } from '../diagnosis/facts.ts';
@@ -134,13 +137,102 @@ export async function workloadFact(
     );
   const named = s.fresh ? undefined : listedOwner(owner, pod.templateHash);
   if (!named) return byChain();
-  const listed = await s.read(
-    `workloads-ns|${ck}|${pod.namespace}|${named.kind}`,
-    `Kubernetes list ${named.kind.toLowerCase()}s -n ${pod.namespace}`,
-    () => api.listWorkloads(pod.namespace, named.kind),
-  );
+  const listed = await workloadsFact(s, api, cluster, pod.namespace, named.kind);
   const found = listed.ok ? listed.value.find((w) => w.name === named.name) : undefined;
   return found ? factOk(found, listed.source) : byChain();
+}
+
+/** Every workload of `kind` in a namespace: one read for every pod of a storm. */
+function workloadsFact(
+  s: FactSession,
+  api: ClusterApi,
+  cluster: ClusterRef,
+  namespace: string,
+  kind: WorkloadKind,
+): Promise<Fact<WorkloadState[]>> {
+  return s.read(
+    `workloads-ns|${clusterKey(cluster)}|${namespace}|${kind}`,
+    `Kubernetes list ${kind.toLowerCase()}s -n ${namespace}`,
+    () => api.listWorkloads(namespace, kind),
+  );
+}
+
+/** A node, by name: one read for every pod on it. */
+export function nodeFact(s: FactSession, api: ClusterApi, cluster: ClusterRef, name: string): Promise<Fact<NodeFacts>> {
+  return s.read(`node|${clusterKey(cluster)}|${name}`, `Kubernetes get nodes ${name}`, () => api.getNode(name));
+}
+
+/** The Warning events about any pod of a namespace: one read for a storm (an alert's session). */
+export function namespaceWarningsFact(
+  s: FactSession,
+  api: ClusterApi,
+  cluster: ClusterRef,
+  namespace: string,
+): Promise<Fact<PodEventFacts[]>> {
+  return s.read(
+    `warnings-ns|${clusterKey(cluster)}|${namespace}`,
+    `Kubernetes list events -n ${namespace} (Warning, pods)`,
+    () => api.listPodWarnings(namespace),
+  );
+}
+
+function serviceAccountsFact(
+  s: FactSession,
+  api: ClusterApi,
+  cluster: ClusterRef,
+  namespace: string,
+): Promise<Fact<KubernetesServiceAccountFacts[]>> {
+  return s.read(`ksas-ns|${clusterKey(cluster)}|${namespace}`, `Kubernetes list serviceaccounts -n ${namespace}`, () =>
+    api.listServiceAccounts(namespace),
+  );
+}
+
+/**
+ * A pod's Kubernetes service account. An alert's session finds it in its namespace's list — one read for every pod
+ * of a storm, and one that can start before the pod is read; a person's (fresh) session, an account the list does
+ * not have, or a list that fails (a ClusterRole without `list serviceaccounts`), reads it by name.
+ */
+export async function serviceAccountFact(
+  s: FactSession,
+  api: ClusterApi,
+  cluster: ClusterRef,
+  namespace: string,
+  name: string,
+): Promise<Fact<KubernetesServiceAccountFacts>> {
+  const byName = () =>
+    s.read(
+      `ksa|${clusterKey(cluster)}|${namespace}/${name}`,
+      `Kubernetes get serviceaccounts ${namespace}/${name}`,
+      () => api.getServiceAccount(namespace, name),
+    );
+  if (s.fresh) return byName();
+  const listed = await serviceAccountsFact(s, api, cluster, namespace);
+  const found = listed.ok ? listed.value.find((a) => a.name === `${namespace}/${name}`) : undefined;
+  return found ? factOk(found, listed.source) : byName();
+}
+
+/** A pod a Deployment made: `NAME-<pod-template-hash>-<suffix>`. A guess, only used to start a list early. */
+const DEPLOYMENT_POD = /-[a-z0-9]{6,10}-[a-z0-9]{5}$/;
+
+/**
+ * Starts, for an alert's session, the reads that do not need the pod: its namespace's Warning events, service
+ * accounts and (for a pod named as a Deployment names its pods) Deployments, and the node the alert names. Each is
+ * shared by key with the read `diagnosePod` makes once the pod is known, so the critical path of an alert is the
+ * pod's read alone (docs/diagnosis.md, "Facts"). A person's (fresh) session reads by the pod, as before.
+ */
+export function readAhead(
+  s: FactSession,
+  api: ClusterApi,
+  cluster: ClusterRef,
+  namespace: string,
+  pod: string,
+  node: string | undefined,
+): void {
+  if (s.fresh) return;
+  void namespaceWarningsFact(s, api, cluster, namespace);
+  void serviceAccountsFact(s, api, cluster, namespace);
+  if (DEPLOYMENT_POD.test(pod)) void workloadsFact(s, api, cluster, namespace, 'Deployment');
+  if (node) void nodeFact(s, api, cluster, node);
 }
 
 /** The workload a pod's owner reference names without reading its ReplicaSet, when that is certain. */

@@ -8,7 +8,7 @@ import { parseImageRef } from '../diagnosis/image-ref.ts';
 import type { ClusterApi, ClusterConnector } from '../ports/cluster.port.ts';
 import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
 import { PULL_FAILURE_REASONS } from './cluster-access.ts';
-import { accessFact, clusterFact, imageFacts, podFact, projectNumberFact } from './fact-gathering.ts';
+import { accessFact, clusterFact, imageFacts, podFact, projectNumberFact, readAhead } from './fact-gathering.ts';
 import type { FactReader, FactSession } from './fact-reader.ts';
 import { diagnosePod } from './pod-diagnosis.ts';
 import { clusterKey, hinted, messageOf, parsed } from './pull-messages.ts';
@@ -26,6 +26,8 @@ export interface DiagnosisTarget {
   readonly image?: string;
   /** The kubelet message from the alert: a hint, re-checked against the live pod. */
   readonly message?: string;
+  /** The node the alert says the pod is on: a hint, read beside the pod; the pod's own node decides. */
+  readonly node?: string;
 }
 
 /** The diagnoses for a target: one per failing container (or per node identity for `--image`). */
@@ -51,7 +53,8 @@ export interface InvestigatorDeps {
 /**
  * The diagnosis use case: gathers the facts for a target through the ports — independent reads in parallel, each
  * with a deadline, shared through the FactReader — then hands them to the pure `diagnose`. The critical path is a
- * few round trips: cluster → pod → node → troubleshooter; repository reads start as soon as the image is known.
+ * few round trips: cluster → pod → node → troubleshooter; repository reads start as soon as the image is known, and
+ * for an alert the node (named by the kubelet's event) and the namespace's lists are read beside the pod.
  */
 export class Investigator {
   readonly #google: GoogleCloud;
@@ -81,8 +84,8 @@ export class Investigator {
     ]);
     if (!cluster.ok) return;
     const api = await this.#clusters.connect(cluster.value);
-    // As many connections as an investigation reads in parallel after the pod (node, events, owner chain, service
-    // account): each new one would otherwise cost a TLS handshake on the critical path.
+    // As many connections as an alert's investigation reads in parallel (the pod, with its node, events, service
+    // accounts and Deployments beside it): each new one would otherwise cost a TLS handshake on the critical path.
     await Promise.all(
       Array.from({ length: WARM_CONNECTIONS }, () => api.canI('get', '', 'pods').catch(() => undefined)),
     );
@@ -125,6 +128,7 @@ export class Investigator {
   ): Promise<Investigation> {
     const cluster = await clusterP;
     const api = cluster.ok ? await this.#clusters.connect(cluster.value) : undefined;
+    if (api) readAhead(s, api, target.cluster, namespace, podName, target.node);
     const pod: Fact<PodFacts> = api
       ? await podFact(s, api, target.cluster, namespace, podName)
       : (cluster as Fact<never>);

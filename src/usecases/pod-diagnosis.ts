@@ -20,7 +20,14 @@ import {
 import { resolveIdentity } from '../diagnosis/identity.ts';
 import type { ClusterApi } from '../ports/cluster.port.ts';
 import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
-import { accessFact, imageFacts, workloadFact } from './fact-gathering.ts';
+import {
+  accessFact,
+  imageFacts,
+  namespaceWarningsFact,
+  nodeFact,
+  serviceAccountFact,
+  workloadFact,
+} from './fact-gathering.ts';
 import type { FactSession } from './fact-reader.ts';
 import { clusterKey, failingContainers, messageFor, parsed } from './pull-messages.ts';
 
@@ -76,7 +83,7 @@ export async function diagnosePod(
   const p = pod.value;
   const ck = clusterKey(target.cluster);
   const nodeP = p.nodeName
-    ? s.read(`node|${ck}|${p.nodeName}`, `Kubernetes get nodes ${p.nodeName}`, () => api.getNode(p.nodeName as string))
+    ? nodeFact(s, api, target.cluster, p.nodeName)
     : Promise.resolve(
         factFailed<never>(
           { code: 'not-found', message: `pod ${p.name} is not scheduled on a node yet` },
@@ -89,17 +96,11 @@ export async function diagnosePod(
     ? s.read(`events|${ck}|${p.namespace}/${p.name}`, `Kubernetes list events ${p.namespace}/${p.name}`, () =>
         api.listPodEvents(p.namespace, p.name),
       )
-    : s
-        .read(`warnings-ns|${ck}|${p.namespace}`, `Kubernetes list events -n ${p.namespace} (Warning, pods)`, () =>
-          api.listPodWarnings(p.namespace),
-        )
-        .then((f) => (f.ok ? factOk(eventsOf(f.value, p.name), f.source) : f));
+    : namespaceWarningsFact(s, api, target.cluster, p.namespace).then((f) =>
+        f.ok ? factOk(eventsOf(f.value, p.name), f.source) : f,
+      );
   const workloadP = workloadFact(s, api, target.cluster, p);
-  const ksaP = s.read(
-    `ksa|${ck}|${p.namespace}/${p.serviceAccountName}`,
-    `Kubernetes get serviceaccounts ${p.namespace}/${p.serviceAccountName}`,
-    () => api.getServiceAccount(p.namespace, p.serviceAccountName),
-  );
+  const ksaP = serviceAccountFact(s, api, target.cluster, p.namespace, p.serviceAccountName);
 
   const failing = failingContainers(p, target);
   // Repository reads for every failing image start now, in parallel with node/events/workload.
@@ -108,7 +109,8 @@ export async function diagnosePod(
     if (image) void imageFacts(google, s, image);
   }
   // Who pulls (node → pool → service account), then the Troubleshooter verdict, start as soon as the node is
-  // known: the critical path is cluster → pod → node → troubleshooter, in parallel with the owner chain.
+  // known: the critical path is cluster → pod → node → troubleshooter (for an alert the node is already being read
+  // beside the pod: fact-gathering.ts, `readAhead`), in parallel with the owner chain.
   const identityP = Promise.all([nodeP, projectNumberP]).then(([node, clusterProjectNumber]) =>
     resolveIdentity({ cluster, clusterProjectNumber, node }),
   );

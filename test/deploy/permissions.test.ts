@@ -127,6 +127,8 @@ describe('the permissions the bot is granted are exactly those its adapters use'
     c.add('getNode');
     await api.getServiceAccount(t.namespace, pod.serviceAccountName);
     c.add('getServiceAccount');
+    await api.listServiceAccounts(t.namespace);
+    c.add('listServiceAccounts');
     await api.canI('patch', 'apps', 'deployments', t.namespace);
     c.add('canI');
     // The pull audit's lists: every workload kind and the nodes, across namespaces.

@@ -225,8 +225,16 @@ class KubernetesClusterApi implements ClusterApi {
       undefined,
       'get serviceaccounts',
     );
-    const gsa = sa.metadata?.annotations?.[WI_ANNOTATION];
-    return { name: `${namespace}/${name}`, ...(gsa ? { gcpServiceAccount: gsa } : {}) };
+    return serviceAccountFacts(namespace, name, sa);
+  }
+
+  async listServiceAccounts(namespace: string): Promise<KubernetesServiceAccountFacts[]> {
+    const items = await listAll<ServiceAccount>(
+      this.#http,
+      path`/api/v1/namespaces/${namespace}/serviceaccounts`,
+      'list serviceaccounts',
+    );
+    return items.map((sa) => serviceAccountFacts(namespace, sa.metadata?.name ?? '', sa));
   }
 
   async restartWorkload(ref: WorkloadRef, at: Date): Promise<void> {
@@ -327,4 +335,9 @@ function podFacts(pod: Pod): PodFacts {
     ...(owner ? { owner } : {}),
     ...(templateHash ? { templateHash } : {}),
   };
+}
+
+function serviceAccountFacts(namespace: string, name: string, sa: ServiceAccount): KubernetesServiceAccountFacts {
+  const gsa = sa.metadata?.annotations?.[WI_ANNOTATION];
+  return { name: `${namespace}/${name}`, ...(gsa ? { gcpServiceAccount: gsa } : {}) };
 }

@@ -32,12 +32,34 @@ describe('shared fixtures', () => {
       kind: 'log-entry',
       state: 'open',
       ...SEED_POD,
+      node: 'gke-prod-default-pool-a1b2c3d4-9xkz',
       message: SEED_FAILED,
       image: SEED_IMAGE,
       reason: 'Failed',
       dedupeKey: 'log:1x9k3f2g5h7j8',
       observedAt: '2026-11-24T02:41:41Z',
     });
+  });
+
+  test("the kubelet's node is a hint: source.host, else reportingInstance; a name no node could have is dropped", () => {
+    const entry = JSON.parse(String(fixture('logentry-failed-to-pull.json'))) as {
+      jsonPayload: Record<string, unknown>;
+    };
+    const without = (p: Record<string, unknown>) =>
+      parseAlert(Buffer.from(JSON.stringify({ ...entry, jsonPayload: p })));
+    const { source: _source, ...noSource } = entry.jsonPayload;
+    assert.equal(without(noSource).node, 'gke-prod-default-pool-a1b2c3d4-9xkz', 'from reportingInstance');
+    assert.equal(without({ ...noSource, reportingInstance: '' }).node, undefined);
+    const hostile = without({ ...entry.jsonPayload, source: { component: 'kubelet', host: '../../api/v1/secrets#' } });
+    assert.equal(
+      hostile.node,
+      'gke-prod-default-pool-a1b2c3d4-9xkz',
+      'an invalid host falls back to reportingInstance',
+    );
+    assert.equal(hostile.kind, 'log-entry', 'and the alert is still read');
+    const none = without({ ...noSource, reportingInstance: '<!channel>' });
+    assert.equal(none.node, undefined);
+    assert.equal(none.pod, 'checkout-7d9c8b6f4-q2xnv');
   });
 
   test('sink LogEntry with the BackOff event is kept as a trigger', () => {

@@ -119,6 +119,7 @@ export class FakeCluster {
       listPods: unused,
       getNode: unused,
       getServiceAccount: unused,
+      listServiceAccounts: unused,
       listWorkloadTemplates: unused,
       listNodes: unused,
       canI: unused,

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { type GoogleSandbox, startGoogleSandbox } from '@imagepull/sandbox';
 import { createGoogleCloud } from '../../../src/adapters/gcp/google-cloud.ts';
 import { KubernetesConnector } from '../../../src/adapters/kube/cluster.adapter.ts';
+import { parseAlert } from '../../../src/alerts/parse-alert.ts';
 import type { GoogleCloud } from '../../../src/ports/gcp.port.ts';
 import { FactReader } from '../../../src/usecases/fact-reader.ts';
 import { Investigator } from '../../../src/usecases/investigate.ts';
@@ -10,10 +11,10 @@ import { Investigator } from '../../../src/usecases/investigate.ts';
 const cluster = { project: 'acme-prod-417', location: 'us-central1', name: 'prod' };
 
 /** A sandbox scenario with the real Google clients and Kubernetes adapter over the wire, torn down after the suite. */
-function onTheWire(scenario: 'seed' | 'storm') {
+function onTheWire(scenario: string, latencyMs?: number) {
   const w = {} as { sandbox: GoogleSandbox; google: GoogleCloud; connector: KubernetesConnector };
   before(async () => {
-    w.sandbox = await startGoogleSandbox({ scenario });
+    w.sandbox = await startGoogleSandbox({ scenario, ...(latencyMs !== undefined ? { latencyMs } : {}) });
     w.google = createGoogleCloud({ endpoint: w.sandbox.endpoint, timeoutMs: 10_000 });
     w.connector = new KubernetesConnector(() => w.google.accessToken());
   });
@@ -129,5 +130,87 @@ describe('Kubernetes reads of an alert storm, counted on the wire', () => {
     const counts = wire.calls(kube);
     assert.equal(counts['kube.GET replicasets'], 1, JSON.stringify(counts));
     assert.equal(counts['kube.GET deployments'], 1, JSON.stringify(counts));
+  });
+});
+
+/**
+ * An alert's critical path is one Kubernetes round trip: what does not need the pod (its namespace's events, service
+ * accounts and Deployments, and the node the kubelet's event names) is read beside it, not after it. Timed on the
+ * sandbox's own log with a latency far above the machine's noise: a read that waited for the pod arrives one latency
+ * after it.
+ */
+describe("an alert's Kubernetes reads, beside the pod's", () => {
+  const LATENCY = 300;
+  const wire = onTheWire('workload-identity', LATENCY);
+  const kube = () => wire.sandbox.calls.list('kube.*').filter((c) => c.method !== 'kube.POST selfsubjectaccessreviews');
+  /** The alert the intake would investigate, from the log entry a sink exports for the scenario's pod. */
+  const alertTarget = (withNode: boolean) => {
+    const t = wire.sandbox.scenario.target;
+    const [entry] = wire.sandbox.logEntries({ perPod: 1, pods: [t.pod] });
+    const a = parseAlert(Buffer.from(JSON.stringify(entry)));
+    assert.ok(a.node, `the kubelet's event names the node: ${JSON.stringify(a)}`);
+    return {
+      cluster,
+      namespace: a.namespace as string,
+      pod: a.pod as string,
+      ...(a.container ? { container: a.container } : {}),
+      ...(a.message ? { message: a.message } : {}),
+      ...(withNode ? { node: a.node } : {}),
+    };
+  };
+  const spread = () => {
+    const at = kube().map((c) => c.at);
+    return Math.max(...at) - Math.min(...at);
+  };
+
+  it('reads the node, events, service accounts and Deployments in the same round trip as the pod', async () => {
+    const investigator = wire.investigator();
+    await investigator.warm(cluster);
+    wire.sandbox.calls.reset();
+    const inv = await investigator.investigate(alertTarget(true));
+    assert.ok(
+      inv.diagnoses[0]?.findings.some((f) => f.id === 'workload-identity-misconception'),
+      `the KSA from the namespace list still shows the workload identity: ${inv.diagnoses[0]?.findings.map((f) => f.id)}`,
+    );
+    const methods = kube().map((c) => `${c.method} ${c.detail ?? ''}`);
+    assert.equal(methods.length, 5, `pods, node, events, service accounts, deployments: ${methods.join('; ')}`);
+    assert.ok(
+      methods.some((m) => m.endsWith('/serviceaccounts')),
+      `service accounts listed, not read one by one: ${methods}`,
+    );
+    assert.ok(spread() < LATENCY / 2, `every read sent within ${spread()} ms of the first: ${methods.join('; ')}`);
+  });
+
+  it('without the node in the alert, the node is read after the pod (what the hint saves)', async () => {
+    const investigator = wire.investigator();
+    await investigator.warm(cluster);
+    wire.sandbox.calls.reset();
+    await investigator.investigate(alertTarget(false));
+    assert.ok(spread() >= LATENCY, `the node read waited for the pod: ${spread()} ms`);
+  });
+
+  it('a ClusterRole without list serviceaccounts: the account is read by name, the finding stands', async () => {
+    const investigator = wire.investigator();
+    await investigator.warm(cluster);
+    wire.sandbox.calls.reset();
+    wire.sandbox.failNext('kube.GET serviceaccounts', 403);
+    const inv = await investigator.investigate(alertTarget(true));
+    assert.ok(
+      inv.diagnoses[0]?.findings.some((f) => f.id === 'workload-identity-misconception'),
+      `the KSA read by name shows the workload identity: ${inv.diagnoses[0]?.findings.map((f) => f.id)}`,
+    );
+    const sa = wire.sandbox.calls.list('kube.GET serviceaccounts').map((c) => c.detail);
+    assert.equal(sa.length, 2, `the list (refused), then the account by name: ${sa}`);
+    assert.match(String(sa[1]), /\/serviceaccounts\/checkout$/);
+  });
+
+  it("a person's investigation reads the service account by name", async () => {
+    const t = wire.sandbox.scenario.target;
+    const investigator = wire.investigator();
+    wire.sandbox.calls.reset();
+    await investigator.investigate({ cluster, namespace: t.namespace, pod: t.pod }, { fresh: true });
+    const sa = wire.sandbox.calls.list('kube.GET serviceaccounts').map((c) => c.detail);
+    assert.deepEqual(sa.length, 1);
+    assert.match(String(sa[0]), /\/serviceaccounts\/checkout$/);
   });
 });
