@@ -1,6 +1,7 @@
 import type { HomeView, KnownBlock } from '@slack/types';
 import type { FixMode } from '../../config.ts';
 import { ACTIONABLE, type IncidentRecord } from '../../incidents/model.ts';
+import { byInstant } from '../../shared/time.ts';
 import type { HealthCheck } from '../../usecases/permission-health.ts';
 import { plain } from './diagnosis.blocks.ts';
 import { clip, esc, mention, withinLimits } from './limits.ts';
@@ -32,7 +33,7 @@ export function statusBlocks(m: StatusModel): KnownBlock[] {
   const pending = open.filter((r) => r.status !== 'fixing' && r.plan);
   const recent = m.incidents
     .filter((r) => r.fix && r.fix.outcome !== 'dry-run')
-    .sort((a, b) => (b.fix?.startedAt ?? '').localeCompare(a.fix?.startedAt ?? ''))
+    .sort((a, b) => byInstant(b.fix?.startedAt, a.fix?.startedAt))
     .slice(0, 10);
   const health = m.health.map(
     (h) =>
