@@ -3,8 +3,9 @@
  * processes, as in production), with the sandbox adding a fixed latency to every Google and Kubernetes API call
  * (docs/testing.md, "The benchmark"). In the same run it measures the floor: the same storm drained by a subscriber
  * that only acknowledges, on the same emulator; and the critical path of one alert (one Kubernetes round trip: the
- * pod, with everything else read beside it) plus the emulator's own delivery time. Results are ratios to those floors, which hold on a
- * noisy machine. It is a report, not a pass/fail test; its last line is one JSON object. Options:
+ * pod, with everything else read beside it) plus the emulator's own delivery time. Results are ratios to those
+ * floors, which hold on a noisy machine. It is a report, not a pass/fail test; its last line is one JSON object.
+ * Options:
  *   --store memory|firestore   the state store (default memory)
  *   --replicas N               bot processes sharing the subscription (default 1; 2 with firestore)
  *   --latency MS               added to every Google/Kubernetes call (default 50)

@@ -28,8 +28,8 @@ const RULES: readonly { key: keyof Alert; pattern: RegExp; what: string }[] = [
 ];
 
 /**
- * A node name (DNS-1123 subdomain) the alert merely hints at — the kubelet's host, read ahead of the pod — or undefined:
- * a hint that is not a valid name is dropped, not a reason to ignore the alert.
+ * A node name (DNS-1123 subdomain) the alert merely hints at — the kubelet's host, read ahead of the pod — or
+ * undefined: a hint that is not a valid name is dropped, not a reason to ignore the alert.
  */
 export function nodeNameHint(value: string | undefined): string | undefined {
   return value !== undefined && DNS_SUBDOMAIN.test(value) ? value : undefined;
