@@ -16,6 +16,7 @@ import type { ClusterApi, WorkloadState } from '../ports/cluster.port.ts';
 import type { ClusterInfo, GoogleCloud } from '../ports/gcp.port.ts';
 import type { FactSession } from './fact-reader.ts';
 import { clusterKey } from './pull-messages.ts';
+import type { ReadAheadBudget } from './read-ahead-budget.ts';
 
 /**
  * The Google facts an investigation reads, each through the investigation's session (read once, shared by every
@@ -218,21 +219,25 @@ const DEPLOYMENT_POD = /-[a-z0-9]{6,10}-[a-z0-9]{5}$/;
  * Starts, for an alert's session, the reads that do not need the pod: its namespace's Warning events, service
  * accounts and (for a pod named as a Deployment names its pods) Deployments, and the node the alert names. Each is
  * shared by key with the read `diagnosePod` makes once the pod is known, so the critical path of an alert is the
- * pod's read alone (docs/diagnosis.md, "Facts"). A person's (fresh) session reads by the pod, as before.
+ * pod's read alone (docs/diagnosis.md, "Facts"). A person's (fresh) session reads by the pod, as before; so does an
+ * alert whose namespace or node the budget refuses (a flood of made-up names: read-ahead-budget.ts).
  */
 export function readAhead(
   s: FactSession,
   api: ClusterApi,
   cluster: ClusterRef,
-  namespace: string,
-  pod: string,
-  node: string | undefined,
+  target: { readonly namespace: string; readonly pod: string; readonly node?: string | undefined },
+  budget: ReadAheadBudget,
 ): void {
   if (s.fresh) return;
-  void namespaceWarningsFact(s, api, cluster, namespace);
-  void serviceAccountsFact(s, api, cluster, namespace);
-  if (DEPLOYMENT_POD.test(pod)) void workloadsFact(s, api, cluster, namespace, 'Deployment');
-  if (node) void nodeFact(s, api, cluster, node);
+  const ck = clusterKey(cluster);
+  const { namespace, pod, node } = target;
+  if (budget.allow(ck, `namespace|${namespace}`)) {
+    void namespaceWarningsFact(s, api, cluster, namespace);
+    void serviceAccountsFact(s, api, cluster, namespace);
+    if (DEPLOYMENT_POD.test(pod)) void workloadsFact(s, api, cluster, namespace, 'Deployment');
+  }
+  if (node && budget.allow(ck, `node|${node}`)) void nodeFact(s, api, cluster, node);
 }
 
 /** The workload a pod's owner reference names without reading its ReplicaSet, when that is certain. */

@@ -12,6 +12,7 @@ import { accessFact, clusterFact, imageFacts, podFact, projectNumberFact, readAh
 import type { FactReader, FactSession } from './fact-reader.ts';
 import { diagnosePod } from './pod-diagnosis.ts';
 import { clusterKey, hinted, messageOf, parsed } from './pull-messages.ts';
+import { ReadAheadBudget } from './read-ahead-budget.ts';
 
 /** Connections to a cluster's API server opened ahead of the first alert (see `Investigator.warm`). */
 const WARM_CONNECTIONS = 5;
@@ -48,6 +49,8 @@ export interface InvestigatorDeps {
   readonly google: GoogleCloud;
   readonly clusters: ClusterConnector;
   readonly reader: FactReader;
+  /** How many distinct namespaces and nodes alerts may read ahead per cluster (default: read-ahead-budget.ts). */
+  readonly readAhead?: ReadAheadBudget;
 }
 
 /**
@@ -60,11 +63,13 @@ export class Investigator {
   readonly #google: GoogleCloud;
   readonly #clusters: ClusterConnector;
   readonly #reader: FactReader;
+  readonly #readAhead: ReadAheadBudget;
 
   constructor(deps: InvestigatorDeps) {
     this.#google = deps.google;
     this.#clusters = deps.clusters;
     this.#reader = deps.reader;
+    this.#readAhead = deps.readAhead ?? new ReadAheadBudget();
   }
 
   get reader(): FactReader {
@@ -128,7 +133,7 @@ export class Investigator {
   ): Promise<Investigation> {
     const cluster = await clusterP;
     const api = cluster.ok ? await this.#clusters.connect(cluster.value) : undefined;
-    if (api) readAhead(s, api, target.cluster, namespace, podName, target.node);
+    if (api) readAhead(s, api, target.cluster, { namespace, pod: podName, node: target.node }, this.#readAhead);
     const pod: Fact<PodFacts> = api
       ? await podFact(s, api, target.cluster, namespace, podName)
       : (cluster as Fact<never>);

@@ -7,6 +7,7 @@ import { parseAlert } from '../../../src/alerts/parse-alert.ts';
 import type { GoogleCloud } from '../../../src/ports/gcp.port.ts';
 import { FactReader } from '../../../src/usecases/fact-reader.ts';
 import { Investigator } from '../../../src/usecases/investigate.ts';
+import { ReadAheadBudget } from '../../../src/usecases/read-ahead-budget.ts';
 
 const cluster = { project: 'acme-prod-417', location: 'us-central1', name: 'prod' };
 
@@ -212,5 +213,82 @@ describe("an alert's Kubernetes reads, beside the pod's", () => {
     const sa = wire.sandbox.calls.list('kube.GET serviceaccounts').map((c) => c.detail);
     assert.deepEqual(sa.length, 1);
     assert.match(String(sa[0]), /\/serviceaccounts\/checkout$/);
+  });
+});
+
+/**
+ * An alert is input from whoever can publish to the topic: alerts naming made-up namespaces and nodes cost the
+ * apiserver what they name (the namespace's pod list, the pod's GET), and the reads started on a guess beside the pod
+ * stay within the read-ahead budget (usecases/read-ahead-budget.ts). A real alert after the flood is still diagnosed.
+ */
+describe('a flood of alerts naming made-up namespaces and nodes, counted on the wire', () => {
+  const wire = onTheWire('seed');
+  const FLOOD = 200;
+  const kube = (method: string) => method.startsWith('kube.') && method !== 'kube.POST selfsubjectaccessreviews';
+  const flood = (investigator: Investigator) =>
+    Promise.all(
+      Array.from({ length: FLOOD }, (_, i) =>
+        investigator.investigate({
+          cluster,
+          namespace: `made-up-${i}`,
+          pod: `svc-${i}-7d9f8b6c5d-x2x4q`,
+          node: `gke-prod-pool-${i}-abcd`,
+          message: 'Failed to pull image "us-docker.pkg.dev/acme-prod-417/apps/api:1.0": 403 Forbidden',
+        }),
+      ),
+    );
+  const total = () => Object.values(wire.calls(kube)).reduce((a, b) => a + b, 0);
+
+  it('without a budget, each made-up name costs its guesses: the amplification the budget bounds', async () => {
+    const investigator = new Investigator({
+      google: wire.google,
+      clusters: wire.connector,
+      reader: new FactReader({ ttlMs: 30_000, timeoutMs: 10_000 }),
+      readAhead: new ReadAheadBudget({ perWindow: Number.POSITIVE_INFINITY }),
+    });
+    await investigator.warm(cluster);
+    wire.sandbox.calls.reset();
+    await flood(investigator);
+    assert.ok(
+      total() >= 5 * FLOOD,
+      `${total()} Kubernetes calls for ${FLOOD} alerts: ${JSON.stringify(wire.calls(kube))}`,
+    );
+  });
+
+  it('with the budget, the flood costs its own reads and at most the budget more; a real alert is still diagnosed', async () => {
+    const budget = new ReadAheadBudget({ perWindow: 64 });
+    const investigator = new Investigator({
+      google: wire.google,
+      clusters: wire.connector,
+      reader: new FactReader({ ttlMs: 30_000, timeoutMs: 10_000 }),
+      readAhead: budget,
+    });
+    await investigator.warm(cluster);
+    wire.sandbox.calls.reset();
+    const investigations = await flood(investigator);
+    assert.ok(
+      investigations.every((inv) => inv.unreadable === 'pod' && inv.diagnoses.length === 1),
+      'each made-up alert is still answered: its pod could not be read',
+    );
+    const counts = wire.calls(kube);
+    // The alerts' own reads (pod list and pod GET per made-up namespace), then at most 3 lists per admitted namespace
+    // or 1 GET per admitted node, 64 subjects in all.
+    assert.ok(
+      total() <= 2 * FLOOD + 3 * 64,
+      `${total()} Kubernetes calls for ${FLOOD} alerts: ${JSON.stringify(counts)}`,
+    );
+    assert.ok(budget.refused >= 2 * FLOOD - 64, `${budget.refused} guesses refused`);
+
+    const t = wire.sandbox.scenario.target;
+    const inv = await investigator.investigate({
+      cluster,
+      namespace: t.namespace,
+      pod: t.pod,
+      message: `Failed to pull image "${t.image}": 403 Forbidden`,
+    });
+    assert.deepEqual(
+      inv.diagnoses.map((d) => d.findings[0]?.id),
+      ['node-sa-missing-reader'],
+    );
   });
 });
