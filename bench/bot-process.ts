@@ -1,12 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { freePort, type Sandbox } from '@imagepull/sandbox';
-import { imageEnv } from '../test/support/image-env.ts';
+import { imageEnv, startFlags } from '../test/support/image-env.ts';
 
 /** The V8 flags of `npm start` (package.json), the single place they are defined. */
-const START_FLAGS = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start
-  .split(' ')
-  .filter((w) => w.startsWith('--max-'));
+const START_FLAGS = startFlags();
 
 /**
  * What the bot runs from: the compiled `dist/` the image ships (`npm run bench` builds it first), not the sources

@@ -1,6 +1,7 @@
 import { Duration, type Message, PubSub, type Subscription } from '@google-cloud/pubsub';
 import type { Alert } from '../alerts/alert.ts';
-import { parseAlert } from '../alerts/parse-alert.ts';
+import { MAX_ALERT_BYTES, parseAlert } from '../alerts/parse-alert.ts';
+import { collectSoon } from '../shared/collect.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { IntakeOutcome } from '../usecases/alert-intake.ts';
@@ -218,6 +219,8 @@ export class PubSubConsumer {
       m.nack();
     }
     this.#count({ result: outcome.ack ? 'acked' : 'nacked' });
+    // A body refused for its size: its megabytes go back to the system at the next collection, asked for now.
+    if (m.data.length > MAX_ALERT_BYTES) collectSoon();
     this.#o.logger.debug({ messageId: m.id, ack: outcome.ack, reason: outcome.reason }, 'alert processed');
   }
 

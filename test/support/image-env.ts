@@ -18,3 +18,14 @@ export function imageEnv(): Record<string, string> {
   }
   return env;
 }
+
+/**
+ * The V8 flags of `npm start` (package.json; the Dockerfile's CMD has the same, test/unit/dockerfile.test.ts): the
+ * heap limits, and `--expose-gc` for the collection after a refused large message (src/shared/collect.ts).
+ */
+export function startFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    scripts: { start: string };
+  };
+  return manifest.scripts.start.split(' ').filter((w) => w.startsWith('--'));
+}

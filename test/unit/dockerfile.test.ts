@@ -22,6 +22,7 @@ describe('Dockerfile', () => {
       start.some((a) => a.startsWith('--max-old-space-size=')),
       '`npm start` limits the heap',
     );
+    assert.ok(start.includes('--expose-gc'), '`npm start` lets the bot collect after a refused large message');
   });
 
   it('bounds glibc malloc arenas, and bots started by tests and the benchmark get the same environment', async () => {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { imageEnv } from '../support/image-env.ts';
+import { imageEnv, startFlags } from '../support/image-env.ts';
 import { eventually } from './helpers.ts';
 
 /** The bot as its own process (`imagepull serve`, what the image runs), with its log lines collected. */
@@ -27,11 +27,10 @@ export async function startServe(
   env: Record<string, string>,
   options: { ready?: boolean; entry?: string } = {},
 ): Promise<ServeProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--max-old-space-size=160', '--max-semi-space-size=2', options.entry ?? 'src/cli/main.ts', 'serve'],
-    { env: { ...process.env, ...imageEnv(), LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [...startFlags(), options.entry ?? 'src/cli/main.ts', 'serve'], {
+    env: { ...process.env, ...imageEnv(), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   // Whole lines only: a chunk may end inside one.
   for (const stream of [child.stdout, child.stderr]) {
