@@ -4,7 +4,7 @@ import { sleep, until } from './bot-process.ts';
 /**
  * The floor the bot is measured against, on the same emulator in the same run: a subscriber that only acknowledges,
  * with the bot's flow control. Whatever the machine's load, the bot's numbers are read as ratios to these. By default
- * it opens the client's five streaming pulls; given `streams`, that many (the bot opens PUBSUB_STREAMS, 3 by default,
+ * it opens the client's five streaming pulls; given `streams`, that many (the bot opens PUBSUB_STREAMS, 4 by default,
  * and one stream of the emulator delivers only so fast: that floor is the most the bot could drain with its streams).
  */
 export interface Floor {

@@ -51,7 +51,7 @@ const runs = Number(values.runs ?? 1);
 /** The bot's PUBSUB_MAX_MESSAGES (passed through to it, else config.ts's default): the floor gets the same flow control. */
 const MAX_MESSAGES = Number(process.env.PUBSUB_MAX_MESSAGES || 2000);
 /** The bot's PUBSUB_STREAMS (likewise): a second floor opens as many streaming pulls as the bot does. */
-const STREAMS = Number(process.env.PUBSUB_STREAMS || 3);
+const STREAMS = Number(process.env.PUBSUB_STREAMS || 4);
 /**
  * Round trips on the critical path of one alert, once the cluster is known (the bot reads it ahead, at start-up):
  * the pod's read, with the node its event names, the namespace's lists, the repository reads and (every node pool

@@ -266,7 +266,7 @@ export function loadConfig(env: Env): Config {
   }
   const pubsubMaxMessages = number('PUBSUB_MAX_MESSAGES', 2000, 1, 100_000);
   const pubsubMaxBytes = number('PUBSUB_MAX_BYTES', 16 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024);
-  const pubsubStreams = number('PUBSUB_STREAMS', 3, 1, 10);
+  const pubsubStreams = number('PUBSUB_STREAMS', 4, 1, 10);
   const pubsubHealthCheckMs = number('PUBSUB_HEALTH_CHECK_SECONDS', 10, 0.1, 3600) * 1000;
   // The shared URL token push intake once took ended up in load-balancer access logs; it is refused, not ignored, so
   // an upgrade cannot silently turn push intake off.

@@ -112,9 +112,10 @@ export class PubSubConsumer {
       },
       // The lease the stream asks for (then extended while a message is worked on): a message Pub/Sub handed to a stream
       // that died with its connection comes back when it runs out (docs/alerts.md, "When intake cannot pull").
-      // Three streaming pulls, not the client's five: each holds messages in transit beyond flow control (a wave of
-      // 9 MB messages peaked 35–55 MB over idle through one stream, 60–95 through three to five), while one stream of
-      // the emulator drains only ~1,900 messages/s (README, "Performance"; test/wire/hostile/large-payloads.test.ts).
+      // Four streaming pulls (PUBSUB_STREAMS), not the client's five: each holds messages in transit beyond flow
+      // control — more streams, more of a wave of 9 MB messages held at once — while one stream of the emulator drains
+      // only ~1,900 messages/s: four drain a storm at ~0.8x of five, and hold the wave within budget (README,
+      // "Performance"; test/wire/hostile/large-payloads.test.ts).
       streamingOptions: { maxStreams: this.#o.streams },
       minAckDeadline: Duration.from({ seconds: 10 }),
       maxAckDeadline: Duration.from({ seconds: 60 }),

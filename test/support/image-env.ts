@@ -21,7 +21,8 @@ export function imageEnv(): Record<string, string> {
 
 /**
  * The V8 flags of `npm start` (package.json; the Dockerfile's CMD has the same, test/unit/dockerfile.test.ts): the
- * heap limits, and `--expose-gc` for the collection after a refused large message (src/shared/collect.ts).
+ * heap limits, `--expose-gc` for the collection after a refused large message (src/shared/collect.ts), and
+ * `--optimize-for-size`.
  */
 export function startFlags(): string[] {
   const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
