@@ -32,6 +32,7 @@ import { OnDemandDiagnosis } from './usecases/on-demand.ts';
 import { PermissionHealth } from './usecases/permission-health.ts';
 import { PreventionService } from './usecases/prevention.ts';
 import { PullAudit } from './usecases/pull-audit.ts';
+import { ReadAheadBudget } from './usecases/read-ahead-budget.ts';
 import { UninvestigableAlerts } from './usecases/uninvestigable.ts';
 
 /** The running bot, for `serve`, the demo, tests and the benchmark. */
@@ -86,7 +87,13 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const reader = new FactReader({ ttlMs: options.factTtlMs ?? 30_000, timeoutMs: config.timing.factTimeoutMs });
   metrics.gauge('imagepull_fact_reads_total', 'Google and Kubernetes reads sent (cache misses)', () => reader.reads);
   const connector = new KubernetesConnector(() => google.accessToken(), config.timing.factTimeoutMs);
-  const investigator = new Investigator({ google, clusters: connector, reader });
+  const readAhead = new ReadAheadBudget();
+  metrics.gauge(
+    'imagepull_read_ahead_refused_total',
+    "Alerts' reads beside the pod refused by the per-cluster budget of namespaces and nodes (made-up names)",
+    () => readAhead.refused,
+  );
+  const investigator = new Investigator({ google, clusters: connector, reader, readAhead });
   const access = new ClusterAccess(google.gke, connector, reader);
   // Firestore's client is loaded only when it is used (it costs memory at import).
   const store =

@@ -69,6 +69,7 @@ describe('imagepull serve as a process: health, metrics, SIGTERM', () => {
     assert.match(metrics, /imagepull_slack_messages_total\{event="posted"\} 1/);
     assert.match(metrics, /imagepull_alert_to_first_post_seconds_count 1/, 'the alert→first post histogram');
     assert.match(metrics, /# TYPE imagepull_fix_duration_seconds histogram/);
+    assert.match(metrics, /imagepull_read_ahead_refused_total 0/, 'no read-ahead refused for one real alert');
     assert.match(metrics, /process_resident_memory_bytes \d+/, 'process metrics');
     assert.match(metrics, /nodejs_eventloop_lag_seconds/, 'event-loop lag');
     const started = Date.now();
