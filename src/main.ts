@@ -90,7 +90,7 @@ export async function startBot(config: Config, options: StartOptions = {}): Prom
   const readAhead = new ReadAheadBudget();
   metrics.gauge(
     'imagepull_read_ahead_refused_total',
-    "Alerts' reads beside the pod refused by the per-cluster budget of namespaces and nodes (made-up names)",
+    'Namespaces and nodes whose reads beside the pod the per-cluster budget refused (a flood of made-up names)',
     () => readAhead.refused,
   );
   const investigator = new Investigator({ google, clusters: connector, reader, readAhead });

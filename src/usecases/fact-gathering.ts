@@ -232,12 +232,12 @@ export function readAhead(
   if (s.fresh) return;
   const ck = clusterKey(cluster);
   const { namespace, pod, node } = target;
-  if (budget.allow(ck, `namespace|${namespace}`)) {
+  if (budget.allow(ck, 'namespace', namespace)) {
     void namespaceWarningsFact(s, api, cluster, namespace);
     void serviceAccountsFact(s, api, cluster, namespace);
     if (DEPLOYMENT_POD.test(pod)) void workloadsFact(s, api, cluster, namespace, 'Deployment');
   }
-  if (node && budget.allow(ck, `node|${node}`)) void nodeFact(s, api, cluster, node);
+  if (node && budget.allow(ck, 'node', node)) void nodeFact(s, api, cluster, node);
 }
 
 /** The workload a pod's owner reference names without reading its ReplicaSet, when that is certain. */
