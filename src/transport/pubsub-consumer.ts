@@ -1,7 +1,7 @@
 import { Duration, type Message, PubSub, type Subscription } from '@google-cloud/pubsub';
 import type { Alert } from '../alerts/alert.ts';
 import { MAX_ALERT_BYTES, parseAlert } from '../alerts/parse-alert.ts';
-import { collectSoon } from '../shared/collect.ts';
+import { refusedLarge } from '../shared/collect.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Metrics } from '../shared/metrics.ts';
 import type { IntakeOutcome } from '../usecases/alert-intake.ts';
@@ -220,8 +220,9 @@ export class PubSubConsumer {
       m.nack();
     }
     this.#count({ result: outcome.ack ? 'acked' : 'nacked' });
-    // A body refused for its size: its megabytes go back to the system at the next collection, asked for now.
-    if (m.data.length > MAX_ALERT_BYTES) collectSoon();
+    // A body refused for its size: its megabytes go back to the system at the next collection, asked for when such
+    // bodies add up (shared/collect.ts).
+    if (m.data.length > MAX_ALERT_BYTES) refusedLarge(m.data.length);
     this.#o.logger.debug({ messageId: m.id, ack: outcome.ack, reason: outcome.reason }, 'alert processed');
   }
 
