@@ -55,5 +55,5 @@ EXPOSE 8080
 # The V8 flags of `npm start` (package.json; test/unit/dockerfile.test.ts keeps them in step): the heap flags keep the
 # resident set under ~250 MB during alert storms (README, Performance); --expose-gc lets the bot collect right after
 # it refuses a large message (src/shared/collect.ts), instead of after tens of MB more of them; --optimize-for-size
-# has V8 favour memory over speed (20–30 MB less at a storm's peak, for ~50% more CPU while draining one).
+# has V8 favour memory over speed (with four streams a storm peaked ~25 MB lower, for ~50% more CPU while draining).
 CMD ["node", "--max-old-space-size=160", "--max-semi-space-size=2", "--expose-gc", "--optimize-for-size", "dist/cli/main.js", "serve"]

@@ -28,5 +28,7 @@ export function startFlags(): string[] {
   const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     scripts: { start: string };
   };
-  return manifest.scripts.start.split(' ').filter((w) => w.startsWith('--'));
+  // `node FLAGS… src/cli/main.ts serve`: the words between the binary and the entry point, values included.
+  const words = manifest.scripts.start.split(/\s+/);
+  return words.slice(1, words.indexOf('src/cli/main.ts'));
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { SANDBOX_PEOPLE, type Sandbox, startSandbox } from '@imagepull/sandbox';
+import { imageEnv, startFlags } from '../../support/image-env.ts';
 import { eventually, type Harness, startHarness } from '../helpers.ts';
 import { runCli } from '../run-cli.ts';
 
@@ -41,8 +42,9 @@ describe('imagepull serve as a process: health, metrics, SIGTERM', () => {
   before(async () => {
     sb = await startSandbox({ scenario: 'seed' });
     port = sb.env.PORT as string;
-    child = spawn(process.execPath, ['src/cli/main.ts', 'serve'], {
-      env: { ...process.env, ...sb.env },
+    // As `npm start` and the image run it: the same V8 flags and environment.
+    child = spawn(process.execPath, [...startFlags(), 'src/cli/main.ts', 'serve'], {
+      env: { ...process.env, ...imageEnv(), ...sb.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     await eventually(

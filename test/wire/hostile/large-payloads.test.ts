@@ -83,8 +83,8 @@ describe('a wave of 9 MB messages', () => {
         `after ${after.rss.toFixed(0)} MB; slowest /healthz ${worstHealthMs} ms; ${received()} messages handled`,
     );
     assert.ok(after.peak <= 250, `peak RSS ${after.peak.toFixed(0)} MB within the 250 MB budget`);
-    // The wave's own cost: 54–75 MB with a collection soon after each refused body (src/shared/collect.ts), 75–110 MB
-    // without (three streams, 10 runs each); 59–64 MB with the default four streams and --optimize-for-size (4 runs).
+    // The wave's own cost: 54–75 MB with a collection soon after the refused bodies (src/shared/collect.ts), 75–110 MB
+    // without (three streams, 10 runs each); 46–77 MB with the default four streams and --optimize-for-size (13 runs).
     assert.ok(after.peak - idle.rss <= 95, `the wave cost ${(after.peak - idle.rss).toFixed(0)} MB over idle`);
     assert.ok(worstHealthMs < 1000, `/healthz kept answering (slowest ${worstHealthMs} ms)`);
     assert.equal(sb.slack.messages(channel).length, 1, 'the real alerts still made their one incident');
