@@ -164,6 +164,10 @@ export class Investigator {
         unreadable: cluster.ok ? 'pod' : 'cluster',
       };
     }
+    // The pod is real: so are its namespace and node, whose reads alerts may start beside the pod from now on.
+    const ck = clusterKey(target.cluster);
+    this.#readAhead.known(ck, 'namespace', pod.value.namespace);
+    if (pod.value.nodeName) this.#readAhead.known(ck, 'node', pod.value.nodeName);
     return { target, ...(await diagnosePod(this.#google, target, pod, cluster, projectNumberP, api as ClusterApi, s)) };
   }
 

@@ -2,6 +2,8 @@ import { setNewest } from '../shared/bounded.ts';
 
 /** Clusters whose window is remembered; one past it forgets the cluster whose window started longest ago. */
 const MAX_CLUSTERS = 1_000;
+/** Names seen real per cluster and kind; one past it forgets the one seen least recently. */
+const MAX_KNOWN: Record<ReadAheadSubject, number> = { namespace: 2_000, node: 5_000 };
 
 /** What an alert names that its reads beside the pod start from: the pod's namespace, the node its event names. */
 export type ReadAheadSubject = 'namespace' | 'node';
@@ -29,13 +31,16 @@ interface Window {
  * read-ahead, the pod first (one round trip slower, same diagnosis). So a flood of made-up names costs the apiserver
  * what the alerts themselves name — the pod list and GET — and, per cluster and window, at most three lists per
  * admitted namespace and one GET per admitted node (docs/diagnosis.md, "Facts"). Windows are fixed (each minute's
- * own), so across a window's end up to twice the budget can be admitted within a minute.
+ * own), so across a window's end up to twice the budget can be admitted within a minute. A namespace or node seen
+ * real — a pod read in it, on it (`known`) — is never refused, so real alerts keep reading ahead during a flood; only
+ * a pod the apiserver answered makes one known, which a publisher cannot fake.
  */
 export class ReadAheadBudget {
   readonly #limits: Record<ReadAheadSubject, number>;
   readonly #windowMs: number;
   readonly #now: () => number;
   readonly #clusters = new Map<string, Window>();
+  readonly #known = new Map<string, Record<ReadAheadSubject, Map<string, true>>>();
   #refused = 0;
 
   constructor(options: ReadAheadBudgetOptions = {}) {
@@ -49,8 +54,19 @@ export class ReadAheadBudget {
     return this.#refused;
   }
 
-  /** Whether `name` of `cluster` may be read ahead: admitted already this window, or room for one more. */
+  /** Records that `name` of `cluster` is real: a pod was read in that namespace, or on that node. */
+  known(cluster: string, subject: ReadAheadSubject, name: string): void {
+    let k = this.#known.get(cluster);
+    if (!k) {
+      k = { namespace: new Map(), node: new Map() };
+      setNewest(this.#known, cluster, k, MAX_CLUSTERS);
+    }
+    setNewest(k[subject], name, true, MAX_KNOWN[subject]);
+  }
+
+  /** Whether `name` of `cluster` may be read ahead: known real, admitted already this window, or room for one more. */
   allow(cluster: string, subject: ReadAheadSubject, name: string): boolean {
+    if (this.#known.get(cluster)?.[subject].has(name)) return true;
     const now = this.#now();
     const start = now - (now % this.#windowMs);
     let w = this.#clusters.get(cluster);

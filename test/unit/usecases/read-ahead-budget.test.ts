@@ -24,6 +24,21 @@ describe('ReadAheadBudget', () => {
     assert.equal(budget.refused, 2);
   });
 
+  it('never refuses a namespace or node seen real, whatever the flood, in any window', () => {
+    let now = 0;
+    const budget = new ReadAheadBudget({ namespaces: 1, nodes: 1, now: () => now });
+    budget.known('prod', 'namespace', 'shop');
+    budget.known('prod', 'node', 'gke-prod-pool-1-abcd');
+    assert.equal(budget.allow('prod', 'namespace', 'made-up-1'), true);
+    assert.equal(budget.allow('prod', 'namespace', 'made-up-2'), false, 'the budget is used up');
+    assert.equal(budget.allow('prod', 'namespace', 'shop'), true);
+    assert.equal(budget.allow('prod', 'node', 'gke-prod-pool-1-abcd'), true);
+    now = 120_000;
+    assert.equal(budget.allow('prod', 'namespace', 'shop'), true, 'still known in a later window');
+    assert.equal(budget.allow('staging', 'namespace', 'x'), true);
+    assert.equal(budget.allow('staging', 'namespace', 'shop'), false, 'known in prod, not in staging');
+  });
+
   it('starts afresh each window', () => {
     let now = 0;
     const budget = new ReadAheadBudget({ namespaces: 1, windowMs: 60_000, now: () => now });

@@ -292,4 +292,38 @@ describe('a flood of alerts naming made-up namespaces and nodes, counted on the 
       ['node-sa-missing-reader'],
     );
   });
+
+  it('a namespace and node seen real keep their reads beside the pod through a later window’s flood', async () => {
+    let now = 0;
+    const budget = new ReadAheadBudget({ now: () => now });
+    const investigator = new Investigator({
+      google: wire.google,
+      clusters: wire.connector,
+      reader: new FactReader({ ttlMs: 30_000, timeoutMs: 10_000 }),
+      readAhead: budget,
+    });
+    const t = wire.sandbox.scenario.target;
+    const real = (node?: string) =>
+      investigator.investigate({
+        cluster,
+        namespace: t.namespace,
+        pod: t.pod,
+        ...(node ? { node } : {}),
+        message: `Failed to pull image "${t.image}": 403 Forbidden`,
+      });
+    const first = await real();
+    const node = first.pod?.nodeName;
+    assert.ok(node, 'the real pod is on a node');
+    // The next minute: what the first alert was admitted for is forgotten; the flood uses up the budget.
+    now = 60_000;
+    await flood(investigator);
+    const refused = budget.refused;
+    assert.ok(refused >= FLOOD - 64, `the flood used up the budget: ${refused} refused`);
+    const after = await real(node);
+    assert.equal(budget.refused, refused, 'neither the real namespace nor the real node was refused');
+    assert.deepEqual(
+      after.diagnoses.map((d) => d.findings[0]?.id),
+      ['node-sa-missing-reader'],
+    );
+  });
 });
