@@ -1,14 +1,14 @@
 type Gc = () => void;
 
 export interface CollectorOptions {
-  /** Bytes refused since the last collection before the next is asked for (default 8 MB). */
-  readonly everyBytes?: number;
-  /** Least time between two collections (default 100 ms). */
-  readonly minIntervalMs?: number;
   readonly now?: () => number;
   readonly schedule?: (fn: () => void, ms: number) => void;
 }
 
+/** Bytes refused since the last collection before the next is asked for. */
+const EVERY_BYTES = 8 * 1024 * 1024;
+/** Least time between two collections. */
+const MIN_INTERVAL_MS = 100;
 /** How long after the ask the collection runs: the refused message's last references are gone by then. */
 const DELAY_MS = 10;
 
@@ -19,11 +19,10 @@ const DELAY_MS = 10;
  * a collection soon after the refused bytes add up (test/wire/hostile/large-payloads.test.ts; docs/alerts.md, "Bounded
  * memory"). A collection is asked for only once 8 MB have been refused since the last one, and at most one per
  * 100 ms: whoever publishes to the topic pays 8 MB of upload for each 5–30 ms collection of a ~60 MB heap (a 9 MB body
- * is one; with 16 MB, every other one, the wave peaked ~15 MB higher); ordinary alerts never ask. `gc` is V8's, exposed by `--expose-gc` (`npm start` and the image set it); without it, nothing.
+ * is one; with 16 MB, every other one, the wave peaked ~15 MB higher); ordinary alerts never ask. `gc` is V8's,
+ * exposed by `--expose-gc` (`npm start` and the image set it); without it, nothing.
  */
 export function createCollector(gc: Gc | undefined, options: CollectorOptions = {}): (bytes: number) => void {
-  const everyBytes = options.everyBytes ?? 8 * 1024 * 1024;
-  const minIntervalMs = options.minIntervalMs ?? 100;
   const now = options.now ?? Date.now;
   const schedule = options.schedule ?? ((fn, ms) => setTimeout(fn, ms).unref());
   let refused = 0;
@@ -32,7 +31,7 @@ export function createCollector(gc: Gc | undefined, options: CollectorOptions = 
   return (bytes) => {
     if (!gc) return;
     refused += bytes;
-    if (pending || refused < everyBytes) return;
+    if (pending || refused < EVERY_BYTES) return;
     pending = true;
     schedule(
       () => {
@@ -41,7 +40,7 @@ export function createCollector(gc: Gc | undefined, options: CollectorOptions = 
         last = now();
         gc();
       },
-      Math.max(DELAY_MS, last + minIntervalMs - now()),
+      Math.max(DELAY_MS, last + MIN_INTERVAL_MS - now()),
     );
   };
 }
