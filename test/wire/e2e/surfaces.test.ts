@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { SANDBOX_PEOPLE, type Sandbox, startSandbox } from '@imagepull/sandbox';
-import { imageEnv, startFlags } from '../../support/image-env.ts';
 import { eventually, type Harness, startHarness } from '../helpers.ts';
 import { runCli } from '../run-cli.ts';
+import { type ServeProcess, startServe } from '../serve-process.ts';
 
 describe('App Home and /imagepull status', () => {
   let h: Harness;
@@ -37,23 +36,16 @@ describe('App Home and /imagepull status', () => {
 
 describe('imagepull serve as a process: health, metrics, SIGTERM', () => {
   let sb: Sandbox;
-  let child: ChildProcess;
+  let bot: ServeProcess | undefined;
   let port: string;
   before(async () => {
     sb = await startSandbox({ scenario: 'seed' });
     port = sb.env.PORT as string;
-    // As `npm start` and the image run it: the same V8 flags and environment.
-    child = spawn(process.execPath, [...startFlags(), 'src/cli/main.ts', 'serve'], {
-      env: { ...process.env, ...imageEnv(), ...sb.env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    await eventually(
-      async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
-      'readyz 200',
-    );
+    // As `npm start` and the image run it: the same V8 flags and environment; ready once /readyz answers 200.
+    bot = await startServe(sb.env, { ready: true });
   });
   after(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await bot?.kill();
     await sb?.stop();
   });
 
@@ -75,8 +67,9 @@ describe('imagepull serve as a process: health, metrics, SIGTERM', () => {
     assert.match(metrics, /process_resident_memory_bytes \d+/, 'process metrics');
     assert.match(metrics, /nodejs_eventloop_lag_seconds/, 'event-loop lag');
     const started = Date.now();
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
+    const serving = bot as ServeProcess;
+    const exited = serving.exited();
+    serving.child.kill('SIGTERM');
     assert.equal(await exited, 0);
     assert.ok(Date.now() - started < 15_000, 'within a grace period');
   });
